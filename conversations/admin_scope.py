@@ -1,0 +1,84 @@
+"""Django admin scoped to the signed-in member's organization.
+
+A staff member of one organization sees only that organization's rows and can pick only
+its rows in forms; a superuser sees everything. Admins may change configuration,
+supervisors may look and change, agents have no admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+
+from conversations.models import Membership, Role
+
+
+def request_membership(request: HttpRequest) -> Membership | None:
+    try:
+        return request.user.membership  # type: ignore[union-attr]
+    except (AttributeError, Membership.DoesNotExist):
+        return None
+
+
+class OrganizationScopedAdmin(admin.ModelAdmin):
+    """``org_path`` is the lookup from this model to its organization id."""
+
+    org_path = "organization_id"
+    supervisor_may_change = True
+
+    def _role(self, request: HttpRequest) -> str | None:
+        member = request_membership(request)
+        return member.role if member else None
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:  # type: ignore[union-attr]
+            return qs
+        member = request_membership(request)
+        if member is None:
+            return qs.none()
+        return qs.filter(**{self.org_path: member.organization_id})
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        self._scope_choices(field, request)
+        return field
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        self._scope_choices(field, request)
+        return field
+
+    def _scope_choices(self, field: Any, request: HttpRequest) -> None:
+        member = request_membership(request)
+        if field is None or member is None or request.user.is_superuser:  # type: ignore[union-attr]
+            return
+        model = field.queryset.model
+        if model.__name__ == "Organization":
+            field.queryset = field.queryset.filter(pk=member.organization_id)
+        elif hasattr(model, "organization_id"):
+            field.queryset = field.queryset.filter(organization_id=member.organization_id)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser or self._role(request) in (Role.ADMIN, Role.SUPERVISOR)  # type: ignore[union-attr]
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        role = self._role(request)
+        return (
+            request.user.is_superuser
+            or role == Role.ADMIN
+            or (  # type: ignore[union-attr]
+                self.supervisor_may_change and role == Role.SUPERVISOR
+            )
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser or self._role(request) == Role.ADMIN  # type: ignore[union-attr]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return request.user.is_superuser or self._role(request) == Role.ADMIN  # type: ignore[union-attr]

@@ -1,0 +1,394 @@
+"""The vocabulary of the trade: who works (organizations, members), what for (projects,
+channels), with whom (contacts) and the work itself (conversations, messages, events)."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+        if not email:
+            raise ValueError("an e-mail address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in by e-mail. Their work lives on their Membership."""
+
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    is_staff = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email.split("@", 1)[0]
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", "Agent"
+    SUPERVISOR = "supervisor", "Supervisor"
+    ADMIN = "admin", "Admin"
+
+
+class Project(models.Model):
+    """A campaign: the context an agent needs beside the thread lives in ``metadata``."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="projects"
+    )
+    name = models.CharField(max_length=200)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="project_name_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's place in one organization: role, capacity and what they can handle."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
+    max_open = models.IntegerField(default=3)
+    skills = models.JSONField(default=list, blank=True)
+    languages = models.JSONField(default=list, blank=True)
+    projects = models.ManyToManyField(Project, blank=True, related_name="members")
+    # When this member last received a chat: ties in load go to whoever waited longest.
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(max_open__gte=0), name="max_open_not_negative"),
+        ]
+        permissions = [
+            ("agent", "Can work conversations in the dock"),
+            ("supervise", "Can see and intervene in every conversation of the organization"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.email} ({self.role})"
+
+    @property
+    def works_chats(self) -> bool:
+        return self.role in (Role.AGENT, Role.SUPERVISOR)
+
+    @property
+    def supervises(self) -> bool:
+        return self.role in (Role.SUPERVISOR, Role.ADMIN)
+
+
+def new_channel_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class ChannelKind(models.TextChoices):
+    WHATSAPP = "whatsapp", "WhatsApp"
+
+
+class Channel(models.Model):
+    """A connected number. Inbound chats on it open under its project."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="channels"
+    )
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="channels")
+    kind = models.CharField(
+        max_length=16, choices=ChannelKind.choices, default=ChannelKind.WHATSAPP
+    )
+    key = models.CharField(max_length=64, unique=True, default=new_channel_key, editable=False)
+    phone_number_id = models.CharField(max_length=64)
+    display_phone_number = models.CharField(max_length=32, blank=True)
+    access_token = models.TextField()
+    app_secret = models.CharField(max_length=255)
+    verify_token = models.CharField(max_length=255)
+    default_language = models.CharField(max_length=16, default="en")
+    required_skills = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "phone_number_id"], name="one_channel_per_phone_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_phone_number or self.phone_number_id
+
+
+class Contact(models.Model):
+    """A customer. WhatsApp names them by phone (wa_id) or, when they hide their number
+    behind a username, by a business-scoped user id; one of the two is always present."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="contacts"
+    )
+    wa_id = models.CharField(max_length=64, null=True, blank=True)
+    user_id = models.CharField(max_length=128, null=True, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    language = models.CharField(max_length=16, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "wa_id"],
+                condition=Q(wa_id__isnull=False),
+                name="contact_wa_id_per_org",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "user_id"],
+                condition=Q(user_id__isnull=False),
+                name="contact_user_id_per_org",
+            ),
+            models.CheckConstraint(
+                condition=Q(wa_id__isnull=False) | Q(user_id__isnull=False),
+                name="contact_has_an_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.wa_id or self.user_id or f"contact {self.pk}"
+
+
+class ConversationStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    ASSIGNED = "assigned", "Assigned"
+    CLOSED = "closed", "Closed"
+
+
+class Conversation(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="conversations"
+    )
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="conversations")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="conversations")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="conversations")
+    status = models.CharField(
+        max_length=16, choices=ConversationStatus.choices, default=ConversationStatus.QUEUED
+    )
+    agent = models.ForeignKey(
+        Membership,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversations",
+    )
+    language = models.CharField(max_length=16, blank=True)
+    required_skills = models.JSONField(default=list, blank=True)
+    priority = models.IntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(default=timezone.now)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=200, blank=True)
+    # The customer's last message: drives the 24-hour service window and "waiting since".
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    unread_count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "channel"],
+                condition=~Q(status="closed"),
+                name="one_open_conversation_per_contact_and_channel",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="assigned") | Q(agent__isnull=False),
+                name="assigned_conversation_has_agent",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="queued") | Q(agent__isnull=True),
+                name="queued_conversation_has_no_agent",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "-priority", "queued_at"],
+                condition=Q(status="queued"),
+                name="queue_order",
+            ),
+            models.Index(fields=["agent"], condition=Q(status="assigned"), name="open_by_agent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"conversation {self.pk} ({self.status})"
+
+
+class Direction(models.TextChoices):
+    IN = "in", "Inbound"
+    OUT = "out", "Outbound"
+
+
+class MessageStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    READ = "read", "Read"
+    FAILED = "failed", "Failed"
+
+
+class Message(models.Model):
+    """One message in a thread. ``wamid`` is WhatsApp's id: a delivery repeated by Meta
+    finds the row it already made instead of making another."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="messages")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    type = models.CharField(max_length=32, default="text")
+    text = models.TextField(blank=True)
+    media = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=MessageStatus.choices)
+    wamid = models.CharField(max_length=255, null=True, blank=True)
+    context_wamid = models.CharField(max_length=255, blank=True)
+    error = models.JSONField(default=dict, blank=True)
+    sender = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # When the customer (or WhatsApp) says it happened; orders out-of-order deliveries.
+    sent_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "wamid"],
+                condition=Q(wamid__isnull=False),
+                name="message_wamid_unique_per_channel",
+            )
+        ]
+        indexes = [models.Index(fields=["conversation", "sent_at"], name="thread_order")]
+        ordering = ["sent_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.type} {self.pk}"
+
+
+class EventKind(models.TextChoices):
+    OPENED = "opened", "Opened"
+    QUEUED = "queued", "Queued"
+    ASSIGNED = "assigned", "Assigned"
+    TRANSFERRED = "transferred", "Transferred"
+    REASSIGNED = "reassigned", "Reassigned"
+    CLOSED = "closed", "Closed"
+    UPDATED = "updated", "Updated"
+
+
+class Rule(models.TextChoices):
+    """Why routing or a person decided what it did; shown to supervisors."""
+
+    STICKY = "sticky", "Sticky: back to the customer's last agent"
+    LEAST_LOADED = "least-loaded", "Least loaded eligible agent"
+    DRAIN = "drain", "Queue drained when capacity freed"
+    TRANSFER = "transfer", "Transferred"
+    REASSIGNED_AFTER_OFFLINE = "reassigned-after-offline", "Agent offline too long"
+    SUPERVISOR = "supervisor", "Supervisor decision"
+    INBOUND = "inbound", "Customer wrote"
+    AGENT = "agent", "Agent decision"
+
+
+class ConversationEvent(models.Model):
+    """The audit trail: who did what to a conversation, when, and by which rule."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    rule = models.CharField(max_length=32, choices=Rule.choices, blank=True)
+    actor = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_agent = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    to_agent = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.rule}) on {self.conversation_id}"
+
+
+class DockStream(models.Model):
+    """Per-member event counter. Taking the next ``seq`` locks this row until commit, so
+    one member's events commit in ``seq`` order and a client never skips one."""
+
+    membership = models.OneToOneField(
+        Membership, on_delete=models.CASCADE, primary_key=True, related_name="dock_stream"
+    )
+    last_seq = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"stream of {self.membership_id} at {self.last_seq}"
+
+
+class DockEvent(models.Model):
+    """A server event as one member's dock received it; replayed on ``resync``."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    seq = models.BigIntegerField()
+    type = models.CharField(max_length=64)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "seq"], name="one_event_per_seq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.seq} for {self.membership_id}"

@@ -1,0 +1,57 @@
+"""Reads that screens and the API share. Every queryset that serves a person starts
+here, scoped to that person's organization, so no view can forget the scope."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from conversations.models import (
+    Channel,
+    Contact,
+    Conversation,
+    ConversationStatus,
+    Membership,
+    Message,
+    Project,
+)
+
+
+def member_projects(*, member: Membership) -> QuerySet[Project]:
+    return Project.objects.filter(organization_id=member.organization_id)
+
+
+def member_channels(*, member: Membership) -> QuerySet[Channel]:
+    return Channel.objects.filter(organization_id=member.organization_id).select_related("project")
+
+
+def member_members(*, member: Membership) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(organization_id=member.organization_id)
+        .select_related("user", "presence")
+        .prefetch_related("projects")
+    )
+
+
+def member_contacts(*, member: Membership) -> QuerySet[Contact]:
+    return Contact.objects.filter(organization_id=member.organization_id)
+
+
+def visible_conversations(*, member: Membership) -> QuerySet[Conversation]:
+    """Supervisors and admins see the organization's conversations; agents their own."""
+    qs = Conversation.objects.filter(organization_id=member.organization_id).select_related(
+        "contact", "project", "channel", "agent__user"
+    )
+    if not member.supervises:
+        qs = qs.filter(agent_id=member.pk)
+    return qs
+
+
+def open_conversations_of(*, member: Membership) -> QuerySet[Conversation]:
+    """The chats in a member's dock."""
+    return visible_conversations(member=member).filter(
+        agent_id=member.pk, status=ConversationStatus.ASSIGNED
+    )
+
+
+def conversation_messages(*, conversation: Conversation) -> QuerySet[Message]:
+    return conversation.messages.select_related("sender__user").order_by("sent_at", "id")

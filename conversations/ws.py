@@ -1,0 +1,7 @@
+"""WebSocket routes."""
+
+from django.urls import path
+
+from conversations.consumers import DockConsumer
+
+websocket_urlpatterns = [path("ws/dock/", DockConsumer.as_asgi())]

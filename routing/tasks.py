@@ -1,0 +1,12 @@
+"""Celery tasks of routing: thin, they take ids and call the router."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from routing import router
+
+
+@shared_task(acks_late=True)
+def route_queue(organization_id: int) -> None:
+    router.route_queue(organization_id=organization_id)
