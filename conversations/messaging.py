@@ -1,19 +1,575 @@
-"""Messages in and out of a conversation (WhatsApp issue). Signatures are fixed."""
+"""Messages in and out of a conversation.
+
+Inbound: ``delivery_record`` stores what one webhook delivery brought (messages and
+status updates) in one transaction, opening or continuing conversations on the way.
+Outbound: ``message_send_text`` stores a reply as queued; a Celery task hands it to the
+channel (``message_transmit``), which records WhatsApp's id and the status.
+
+Locks, always in this order so two writers never wait on each other in a circle: the
+contact's open conversation (``select_for_update``), then the messages of a status
+update, then the dock streams of the members who are told (``realtime.publish``).
+
+Statuses never move backwards: sent < delivered < read, and ``failed`` ends a message
+that was not delivered yet. A status for a wamid this channel never recorded is ignored
+(logged): it is either for a message sent by another system on the same number or a
+status that raced ahead of the send task's commit, and the later statuses still land.
+"""
 
 from __future__ import annotations
 
-from conversations.models import Conversation, Membership, Message
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from conversations.models import (
+    Channel,
+    Contact,
+    Conversation,
+    ConversationEvent,
+    ConversationStatus,
+    Direction,
+    EventKind,
+    Membership,
+    Message,
+    MessageStatus,
+    Rule,
+)
+from conversations.payloads import conversation_payload, message_payload
+from conversations.realtime import publish
+from routing.triggers import request_routing
+
+logger = logging.getLogger(__name__)
+
+SERVICE_WINDOW = timedelta(hours=24)
+MAX_TEXT_LENGTH = 4096  # the Cloud API's limit for a text body
+
+_STATUS_RANK: dict[str, int] = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENT: 1,
+    MessageStatus.DELIVERED: 2,
+    MessageStatus.READ: 3,
+}
 
 
 class OutsideServiceWindow(Exception):
     """WhatsApp accepts free-form text only within 24 hours of the customer's last message."""
 
 
+class ConversationClosed(Exception):
+    """A closed conversation takes no more replies; the customer's next message reopens one."""
+
+
+class InvalidMessage(ValueError):
+    """The text cannot be sent as it is (empty or longer than WhatsApp allows)."""
+
+
+class TransientSendError(Exception):
+    """The channel could not take the message now; trying again later may work."""
+
+
+class SendFailure(Exception):
+    """The channel refused the message for good; ``code`` and ``title`` are the channel's."""
+
+    def __init__(self, *, code: int | None, title: str, message: str = "") -> None:
+        super().__init__(f"{code}: {title}")
+        self.code = code
+        self.title = title
+        self.message = message
+
+    def as_error(self) -> dict[str, Any]:
+        return {"code": self.code, "title": self.title, "message": self.message}
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A customer's message as a channel reported it, already checked and cleaned."""
+
+    wamid: str
+    wa_id: str | None
+    user_id: str | None
+    profile_name: str
+    sent_at: datetime
+    type: str
+    text: str = ""
+    media: dict[str, Any] = field(default_factory=dict)
+    context_wamid: str = ""
+    error: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """What became of one of our outbound messages: sent, delivered, read or failed."""
+
+    wamid: str
+    status: str
+    at: datetime
+    error: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DeliveryResult:
+    stored: int = 0
+    duplicates: int = 0
+    opened: int = 0
+    statuses_applied: int = 0
+    statuses_ignored: int = 0
+
+
+# --- inbound ----------------------------------------------------------------------------
+
+
+def delivery_record(
+    *,
+    channel: Channel,
+    messages: Sequence[InboundMessage],
+    statuses: Sequence[StatusUpdate] = (),
+) -> DeliveryResult:
+    """Store one delivery: every message once (by wamid), every status forwards only.
+
+    It commits as a whole, so the webhook answers 200 only for what is durably stored and
+    Meta's retry of a failed delivery finds nothing half done."""
+    result = DeliveryResult()
+    with transaction.atomic():
+        if messages:
+            _record_messages(channel=channel, messages=messages, result=result)
+        if statuses:
+            _apply_statuses(channel=channel, statuses=statuses, result=result)
+    return result
+
+
+def _record_messages(
+    *, channel: Channel, messages: Sequence[InboundMessage], result: DeliveryResult
+) -> None:
+    unique: dict[str, InboundMessage] = {}
+    for message in messages:
+        unique.setdefault(message.wamid, message)
+    ordered = sorted(unique.values(), key=lambda m: m.sent_at)
+
+    contacts = _contacts_for(channel=channel, messages=ordered)
+    conversations, opened = _open_conversations(
+        channel=channel, contacts={c.pk: c for c in contacts.values()}
+    )
+
+    rows = []
+    for message in ordered:
+        conversation = conversations[contacts[message.wamid].pk]
+        rows.append(
+            Message(
+                conversation=conversation,
+                channel=channel,
+                direction=Direction.IN,
+                type=message.type,
+                text=message.text,
+                media=message.media,
+                status=MessageStatus.RECEIVED,
+                wamid=message.wamid,
+                context_wamid=message.context_wamid,
+                error=message.error,
+                sent_at=message.sent_at,
+            )
+        )
+    stored = _insert_new_messages(rows)
+    result.stored = len(stored)
+    result.duplicates = len(rows) - len(stored)
+    result.opened = len(opened)
+
+    by_conversation: dict[int, list[Message]] = defaultdict(list)
+    for row in stored:
+        by_conversation[row.conversation_id].append(row)
+    for conversation in conversations.values():
+        new_rows = by_conversation.get(conversation.pk, [])
+        if not new_rows:
+            continue
+        latest = max(row.sent_at for row in new_rows)
+        conversation.unread_count += len(new_rows)
+        if conversation.last_inbound_at is None or latest > conversation.last_inbound_at:
+            conversation.last_inbound_at = latest
+        if conversation.last_message_at is None or latest > conversation.last_message_at:
+            conversation.last_message_at = latest
+        conversation.save(update_fields=["unread_count", "last_inbound_at", "last_message_at"])
+
+    if opened:
+        ConversationEvent.objects.bulk_create(
+            ConversationEvent(conversation_id=pk, kind=EventKind.OPENED, rule=Rule.INBOUND)
+            for pk in sorted(opened)
+        )
+    needs_routing = False
+    for conversation in conversations.values():
+        new_rows = by_conversation.get(conversation.pk, [])
+        if conversation.status == ConversationStatus.QUEUED and (
+            new_rows or conversation.pk in opened
+        ):
+            needs_routing = True
+        elif conversation.agent_id is not None and new_rows:
+            agent = [conversation.agent_id]
+            for row in sorted(new_rows, key=lambda r: (r.sent_at, r.pk)):
+                publish("message.created", message_payload(row), to=agent)
+            publish("conversation.updated", conversation_payload(conversation), to=agent)
+    if needs_routing:
+        request_routing(organization_id=channel.organization_id)
+
+
+def _contacts_for(*, channel: Channel, messages: Sequence[InboundMessage]) -> dict[str, Contact]:
+    """The contact of each message (by wamid), found by whichever id WhatsApp gave, made
+    if new. A later message's profile name wins: customers rename themselves."""
+    wa_ids = {m.wa_id for m in messages if m.wa_id}
+    user_ids = {m.user_id for m in messages if m.user_id}
+    by_wa: dict[str, Contact] = {}
+    by_user: dict[str, Contact] = {}
+    for contact in Contact.objects.filter(organization_id=channel.organization_id).filter(
+        Q(wa_id__in=wa_ids) | Q(user_id__in=user_ids)
+    ):
+        if contact.wa_id:
+            by_wa[contact.wa_id] = contact
+        if contact.user_id:
+            by_user[contact.user_id] = contact
+
+    found: dict[str, Contact] = {}
+    for message in messages:
+        known = by_wa.get(message.wa_id or "") or by_user.get(message.user_id or "")
+        if known is None:
+            contact = _contact_create(channel=channel, message=message)
+        else:
+            contact = known
+            _contact_refresh(contact=contact, message=message, by_wa=by_wa, by_user=by_user)
+        if contact.wa_id:
+            by_wa[contact.wa_id] = contact
+        if contact.user_id:
+            by_user[contact.user_id] = contact
+        found[message.wamid] = contact
+    return found
+
+
+def _contact_create(*, channel: Channel, message: InboundMessage) -> Contact:
+    try:
+        with transaction.atomic():
+            return Contact.objects.create(
+                organization_id=channel.organization_id,
+                wa_id=message.wa_id,
+                user_id=message.user_id,
+                name=message.profile_name,
+            )
+    except IntegrityError:
+        # Another delivery made this customer a moment ago: use theirs.
+        existing = (
+            Contact.objects.filter(organization_id=channel.organization_id)
+            .filter(_identity(message))
+            .first()
+        )
+        if existing is None:
+            raise
+        return existing
+
+
+def _identity(message: InboundMessage) -> Q:
+    query = Q(pk__in=[])
+    if message.wa_id:
+        query |= Q(wa_id=message.wa_id)
+    if message.user_id:
+        query |= Q(user_id=message.user_id)
+    return query
+
+
+def _contact_refresh(
+    *,
+    contact: Contact,
+    message: InboundMessage,
+    by_wa: dict[str, Contact],
+    by_user: dict[str, Contact],
+) -> None:
+    changed = []
+    if message.profile_name and contact.name != message.profile_name:
+        contact.name = message.profile_name
+        changed.append("name")
+    # Learn the id we did not know yet, unless another contact holds it already.
+    if message.wa_id and not contact.wa_id and message.wa_id not in by_wa:
+        contact.wa_id = message.wa_id
+        changed.append("wa_id")
+    if message.user_id and not contact.user_id and message.user_id not in by_user:
+        contact.user_id = message.user_id
+        changed.append("user_id")
+    if not changed:
+        return
+    try:
+        with transaction.atomic():
+            contact.save(update_fields=changed)
+    except IntegrityError:
+        contact.refresh_from_db()
+
+
+def _open_conversations(
+    *, channel: Channel, contacts: dict[int, Contact]
+) -> tuple[dict[int, Conversation], set[int]]:
+    """Each contact's open conversation on the channel, locked; a new queued one where
+    there is none. The database's one-open-per-contact constraint settles races."""
+    locked = (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("contact", "project", "agent__user")
+        .exclude(status=ConversationStatus.CLOSED)
+    )
+    conversations = {
+        c.contact_id: c
+        for c in locked.filter(channel=channel, contact_id__in=list(contacts)).order_by("pk")
+    }
+    opened: set[int] = set()
+    for contact_id, contact in sorted(contacts.items()):
+        if contact_id in conversations:
+            continue
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                conversation = Conversation.objects.create(
+                    organization_id=channel.organization_id,
+                    project_id=channel.project_id,
+                    channel=channel,
+                    contact=contact,
+                    status=ConversationStatus.QUEUED,
+                    language=contact.language or channel.default_language,
+                    required_skills=list(channel.required_skills),
+                    created_at=now,
+                    queued_at=now,
+                )
+        except IntegrityError:
+            conversation = locked.get(channel=channel, contact_id=contact_id)
+        else:
+            opened.add(conversation.pk)
+        conversations[contact_id] = conversation
+    return conversations, opened
+
+
+_INSERT_BATCH = 500
+
+
+def _insert_new_messages(rows: list[Message]) -> list[Message]:
+    """Insert the rows whose wamid the channel has not seen; return those inserted.
+
+    One statement per batch, ``ON CONFLICT DO NOTHING ... RETURNING``: a replayed or
+    concurrently repeated delivery inserts nothing twice and we know exactly which rows
+    are new without reading them back."""
+    if not rows:
+        return []
+    meta = Message._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    by_wamid = {row.wamid: row for row in rows if row.wamid}
+    inserted: list[Message] = []
+    for start in range(0, len(rows), _INSERT_BATCH):
+        batch = rows[start : start + _INSERT_BATCH]
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "
+            f"{', '.join([placeholder] * len(batch))} "
+            f"ON CONFLICT DO NOTHING RETURNING {quote(str(meta.pk.column))}, {quote('wamid')}"
+        )
+        params = [
+            f.get_db_prep_save(getattr(row, f.attname), connection) for row in batch for f in fields
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            returned = cursor.fetchall()
+        for pk, wamid in returned:
+            row = by_wamid[wamid]
+            row.pk = pk
+            row._state.adding = False
+            inserted.append(row)
+    return inserted
+
+
+def _apply_statuses(
+    *, channel: Channel, statuses: Sequence[StatusUpdate], result: DeliveryResult
+) -> None:
+    wamids = {s.wamid for s in statuses}
+    messages = {
+        m.wamid: m
+        for m in Message.objects.select_for_update(of=("self",))
+        .select_related("conversation")
+        .filter(channel=channel, direction=Direction.OUT, wamid__in=wamids)
+        .order_by("pk")
+    }
+    changed: dict[int, Message] = {}
+    for update in sorted(statuses, key=lambda s: s.at):
+        message = messages.get(update.wamid)
+        if message is None:
+            result.statuses_ignored += 1
+            logger.info(
+                "status for an unknown message ignored",
+                extra={"channel": channel.pk, "wamid": update.wamid, "status": update.status},
+            )
+            continue
+        if _status_moves(message, update):
+            message.status = update.status
+            message.status_changed_at = update.at
+            if update.status == MessageStatus.FAILED:
+                message.error = update.error
+            changed[message.pk] = message
+            result.statuses_applied += 1
+        else:
+            result.statuses_ignored += 1
+    if not changed:
+        return
+    Message.objects.bulk_update(changed.values(), ["status", "status_changed_at", "error"])
+    for message in changed.values():
+        if message.conversation.agent_id:
+            publish("message.status", message_payload(message), to=[message.conversation.agent_id])
+
+
+def _status_moves(message: Message, update: StatusUpdate) -> bool:
+    current = message.status
+    if current == MessageStatus.FAILED:
+        return False
+    if update.status == MessageStatus.FAILED:
+        return _STATUS_RANK.get(current, 0) < _STATUS_RANK[MessageStatus.DELIVERED]
+    return _STATUS_RANK.get(update.status, 0) > _STATUS_RANK.get(current, 0)
+
+
+# --- outbound ---------------------------------------------------------------------------
+
+
+def service_window_open(*, conversation: Conversation, at: datetime | None = None) -> bool:
+    """Whether WhatsApp still takes free-form text: within 24 hours of the customer's
+    last message."""
+    if conversation.last_inbound_at is None:
+        return False
+    return (at or timezone.now()) - conversation.last_inbound_at < SERVICE_WINDOW
+
+
 def message_send_text(*, conversation: Conversation, sender: Membership, text: str) -> Message:
     """Store an outbound text as queued and send it through the channel after commit."""
-    raise NotImplementedError
+    from channels_whatsapp.tasks import send_message
+
+    body = text.strip()
+    if not body:
+        raise InvalidMessage("the message has no text")
+    if len(body) > MAX_TEXT_LENGTH:
+        raise InvalidMessage(f"a WhatsApp text has at most {MAX_TEXT_LENGTH} characters")
+    with transaction.atomic():
+        locked = (
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("contact", "project", "agent__user", "channel")
+            .get(pk=conversation.pk)
+        )
+        if locked.status == ConversationStatus.CLOSED:
+            raise ConversationClosed("this conversation is closed; it takes no more replies")
+        now = timezone.now()
+        if not service_window_open(conversation=locked, at=now):
+            raise OutsideServiceWindow(
+                "the customer last wrote more than 24 hours ago: WhatsApp only accepts a "
+                "template message outside the customer service window, not free text"
+            )
+        message = Message.objects.create(
+            conversation=locked,
+            channel=locked.channel,
+            direction=Direction.OUT,
+            type="text",
+            text=body,
+            status=MessageStatus.QUEUED,
+            sender=sender,
+            sent_at=now,
+            created_at=now,
+            status_changed_at=now,
+        )
+        locked.last_message_at = now
+        locked.save(update_fields=["last_message_at"])
+        recipients = _recipients(locked, sender.pk)
+        publish("message.created", message_payload(message), to=recipients)
+        message_id = message.pk
+        transaction.on_commit(lambda: send_message.delay(message_id))
+    conversation.last_message_at = now
+    return message
+
+
+def _recipients(conversation: Conversation, *member_ids: int | None) -> list[int]:
+    ids = {conversation.agent_id, *member_ids}
+    return sorted(i for i in ids if i is not None)
+
+
+def message_transmit(*, message_id: int, transport: Any) -> None:
+    """Hand a queued outbound message to the channel; record its wamid and ``sent``.
+
+    ``transport.send_text`` raises ``TransientSendError`` (the task retries) or
+    ``SendFailure`` (the message fails for good). The network call happens outside any
+    transaction: no row stays locked while WhatsApp answers."""
+    message = (
+        Message.objects.select_related("channel", "conversation__contact")
+        .filter(pk=message_id, direction=Direction.OUT)
+        .first()
+    )
+    if message is None or message.status != MessageStatus.QUEUED or message.wamid:
+        return  # already handled: a redelivered task must not send twice
+    contact = message.conversation.contact
+    try:
+        wamid = transport.send_text(
+            channel=message.channel,
+            wa_id=contact.wa_id,
+            user_id=contact.user_id,
+            body=message.text,
+        )
+    except SendFailure as failure:
+        message_fail(message_id=message_id, error=failure.as_error())
+        return
+    message_mark_sent(message_id=message_id, wamid=wamid)
+
+
+def message_mark_sent(*, message_id: int, wamid: str) -> None:
+    """Keep WhatsApp's id; ``sent`` unless a later status is already there."""
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("conversation")
+            .get(pk=message_id)
+        )
+        message.wamid = wamid
+        fields = ["wamid"]
+        if message.status == MessageStatus.QUEUED:
+            message.status = MessageStatus.SENT
+            message.status_changed_at = timezone.now()
+            fields += ["status", "status_changed_at"]
+        message.save(update_fields=fields)
+        _publish_status(message)
+
+
+def message_fail(*, message_id: int, error: dict[str, Any]) -> None:
+    """The channel will not deliver this message: ``failed`` with the channel's error."""
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("conversation")
+            .get(pk=message_id)
+        )
+        if message.status not in (MessageStatus.QUEUED, MessageStatus.SENT):
+            return
+        message.status = MessageStatus.FAILED
+        message.error = error
+        message.status_changed_at = timezone.now()
+        message.save(update_fields=["status", "error", "status_changed_at"])
+        _publish_status(message)
+
+
+def _publish_status(message: Message) -> None:
+    recipients = _recipients(message.conversation, message.sender_id)
+    publish("message.status", message_payload(message), to=recipients)
 
 
 def conversation_mark_read(*, conversation: Conversation, member: Membership) -> None:
     """The agent has seen the thread: its unread count goes to zero."""
-    raise NotImplementedError
+    with transaction.atomic():
+        if not Conversation.objects.filter(pk=conversation.pk, unread_count__gt=0).update(
+            unread_count=0
+        ):
+            conversation.unread_count = 0
+            return
+        fresh = Conversation.objects.select_related("contact", "project", "agent__user").get(
+            pk=conversation.pk
+        )
+        publish(
+            "conversation.updated", conversation_payload(fresh), to=_recipients(fresh, member.pk)
+        )
+    conversation.unread_count = 0

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from channels_whatsapp.signature import HEADER, sign
+from tests.factories import ChannelFactory
+from tests.fake_cloud_fixture import fake_cloud  # noqa: F401
+
+
+@pytest.fixture
+def channel(db):
+    return ChannelFactory(required_skills=["renewals"], default_language="en")
+
+
+@pytest.fixture
+def post(client):
+    """POST a delivery to a channel's webhook, signed with its app secret unless told."""
+
+    def _post(
+        channel,
+        payload: Any = None,
+        *,
+        raw: bytes | None = None,
+        secret: str | None = None,
+        signature: str | None = None,
+        signed: bool = True,
+    ):
+        body = raw if raw is not None else json.dumps(payload).encode()
+        headers = {}
+        if signed:
+            headers[HEADER] = signature or sign(body, secret or channel.app_secret)
+        return client.post(
+            f"/webhooks/whatsapp/{channel.key}/",
+            data=body,
+            content_type="application/json",
+            headers=headers,
+        )
+
+    return _post
