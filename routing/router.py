@@ -1,5 +1,620 @@
-"""Inbound assignment (being built: see the routing issue)."""
+"""Inbound assignment: which agent takes a queued conversation, and when.
+
+Every decision is one short transaction that locks the conversation it decides on
+(``skip_locked``: another worker deciding on it already is left alone) and then the
+agent it gives it to, and recounts that agent's open chats inside the lock. Capacity is
+never read in one transaction and written in another. The written policy is
+``docs/concurrency.md``.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
+
+from conversations import realtime
+from conversations.models import (
+    Conversation,
+    ConversationEvent,
+    ConversationStatus,
+    EventKind,
+    Membership,
+    Role,
+    Rule,
+)
+from conversations.payloads import conversation_payload
+from presence.models import PresenceStatus
+from presence.services import presence_expire_stale
+from routing.triggers import request_routing
+
+logger = logging.getLogger(__name__)
+
+# How often one chat's decision is retried in a pass when the chosen agent filled up
+# between the choice and the lock (another worker got there first), or an earlier chat
+# had to be decided first; after that the pass moves on and the sweep comes back.
+MAX_RETRIES = 20
+# The audit entry written the first time a chat finds nobody with room; an assignment
+# after it is a "drain" (capacity freed), one without it "least-loaded" (at arrival).
+WAITING_REASON = "no-eligible-agent"
 
 
-def route_queue(*, organization_id: int) -> None:
-    """Assign the organization's queued conversations to agents with room."""
+class Outcome(enum.Enum):
+    ASSIGNED = "assigned"
+    WAITING = "waiting"  # nobody eligible has room
+    STICKY_WAIT = "sticky-wait"  # held for the customer's last agent
+    RETRY = "retry"  # the chosen agent filled up meanwhile
+    BEHIND = "behind"  # an earlier queued chat could take the chosen agent's place
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in queue order (priority desc, queued_at, id)."""
+
+    priority: int
+    queued_at: datetime
+    pk: int
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> Cursor:
+        return cls(row["priority"], row["queued_at"], row["pk"])
+
+    def before(self) -> Q:
+        return (
+            Q(priority__gt=self.priority)
+            | Q(priority=self.priority, queued_at__lt=self.queued_at)
+            | Q(priority=self.priority, queued_at=self.queued_at, pk__lt=self.pk)
+        )
+
+    def after(self) -> Q:
+        return (
+            Q(priority__lt=self.priority)
+            | Q(priority=self.priority, queued_at__gt=self.queued_at)
+            | Q(priority=self.priority, queued_at=self.queued_at, pk__gt=self.pk)
+        )
+
+
+def queue_order(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    return qs.order_by("-priority", "queued_at", "pk")
+
+
+def _json_contains_supported() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def open_count_subquery() -> Subquery:
+    """The number of a member's assigned conversations (uses the ``open_by_agent`` index)."""
+    return Subquery(
+        Conversation.objects.filter(agent_id=OuterRef("pk"), status=ConversationStatus.ASSIGNED)
+        .order_by()
+        .values("agent_id")
+        .annotate(n=Count("pk"))
+        .values("n"),
+        output_field=IntegerField(),
+    )
+
+
+def _wants(conversation: Conversation) -> tuple[str, list[str]]:
+    return (conversation.language or "").lower(), sorted(conversation.required_skills or [])
+
+
+def speaks_and_knows(member: Membership, conversation: Conversation) -> bool:
+    """The language and skill rules, in Python (SQLite has no JSON containment)."""
+    language, skills = _wants(conversation)
+    if language and language not in (member.languages or []):
+        return False
+    return set(skills) <= set(member.skills or [])
+
+
+def ineligibility(member: Membership, conversation: Conversation) -> list[str]:
+    """Why ``member`` may not take ``conversation`` whatever their load (empty: they may)."""
+    problems = []
+    if not member.projects.filter(pk=conversation.project_id).exists():
+        problems.append("not in the conversation's project")
+    language, skills = _wants(conversation)
+    if language and language not in (member.languages or []):
+        problems.append(f"does not speak {language}")
+    missing = sorted(set(skills) - set(member.skills or []))
+    if missing:
+        problems.append(f"lacks {', '.join(missing)}")
+    return problems
+
+
+def eligible_agents(conversation: Conversation) -> QuerySet[Membership]:
+    """Available members who may take ``conversation``, least loaded first, then whoever
+    has waited longest since their last assignment. Room is not filtered here (that
+    would count every member's chats twice): full members sort last, and the caller
+    sees that the first one is full. On PostgreSQL language and skills are filtered
+    here; elsewhere the caller applies ``speaks_and_knows``."""
+    qs = Membership.objects.filter(
+        organization_id=conversation.organization_id,
+        role__in=[Role.AGENT, Role.SUPERVISOR],
+        projects=conversation.project_id,
+        presence__status=PresenceStatus.AVAILABLE,
+        max_open__gt=0,
+    ).annotate(open_count=Coalesce(open_count_subquery(), Value(0)))
+    if _json_contains_supported():
+        language, skills = _wants(conversation)
+        if language:
+            qs = qs.filter(languages__contains=[language])
+        if skills:
+            qs = qs.filter(skills__contains=skills)
+    load = Cast("open_count", FloatField()) / Cast("max_open", FloatField())
+    return qs.annotate(load=load).order_by(
+        "load", F("last_assigned_at").asc(nulls_first=True), "pk"
+    )
+
+
+def _full(candidate: Membership) -> bool:
+    """As counted by ``eligible_agents`` (a hint: the lock's recount decides)."""
+    return candidate.open_count >= candidate.max_open  # type: ignore[attr-defined]
+
+
+def _first_matching(qs: QuerySet[Membership], conversation: Conversation) -> Membership | None:
+    if _json_contains_supported():
+        return qs.first()
+    return next((m for m in qs.iterator() if speaks_and_knows(m, conversation)), None)
+
+
+def open_count(member_id: int) -> int:
+    return Conversation.objects.filter(
+        agent_id=member_id, status=ConversationStatus.ASSIGNED
+    ).count()
+
+
+def lock_member(member_id: int) -> Membership:
+    """Lock a member's row: every path that adds a chat to a member holds this lock while
+    it counts and writes, so two of them never both take the member's last place."""
+    return (
+        Membership.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("presence")
+        .get(pk=member_id)
+    )
+
+
+def room_count(member: Membership) -> int | None:
+    """Recount under the member's lock: their open chats if they are Available and below
+    their max_open, else None."""
+    presence = getattr(member, "presence", None)
+    if presence is None or presence.status != PresenceStatus.AVAILABLE:
+        return None
+    count = open_count(member.pk)
+    return count if count < member.max_open else None
+
+
+def _sticky_agent(conversation: Conversation) -> Membership | None:
+    """The customer's last agent on this project, within the sticky window."""
+    since = timezone.now() - timedelta(hours=settings.ROUTING_STICKY_WINDOW_HOURS)
+    agent_id = (
+        Conversation.objects.filter(
+            contact_id=conversation.contact_id,
+            project_id=conversation.project_id,
+            status=ConversationStatus.CLOSED,
+            agent__isnull=False,
+            closed_at__gte=since,
+        )
+        .exclude(pk=conversation.pk)
+        .order_by("-closed_at")
+        .values_list("agent_id", flat=True)
+        .first()
+    )
+    if agent_id is None:
+        return None
+    return (
+        Membership.objects.filter(
+            pk=agent_id,
+            organization_id=conversation.organization_id,
+            role__in=[Role.AGENT, Role.SUPERVISOR],
+            projects=conversation.project_id,
+        )
+        .select_related("presence")
+        .first()
+    )
+
+
+def _has_waited(conversation: Conversation) -> bool:
+    return ConversationEvent.objects.filter(
+        conversation_id=conversation.pk,
+        kind=EventKind.QUEUED,
+        data__reason=WAITING_REASON,
+        created_at__gte=conversation.queued_at,
+    ).exists()
+
+
+def mark_waiting(*, organization_id: int, queued_before: datetime, held: Iterable[int] = ()) -> int:
+    """Note, once per stay in the queue, that a chat is waiting because nobody eligible
+    had room: supervisors see why, and its later assignment is a "drain". Chats that
+    came after the pass started, or wait for their last agent, are left alone."""
+    noted = ConversationEvent.objects.filter(
+        conversation_id=OuterRef("pk"),
+        kind=EventKind.QUEUED,
+        data__reason=WAITING_REASON,
+        created_at__gte=OuterRef("queued_at"),
+    )
+    waiting = list(
+        Conversation.objects.filter(
+            organization_id=organization_id,
+            status=ConversationStatus.QUEUED,
+            queued_at__lt=queued_before,
+        )
+        .exclude(pk__in=list(held))
+        .filter(~Exists(noted))
+        .values_list("pk", flat=True)
+    )
+    now = timezone.now()
+    ConversationEvent.objects.bulk_create(
+        ConversationEvent(
+            conversation_id=pk,
+            kind=EventKind.QUEUED,
+            note="Waiting: no eligible agent has room.",
+            data={"reason": WAITING_REASON},
+            created_at=now,
+        )
+        for pk in waiting
+    )
+    return len(waiting)
+
+
+def assign(
+    *,
+    conversation: Conversation,
+    agent: Membership,
+    rule: str,
+    kind: str = EventKind.ASSIGNED,
+    actor: Membership | None = None,
+    note: str = "",
+    data: dict[str, object] | None = None,
+) -> Conversation:
+    """Write an assignment the caller has decided under the conversation's and the agent's
+    locks, record it and publish it after commit."""
+    now = timezone.now()
+    previous_agent_id = conversation.agent_id
+    conversation.status = ConversationStatus.ASSIGNED
+    conversation.agent = agent
+    conversation.assigned_at = now
+    conversation.save(update_fields=["status", "agent", "assigned_at"])
+    if kind == EventKind.ASSIGNED:
+        Membership.objects.filter(pk=agent.pk).update(last_assigned_at=now)
+    ConversationEvent.objects.create(
+        conversation=conversation,
+        kind=kind,
+        rule=rule,
+        actor=actor,
+        from_agent_id=previous_agent_id,
+        to_agent=agent,
+        note=note,
+        data=data or {},
+        created_at=now,
+    )
+    publish_conversation(
+        "conversation.assigned" if kind == EventKind.ASSIGNED else "conversation.transferred",
+        conversation,
+        to=[agent.pk, previous_agent_id],
+    )
+    return conversation
+
+
+def publish_conversation(
+    event_type: str, conversation: Conversation, *, to: list[int | None]
+) -> None:
+    """Send a conversation event to the agents named and to every supervisor of the
+    organization (their board is live on the same events)."""
+    fresh = Conversation.objects.select_related("contact", "project", "agent__user").get(
+        pk=conversation.pk
+    )
+    recipients = {m for m in to if m is not None}
+    recipients.update(realtime.supervisor_ids(organization_id=conversation.organization_id))
+    realtime.publish(event_type, conversation_payload(fresh), to=recipients)
+
+
+def _earlier_chat_for(agent: Membership, conversation: Conversation, held: set[int]) -> int | None:
+    """An earlier queued chat that ``agent`` could take, if any, other than those held for
+    their own last agent. Under skip_locked another worker may be deciding on it right
+    now; giving the agent's place to a later chat would break queue order."""
+    if not _json_contains_supported():
+        return None  # SQLite runs one writer at a time: nobody decides on it in parallel
+    cursor = Cursor(conversation.priority, conversation.queued_at, conversation.pk)
+    qs = (
+        Conversation.objects.filter(
+            cursor.before(),
+            organization_id=conversation.organization_id,
+            status=ConversationStatus.QUEUED,
+            project__in=agent.projects.all(),
+            required_skills__contained_by=agent.skills or [],
+        )
+        .filter(Q(language="") | Q(language__in=agent.languages or []))
+        .exclude(pk__in=held)
+    )
+    return queue_order(qs).values_list("pk", flat=True).first()
+
+
+Decision = tuple[Outcome, int | None]
+
+
+def _give(
+    conversation: Conversation,
+    agent: Membership,
+    count: int,
+    *,
+    rule: str,
+    held: set[int],
+    **extra: Any,
+) -> Decision:
+    earlier = _earlier_chat_for(agent, conversation, held)
+    if earlier is not None:
+        return Outcome.BEHIND, earlier
+    waited = (timezone.now() - conversation.queued_at).total_seconds()
+    assign(
+        conversation=conversation,
+        agent=agent,
+        rule=rule,
+        data={"open": count, "max_open": agent.max_open, "waited_seconds": waited},
+        **extra,
+    )
+    return Outcome.ASSIGNED, None
+
+
+def _decide(conversation: Conversation, held: set[int]) -> Decision:
+    """Decide on one locked queued conversation. Runs inside the caller's transaction and
+    locks at most one member, so two deciding workers never wait on each other's."""
+    waited = (timezone.now() - conversation.queued_at).total_seconds()
+    sticky = _sticky_agent(conversation)
+    if sticky is not None and speaks_and_knows(sticky, conversation):
+        status = getattr(getattr(sticky, "presence", None), "status", PresenceStatus.OFFLINE)
+        if status == PresenceStatus.AVAILABLE and open_count(sticky.pk) < sticky.max_open:
+            locked = lock_member(sticky.pk)
+            count = room_count(locked)
+            if count is None:
+                return Outcome.RETRY, None
+            return _give(
+                conversation,
+                locked,
+                count,
+                rule=Rule.STICKY,
+                held=held,
+                note="Back to the customer's last agent.",
+            )
+        if status != PresenceStatus.OFFLINE and waited < settings.ROUTING_STICKY_WAIT_SECONDS:
+            return Outcome.STICKY_WAIT, None
+
+    candidates = eligible_agents(conversation)
+    choice: Membership | None = None
+    if _json_contains_supported():
+        # Prefer an agent no other worker is deciding on: parallel workers spread out.
+        choice = candidates.select_for_update(skip_locked=True, of=("self",), no_key=True).first()
+    if choice is None or _full(choice):
+        # Every unlocked candidate is full; one another worker holds may have room.
+        choice = _first_matching(candidates, conversation)
+    if choice is None or _full(choice):
+        return Outcome.WAITING, None
+    locked = lock_member(choice.pk)
+    count = room_count(locked)
+    if count is None:
+        return Outcome.RETRY, None
+    rule = Rule.DRAIN if _has_waited(conversation) else Rule.LEAST_LOADED
+    return _give(conversation, locked, count, rule=rule, held=held)
+
+
+Signature = tuple[int, str, tuple[str, ...]]
+
+
+def _signature(row: Mapping[str, Any]) -> Signature:
+    skills = row["required_skills"] or []
+    return row["project_id"], (row["language"] or "").lower(), tuple(sorted(skills))
+
+
+def _anyone_has_room(organization_id: int) -> bool:
+    return (
+        Membership.objects.filter(
+            organization_id=organization_id,
+            role__in=[Role.AGENT, Role.SUPERVISOR],
+            presence__status=PresenceStatus.AVAILABLE,
+        )
+        .annotate(open_count=Coalesce(open_count_subquery(), Value(0)))
+        .filter(open_count__lt=F("max_open"))
+        .exists()
+    )
+
+
+def route_one(*, conversation_id: int, held: set[int], wait: bool = False) -> Decision | None:
+    """Decide on one queued conversation in one transaction. The conversation is locked
+    with ``skip_locked`` (None when another worker holds it or it is no longer queued),
+    or, with ``wait``, waiting for the worker that holds it to finish."""
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.filter(pk=conversation_id, status=ConversationStatus.QUEUED)
+            .select_for_update(skip_locked=not wait, of=("self",), no_key=True)
+            .first()
+        )
+        if conversation is None:
+            return None
+        return _decide(conversation, held)
+
+
+SCAN_CHUNK = 100
+
+
+def _next_in_queue(
+    organization_id: int, cursor: Cursor | None, hopeless: set[Signature]
+) -> Mapping[str, Any] | None:
+    """The first queued chat after ``cursor`` whose kind is not known to find nobody."""
+    while True:
+        qs = Conversation.objects.filter(
+            organization_id=organization_id, status=ConversationStatus.QUEUED
+        )
+        if cursor is not None:
+            qs = qs.filter(cursor.after())
+        rows = list(
+            queue_order(qs).values(
+                "pk", "priority", "queued_at", "project_id", "language", "required_skills"
+            )[:SCAN_CHUNK]
+        )
+        for row in rows:
+            if _signature(row) not in hopeless:
+                return row
+        if len(rows) < SCAN_CHUNK:
+            return None
+        cursor = Cursor.of(rows[-1])
+
+
+def route_queue(*, organization_id: int) -> int:
+    """Assign the organization's queued conversations, in queue order, to agents with room.
+
+    Returns how many were assigned. Safe in any number of workers at once: each decision
+    locks its conversation with ``skip_locked``, so workers share the queue; an agent's
+    place never goes to a later chat while an earlier one it could take still waits (the
+    worker goes back and decides that one first, waiting for its lock). A worker passes
+    over chats of a kind (project, language, skills) that already found nobody in this
+    pass. Chats left waiting get their waiting note at the end."""
+    started = timezone.now()
+    assigned = 0
+    cursor: Cursor | None = None
+    hopeless: set[Signature] = set()
+    held: set[int] = set()  # waiting for their last agent
+    retries = 0
+    room_known = False
+    while room_known or _anyone_has_room(organization_id):
+        room_known = True
+        row = _next_in_queue(organization_id, cursor, hopeless)
+        if row is None:
+            break
+        outcome, earlier = route_one(conversation_id=row["pk"], held=held) or (None, None)
+        if outcome in (Outcome.RETRY, Outcome.BEHIND) and retries < MAX_RETRIES:
+            retries += 1
+            room_known = False
+            if earlier is not None:
+                first, _ = route_one(conversation_id=earlier, held=held, wait=True) or (None, None)
+                if first is Outcome.ASSIGNED:
+                    assigned += 1
+                elif first is Outcome.STICKY_WAIT:
+                    held.add(earlier)
+            continue
+        retries = 0
+        cursor = Cursor.of(row)
+        if outcome is Outcome.ASSIGNED:
+            assigned += 1
+            room_known = False
+        elif outcome is Outcome.WAITING:
+            hopeless.add(_signature(row))
+        elif outcome is Outcome.STICKY_WAIT:
+            held.add(row["pk"])
+    mark_waiting(organization_id=organization_id, queued_before=started, held=held)
+    if assigned:
+        logger.info("routed", extra={"org": organization_id, "assigned": assigned})
+    return assigned
+
+
+def route_all() -> int:
+    """Route every organization that has queued chats: the sweep's safety net for a
+    trigger that was lost."""
+    org_ids = (
+        Conversation.objects.filter(status=ConversationStatus.QUEUED)
+        .order_by()
+        .values_list("organization_id", flat=True)
+        .distinct()
+    )
+    return sum(route_queue(organization_id=org_id) for org_id in list(org_ids))
+
+
+def requeue(
+    *,
+    conversation: Conversation,
+    kind: str,
+    rule: str,
+    actor: Membership | None = None,
+    note: str = "",
+    data: dict[str, object] | None = None,
+) -> Conversation:
+    """Put a locked conversation back in the queue (its agent's dock drops it) and ask
+    routing to place it. The caller holds the conversation's lock."""
+    now = timezone.now()
+    previous_agent_id = conversation.agent_id
+    conversation.status = ConversationStatus.QUEUED
+    conversation.agent = None
+    conversation.assigned_at = None
+    conversation.queued_at = now
+    conversation.save(update_fields=["status", "agent", "assigned_at", "queued_at"])
+    ConversationEvent.objects.create(
+        conversation=conversation,
+        kind=kind,
+        rule=rule,
+        actor=actor,
+        from_agent_id=previous_agent_id,
+        note=note,
+        data=data or {},
+        created_at=now,
+    )
+    publish_conversation("conversation.transferred", conversation, to=[previous_agent_id])
+    request_routing(organization_id=conversation.organization_id)
+    return conversation
+
+
+def reassign_offline() -> int:
+    """Send the open chats of agents Offline for ``ROUTING_OFFLINE_REASSIGN_SECONDS`` back
+    to routing, each with a note in its thread for the next agent. Returns how many."""
+    cutoff = timezone.now() - timedelta(seconds=settings.ROUTING_OFFLINE_REASSIGN_SECONDS)
+    gone = Q(presence__status=PresenceStatus.OFFLINE, presence__since__lte=cutoff)
+    conversation_ids = list(
+        Conversation.objects.filter(
+            status=ConversationStatus.ASSIGNED,
+            agent__in=Membership.objects.filter(gone),
+        ).values_list("pk", flat=True)
+    )
+    moved = 0
+    for conversation_id in conversation_ids:
+        with transaction.atomic():
+            conversation = (
+                Conversation.objects.filter(pk=conversation_id, status=ConversationStatus.ASSIGNED)
+                .select_for_update(skip_locked=True, of=("self",), no_key=True)
+                .select_related("agent__user", "agent__presence")
+                .first()
+            )
+            if conversation is None or conversation.agent_id is None:
+                continue
+            # The member's lock orders this after any presence change in flight.
+            agent = lock_member(conversation.agent_id)
+            if not Membership.objects.filter(gone, pk=agent.pk).exists():
+                continue
+            since = agent.presence.since
+            requeue(
+                conversation=conversation,
+                kind=EventKind.REASSIGNED,
+                rule=Rule.REASSIGNED_AFTER_OFFLINE,
+                note=(
+                    f"{agent.user.display_name} went offline at {since:%H:%M} UTC and did not "
+                    f"come back within {settings.ROUTING_OFFLINE_REASSIGN_SECONDS} seconds, so "
+                    "this chat went back to routing. The thread above is what the customer "
+                    "has already said: pick up from there."
+                ),
+                data={"offline_since": since.isoformat()},
+            )
+            moved += 1
+    return moved
+
+
+def sweep() -> None:
+    """The periodic safety net (Celery beat, or the embedded timer): presence of vanished
+    docks, reassignment after Offline, and routing of whatever is still queued."""
+    presence_expire_stale()
+    reassign_offline()
+    route_all()

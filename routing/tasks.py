@@ -10,3 +10,9 @@ from routing import router
 @shared_task(acks_late=True)
 def route_queue(organization_id: int) -> None:
     router.route_queue(organization_id=organization_id)
+
+
+@shared_task
+def sweep() -> None:
+    """Run by beat every ``ROUTING_SWEEP_SECONDS`` (``CELERY_BEAT_SCHEDULE``)."""
+    router.sweep()

@@ -1,0 +1,117 @@
+"""Routing under real parallelism on PostgreSQL: several workers, each with its own
+database connection, share one queue."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from conversations.models import (
+    Conversation,
+    ConversationEvent,
+    ConversationStatus,
+    EventKind,
+    Rule,
+)
+from conversations.services import conversation_close
+from routing.router import route_queue
+from tests.factories import ConversationFactory
+
+WORKERS = 4
+AGENTS = 20
+ROOM = 3
+CHATS = 200
+CLOSES = 20
+
+
+def in_parallel(jobs: list[Callable[[], None]]) -> None:
+    """Run each job in its own thread (and database connection), all starting at once."""
+    start = threading.Barrier(len(jobs))
+    errors: list[BaseException] = []
+
+    def run(job: Callable[[], None]) -> None:
+        try:
+            start.wait()
+            job()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+
+
+def open_per_agent(agents) -> Counter[int]:
+    return Counter(
+        Conversation.objects.filter(
+            status=ConversationStatus.ASSIGNED, agent__in=agents
+        ).values_list("agent_id", flat=True)
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_hundred_chats_at_twenty_agents_with_room_for_three_fill_every_place_in_order(desk):
+    agents = [desk.agent(max_open=ROOM) for _ in range(AGENTS)]
+    base = timezone.now() - timedelta(minutes=5)
+    arrivals = [
+        ConversationFactory(channel=desk.channel, queued_at=base + timedelta(milliseconds=i)).pk
+        for i in range(CHATS)
+    ]
+
+    in_parallel([lambda: route_queue(organization_id=desk.org.pk)] * WORKERS)
+
+    assigned = Conversation.objects.filter(status=ConversationStatus.ASSIGNED)
+    assert assigned.count() == AGENTS * ROOM
+    assert set(open_per_agent(agents).values()) == {ROOM}
+    # The first 60 arrivals were served, in arrival order; the rest wait in arrival order.
+    assert list(assigned.order_by("assigned_at").values_list("pk", flat=True)) == arrivals[:60]
+    queued = Conversation.objects.filter(status=ConversationStatus.QUEUED)
+    assert (
+        list(queued.order_by("-priority", "queued_at").values_list("pk", flat=True))
+        == (arrivals[60:])
+    )
+    assert ConversationEvent.objects.filter(kind=EventKind.ASSIGNED).count() == 60
+
+    # Agents close chats at the same time; each close routes the queue in its worker.
+    closing = list(assigned.select_related("agent")[:CLOSES])
+    batches = [closing[i::WORKERS] for i in range(WORKERS)]
+
+    def close_all(batch: list[Conversation]) -> Callable[[], None]:
+        def job() -> None:
+            for chat in batch:
+                conversation_close(conversation=chat, actor=chat.agent, outcome="resolved")
+
+        return job
+
+    in_parallel([close_all(batch) for batch in batches])
+
+    drained = arrivals[60 : 60 + CLOSES]
+    assert set(open_per_agent(agents).values()) == {ROOM}
+    assert (
+        list(
+            Conversation.objects.filter(pk__in=drained)
+            .order_by("assigned_at")
+            .values_list("pk", flat=True)
+        )
+        == drained
+    )
+    assert set(
+        ConversationEvent.objects.filter(
+            conversation_id__in=drained, kind=EventKind.ASSIGNED
+        ).values_list("rule", flat=True)
+    ) == {Rule.DRAIN}
+    assert (
+        list(queued.order_by("-priority", "queued_at").values_list("pk", flat=True))
+        == (arrivals[60 + CLOSES :])
+    )
