@@ -1,8 +1,342 @@
-"""The dock's live connection (being built: see the dock issue)."""
+"""The dock's live connection at ``/ws/dock/``.
 
+On connect the member joins their group and gets a snapshot carrying the ``seq`` it
+reflects; from then on every event of their stream is sent once, in ``seq`` order. The
+consumer remembers the last ``seq`` it sent: a live event it has sent already is dropped,
+and one that arrives ahead of a gap (another process's send overtook it) makes the
+consumer fill the gap from the stored stream first. Commands from the page are translated
+one to one into service calls; each is answered with the request's id and ``ok`` or an
+``error`` the page can show."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+
+from conversations import dock, messaging, realtime, selectors, services
+from conversations.models import Conversation, Membership, Role
+from conversations.payloads import conversation_payload, message_payload
+from presence import services as presence_services
+from presence.models import PresenceStatus
+
+logger = logging.getLogger(__name__)
+
+# Close codes after which the page stops reconnecting: it sends the visitor to the
+# sign-in page (4401) or says this account has no dock (4403).
+CLOSE_NOT_SIGNED_IN = 4401
+CLOSE_NOT_ALLOWED = 4403
+
+MAX_OUTCOME = 200
+
+
+class CommandError(Exception):
+    """A command that cannot be done as asked; its message is shown to the agent."""
+
+
+def _load_member(user: Any) -> Membership | None:
+    try:
+        member = Membership.objects.select_related("user").get(user=user)
+    except Membership.DoesNotExist:
+        return None
+    return member if member.role in (Role.AGENT, Role.SUPERVISOR) else None
+
+
+def _conversation(member: Membership, data: dict[str, Any]) -> Conversation:
+    conversation_id = data.get("conversation")
+    if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+        raise CommandError("conversation must be a conversation id")
+    try:
+        return selectors.visible_conversations(member=member).get(pk=conversation_id)
+    except Conversation.DoesNotExist as exc:
+        raise CommandError("no such conversation") from exc
+
+
+def _text(data: dict[str, Any], key: str, *, limit: int, required: bool) -> str:
+    value = data.get(key, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise CommandError(f"{key} must be text")
+    value = value.strip()
+    if required and not value:
+        raise CommandError(f"{key} is required")
+    if len(value) > limit:
+        raise CommandError(f"{key} is longer than {limit} characters")
+    return value
 
 
 class DockConsumer(AsyncJsonWebsocketConsumer):
+    member: Membership | None = None
+    group: str = ""
+    sent_seq: int = 0
+
+    # --- connection ---------------------------------------------------------------------
+
     async def connect(self) -> None:
-        await self.close()
+        user = self.scope.get("user")
+        # Accepted then closed with a code, so the page can tell "sign in" from "retry".
+        if user is None or not user.is_authenticated:
+            await self.accept()
+            await self.close(code=CLOSE_NOT_SIGNED_IN)
+            return
+        member = await database_sync_to_async(_load_member)(user)
+        if member is None:
+            await self.accept()
+            await self.close(code=CLOSE_NOT_ALLOWED)
+            return
+        self.member = member
+        self.group = realtime.member_group(member.pk)
+        # Join before reading the snapshot: an event committed in between is either in
+        # the snapshot (and dropped by seq) or arrives after it; none falls between.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        snapshot = await database_sync_to_async(dock.dock_snapshot)(member=member)
+        self.sent_seq = snapshot["seq"]
+        await self.send_json({"type": "snapshot", "seq": snapshot["seq"], "data": snapshot["data"]})
+        await self._presence_call(presence_services.dock_connected)
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self._presence_call(presence_services.dock_disconnected)
+
+    # --- server events ------------------------------------------------------------------
+
+    async def dock_event(self, message: dict[str, Any]) -> None:
+        event = message.get("event") or {}
+        seq = event.get("seq")
+        if not isinstance(seq, int) or seq <= self.sent_seq:
+            return
+        if seq > self.sent_seq + 1:
+            await self._send_stored(after=self.sent_seq)
+            if seq <= self.sent_seq:
+                return
+        await self.send_json(event)
+        self.sent_seq = seq
+
+    async def _send_stored(self, *, after: int) -> list[dict[str, Any]]:
+        assert self.member is not None
+        events = await database_sync_to_async(realtime.events_after)(
+            membership_id=self.member.pk, after=after
+        )
+        fresh = [e for e in events if e["seq"] > self.sent_seq]
+        for event in fresh:
+            await self.send_json(event)
+        if fresh:
+            self.sent_seq = fresh[-1]["seq"]
+        return events
+
+    # --- client frames ------------------------------------------------------------------
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        if text_data is None:
+            await self.send_json({"type": "error", "error": "frames are JSON text"})
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            await self.send_json({"type": "error", "error": "a frame must be JSON"})
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.send_json({"type": "error", "error": "a frame is an object with a type"})
+            return
+        request_id = content.get("id")
+        kind = content["type"]
+        handler = self.COMMANDS.get(kind)
+        if handler is None:
+            await self.send_json(
+                {"type": "error", "id": request_id, "error": f"unknown frame type {kind!r}"}
+            )
+            return
+        try:
+            result = await handler(self, content)
+        except CommandError as exc:
+            await self._reply(kind, request_id, error=str(exc))
+        except messaging.ConversationClosed as exc:
+            await self._reply(kind, request_id, error=str(exc))
+        except messaging.OutsideServiceWindow as exc:
+            await self._reply(
+                kind,
+                request_id,
+                error=str(exc)
+                or "The customer last wrote more than 24 hours ago: WhatsApp allows only "
+                "template messages until they write again.",
+                code="outside_service_window",
+            )
+        except (ValidationError, PermissionDenied, ObjectDoesNotExist, ValueError) as exc:
+            await self._reply(kind, request_id, error=_message_of(exc))
+        except Exception:
+            logger.exception("dock command failed", extra={"command": kind})
+            await self._reply(kind, request_id, error="That did not work; please try again.")
+        else:
+            if result is not None:
+                await self._reply(kind, request_id, data=result)
+
+    async def _reply(
+        self,
+        kind: str,
+        request_id: Any,
+        *,
+        data: dict[str, Any] | None = None,
+        error: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        frame: dict[str, Any] = {"type": "reply", "command": kind, "id": request_id}
+        if error is None:
+            frame.update(ok=True, data=data or {})
+        else:
+            frame.update(ok=False, error=error)
+            if code:
+                frame["code"] = code
+        await self.send_json(frame)
+
+    async def _presence_call(self, service: Callable[..., None]) -> None:
+        """Tell presence this dock connected, beat or left."""
+        assert self.member is not None
+        try:
+            await database_sync_to_async(service)(member=self.member)
+        except Exception:
+            # Presence is best effort here: a failed beat must not cost the agent their
+            # open dock; the next one tries again.
+            logger.warning(
+                "dock presence update failed",
+                extra={"member": self.member.pk, "call": service.__name__},
+            )
+
+    # --- commands -----------------------------------------------------------------------
+
+    async def cmd_resync(self, content: dict[str, Any]) -> dict[str, Any] | None:
+        after = content.get("after")
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            raise CommandError("after must be the last seq the client saw")
+        assert self.member is not None
+        events = await database_sync_to_async(realtime.events_after)(
+            membership_id=self.member.pk, after=after
+        )
+        if events:
+            self.sent_seq = max(self.sent_seq, events[-1]["seq"])
+        await self.send_json(
+            {"type": "resync", "id": content.get("id"), "after": after, "events": events}
+        )
+        return None
+
+    async def cmd_heartbeat(self, content: dict[str, Any]) -> dict[str, Any] | None:
+        await self._presence_call(presence_services.dock_heartbeat)
+        return None
+
+    async def cmd_presence_set(self, content: dict[str, Any]) -> dict[str, Any]:
+        status = content.get("status")
+        if status not in PresenceStatus.values:
+            raise CommandError("status must be available, busy or offline")
+        assert self.member is not None
+        presence = await database_sync_to_async(presence_services.presence_set)(
+            member=self.member, status=status, source="dock"
+        )
+        return {"presence": dock.presence_payload(presence)}
+
+    async def cmd_thread_load(self, content: dict[str, Any]) -> dict[str, Any]:
+        return await database_sync_to_async(self._thread_load)(content)
+
+    def _thread_load(self, content: dict[str, Any]) -> dict[str, Any]:
+        assert self.member is not None
+        conversation = _conversation(self.member, content)
+        return dock.dock_thread(member=self.member, conversation_id=conversation.pk)
+
+    async def cmd_thread_read(self, content: dict[str, Any]) -> dict[str, Any]:
+        return await database_sync_to_async(self._thread_read)(content)
+
+    def _thread_read(self, content: dict[str, Any]) -> dict[str, Any]:
+        assert self.member is not None
+        conversation = _conversation(self.member, content)
+        messaging.conversation_mark_read(conversation=conversation, member=self.member)
+        return {"conversation": conversation.pk}
+
+    async def cmd_message_send(self, content: dict[str, Any]) -> dict[str, Any]:
+        return await database_sync_to_async(self._message_send)(content)
+
+    def _message_send(self, content: dict[str, Any]) -> dict[str, Any]:
+        assert self.member is not None
+        conversation = _conversation(self.member, content)
+        text = _text(content, "text", limit=messaging.MAX_TEXT_LENGTH, required=True)
+        message = messaging.message_send_text(
+            conversation=conversation, sender=self.member, text=text
+        )
+        return {"message": message_payload(message)}
+
+    async def cmd_conversation_close(self, content: dict[str, Any]) -> dict[str, Any]:
+        return await database_sync_to_async(self._conversation_close)(content)
+
+    def _conversation_close(self, content: dict[str, Any]) -> dict[str, Any]:
+        assert self.member is not None
+        conversation = _conversation(self.member, content)
+        outcome = _text(content, "outcome", limit=MAX_OUTCOME, required=True)
+        closed = services.conversation_close(
+            conversation=conversation, actor=self.member, outcome=outcome
+        )
+        return {"conversation": conversation_payload(closed or conversation)}
+
+    async def cmd_conversation_transfer(self, content: dict[str, Any]) -> dict[str, Any]:
+        return await database_sync_to_async(self._conversation_transfer)(content)
+
+    def _conversation_transfer(self, content: dict[str, Any]) -> dict[str, Any]:
+        assert self.member is not None
+        conversation = _conversation(self.member, content)
+        note = _text(content, "note", limit=1000, required=False)
+        skill = _text(content, "skill", limit=64, required=False) or None
+        agent_id = content.get("agent")
+        to_agent = None
+        if agent_id is not None:
+            if not isinstance(agent_id, int) or isinstance(agent_id, bool):
+                raise CommandError("agent must be a member id")
+            to_agent = (
+                selectors.member_members(member=self.member)
+                .filter(pk=agent_id, role__in=[Role.AGENT, Role.SUPERVISOR])
+                .first()
+            )
+            if to_agent is None:
+                raise CommandError("no such agent")
+            if skill:
+                raise CommandError("transfer to an agent or to the queue with a skill, not both")
+        moved = services.conversation_transfer(
+            conversation=conversation, actor=self.member, to_agent=to_agent, skill=skill, note=note
+        )
+        return {"conversation": conversation_payload(moved or conversation)}
+
+    async def cmd_agents_available(self, content: dict[str, Any]) -> dict[str, Any]:
+        return await database_sync_to_async(self._agents_available)(content)
+
+    def _agents_available(self, content: dict[str, Any]) -> dict[str, Any]:
+        assert self.member is not None
+        conversation = _conversation(self.member, content) if "conversation" in content else None
+        return {
+            "agents": dock.transfer_candidates(member=self.member, conversation=conversation),
+            "skills": dock.known_skills(member=self.member),
+        }
+
+    COMMANDS: dict[str, Callable[[DockConsumer, dict[str, Any]], Awaitable[Any]]] = {
+        "resync": cmd_resync,
+        "heartbeat": cmd_heartbeat,
+        "presence.set": cmd_presence_set,
+        "thread.load": cmd_thread_load,
+        "thread.read": cmd_thread_read,
+        "message.send": cmd_message_send,
+        "conversation.close": cmd_conversation_close,
+        "conversation.transfer": cmd_conversation_transfer,
+        "agents.available": cmd_agents_available,
+    }
+
+
+def _message_of(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(exc.messages)
+    return str(exc) or "not allowed"

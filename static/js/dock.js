@@ -1,0 +1,985 @@
+// The agent's dock. State arrives as a snapshot over /ws/dock/ and is kept current by
+// events with a rising seq; after a reconnect the missed events are replayed onto the
+// state the page already has. Everything renders from `state`; nothing reloads the page.
+(() => {
+  "use strict";
+
+  const root = document.getElementById("dock");
+  if (!root) return;
+
+  const $ = (id) => document.getElementById(id);
+  const WAITING_LONG_SECONDS = 120;
+  const WAITING_VERY_LONG_SECONDS = 300;
+  const RESYNC_LIMIT = 1000;
+  const baseTitle = document.title;
+
+  const state = {
+    me: null,
+    presence: null,
+    conversations: new Map(), // id -> conversation payload + last_message
+    order: [], // conversation ids in list order
+    threads: new Map(), // id -> {messages: Map, notes: [], context}
+    active: null,
+    lastSeq: null,
+    fresh: new Set(), // chats with activity the agent has not looked at
+    heartbeatSeconds: 20,
+    windowHours: 24,
+  };
+
+  // --- socket -----------------------------------------------------------------------
+
+  let socket = null;
+  let retries = 0;
+  let heartbeatTimer = null;
+  let nextRequest = 1;
+  const pending = new Map(); // request id -> {resolve, reject}
+  let resyncing = null; // {snapshot, buffer} while a reconnect's replay is awaited
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(`${scheme}://${location.host}${root.dataset.wsPath}`);
+    setConnection("connecting");
+    socket.addEventListener("open", () => {
+      retries = 0;
+    });
+    socket.addEventListener("message", (e) => {
+      let frame;
+      try {
+        frame = JSON.parse(e.data);
+      } catch {
+        return;
+      }
+      onFrame(frame);
+    });
+    socket.addEventListener("close", (e) => {
+      clearInterval(heartbeatTimer);
+      for (const { reject } of pending.values()) reject(new Error("The connection dropped; try again."));
+      pending.clear();
+      if (e.code === 4401) {
+        location.assign(`${root.dataset.loginUrl}?next=${encodeURIComponent(location.pathname)}`);
+        return;
+      }
+      if (e.code === 4403) {
+        setConnection("offline", "No dock for this account");
+        return;
+      }
+      setConnection("reconnecting");
+      const delay = Math.min(10000, 400 * 2 ** retries) * (0.75 + Math.random() / 2);
+      retries += 1;
+      setTimeout(connect, delay);
+    });
+  }
+
+  function send(frame) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  function request(type, data = {}) {
+    return new Promise((resolve, reject) => {
+      const id = nextRequest++;
+      if (!send({ type, id, ...data })) {
+        reject(new Error("Not connected; the dock is reconnecting."));
+        return;
+      }
+      pending.set(id, { resolve, reject });
+    });
+  }
+
+  function onFrame(frame) {
+    switch (frame.type) {
+      case "snapshot":
+        onSnapshot(frame);
+        break;
+      case "resync":
+        onResync(frame);
+        break;
+      case "reply":
+      case "error": {
+        const waiter = pending.get(frame.id);
+        if (!waiter) return;
+        pending.delete(frame.id);
+        if (frame.ok) waiter.resolve(frame.data);
+        else {
+          const err = new Error(frame.error || "That did not work.");
+          err.code = frame.code;
+          waiter.reject(err);
+        }
+        break;
+      }
+      default:
+        if (typeof frame.seq === "number") {
+          if (resyncing) resyncing.buffer.push(frame);
+          else applyEvent(frame, { live: true });
+        }
+    }
+  }
+
+  function onSnapshot(frame) {
+    const data = frame.data;
+    state.heartbeatSeconds = data.heartbeat_seconds || 20;
+    state.windowHours = data.service_window_hours || 24;
+    clearInterval(heartbeatTimer);
+    heartbeatTimer = setInterval(() => send({ type: "heartbeat" }), state.heartbeatSeconds * 1000);
+    setConnection("live");
+    if (state.lastSeq === null || frame.seq < state.lastSeq) {
+      adoptSnapshot(frame);
+      return;
+    }
+    // A reconnect: replay what was missed onto what the page shows.
+    resyncing = { snapshot: frame, buffer: [] };
+    send({ type: "resync", id: "resync", after: state.lastSeq });
+  }
+
+  function adoptSnapshot(frame) {
+    const data = frame.data;
+    state.me = data.me;
+    state.presence = data.presence;
+    state.lastSeq = frame.seq;
+    const previous = state.conversations;
+    state.conversations = new Map();
+    state.order = [];
+    for (const c of data.conversations) {
+      upsertConversation(c);
+      if (previous.size && !previous.has(c.id)) state.fresh.add(c.id);
+    }
+    if (state.active && !state.conversations.has(state.active)) state.active = null;
+    state.threads.clear();
+    renderAll();
+    if (state.active) loadThread(state.active);
+    else if (state.order.length && window.innerWidth > 720) select(state.order[0]);
+    prefetch();
+  }
+
+  function onResync(frame) {
+    const { snapshot, buffer } = resyncing;
+    resyncing = null;
+    const events = frame.events || [];
+    const contiguous =
+      events.length < RESYNC_LIMIT &&
+      (events.length ? events[0].seq <= state.lastSeq + 1 : snapshot.seq <= state.lastSeq);
+    if (!contiguous) {
+      adoptSnapshot(snapshot);
+    } else {
+      state.me = snapshot.data.me;
+      state.presence = snapshot.data.presence;
+      for (const event of events) applyEvent(event, { live: false });
+    }
+    for (const event of buffer) applyEvent(event, { live: true });
+    renderAll();
+  }
+
+  // --- events -------------------------------------------------------------------------
+
+  function applyEvent(event, { live }) {
+    if (event.seq <= state.lastSeq) return;
+    state.lastSeq = event.seq;
+    const d = event.data || {};
+    switch (event.type) {
+      case "conversation.assigned":
+      case "conversation.updated":
+      case "conversation.transferred":
+      case "conversation.closed":
+        onConversation(event.type, d);
+        break;
+      case "message.created":
+        onMessage(d);
+        break;
+      case "message.status":
+        onStatus(d);
+        break;
+      case "presence.changed":
+        if (state.me && d.member === state.me.id) state.presence = { ...state.presence, ...d };
+        renderPresence();
+        break;
+      default:
+        break;
+    }
+    if (live) renderAll();
+  }
+
+  function isMine(c) {
+    return state.me && c.agent === state.me.id && c.status === "assigned";
+  }
+
+  function onConversation(type, c) {
+    const known = state.conversations.has(c.id);
+    if (isMine(c)) {
+      upsertConversation(c);
+      if (!known) {
+        state.fresh.add(c.id);
+        notify();
+        loadThread(c.id);
+      }
+      if (type === "conversation.transferred" && c.id === state.active) loadThread(c.id);
+    } else if (known) {
+      removeConversation(c.id);
+      if (c.id === state.active) {
+        const why =
+          c.status === "closed"
+            ? `Closed${c.outcome ? `: ${c.outcome}` : ""}.`
+            : "This chat was handed on and is no longer yours.";
+        leaveActive(why);
+      }
+    }
+  }
+
+  function onMessage(m) {
+    const c = state.conversations.get(m.conversation);
+    if (!c) return;
+    c.last_message = { id: m.id, direction: m.direction, type: m.type, text: m.text, status: m.status, sent_at: m.sent_at };
+    c.last_message_at = m.sent_at;
+    if (m.direction === "in") {
+      c.last_inbound_at = m.sent_at;
+      if (looking(m.conversation)) markRead(m.conversation);
+      else {
+        c.unread_count = (c.unread_count || 0) + 1;
+        state.fresh.add(m.conversation);
+        notify();
+      }
+    }
+    const thread = state.threads.get(m.conversation);
+    if (thread) thread.messages.set(m.id, m);
+    moveToTop(m.conversation);
+    if (m.conversation === state.active) renderThread({ stick: true });
+  }
+
+  function onStatus(m) {
+    const thread = state.threads.get(m.conversation);
+    if (thread && thread.messages.has(m.id)) thread.messages.set(m.id, { ...thread.messages.get(m.id), ...m });
+    const c = state.conversations.get(m.conversation);
+    if (c && c.last_message && c.last_message.id === m.id) c.last_message.status = m.status;
+    if (m.conversation === state.active) renderThread({ stick: false });
+  }
+
+  function upsertConversation(c) {
+    const previous = state.conversations.get(c.id);
+    const merged = { ...(previous || {}), ...c };
+    if (!("last_message" in c) && previous) merged.last_message = previous.last_message;
+    state.conversations.set(c.id, merged);
+    if (!state.order.includes(c.id)) state.order.push(c.id);
+  }
+
+  function removeConversation(id) {
+    state.conversations.delete(id);
+    state.order = state.order.filter((x) => x !== id);
+    state.fresh.delete(id);
+    state.threads.delete(id);
+  }
+
+  function moveToTop(id) {
+    // Keep the list calm: chats keep their place; only the title and highlight signal.
+    if (!state.order.includes(id)) state.order.push(id);
+  }
+
+  // --- actions ------------------------------------------------------------------------
+
+  function select(id, { focusComposer = false } = {}) {
+    if (!state.conversations.has(id)) return;
+    saveDraft();
+    state.active = id;
+    state.fresh.delete(id);
+    root.dataset.view = "thread";
+    $("composer-error").hidden = true;
+    $("thread-notice").hidden = true;
+    renderAll();
+    renderThread({ stick: true });
+    restoreDraft();
+    const thread = state.threads.get(id);
+    if (!thread) loadThread(id);
+    const c = state.conversations.get(id);
+    if (c && c.unread_count) markRead(id);
+    if (focusComposer) $("composer-text").focus();
+  }
+
+  function leaveActive(why) {
+    const closedId = state.active;
+    state.active = null;
+    renderAll();
+    if (why) {
+      const note = $("toast");
+      note.textContent = why;
+      note.hidden = false;
+      setTimeout(() => (note.hidden = true), 5000);
+    }
+    const next = state.order.find((x) => x !== closedId);
+    if (next && window.innerWidth > 720) select(next);
+    else root.dataset.view = "list";
+  }
+
+  async function loadThread(id) {
+    try {
+      const data = await request("thread.load", { conversation: id });
+      const messages = new Map(data.messages.map((m) => [m.id, m]));
+      const known = state.threads.get(id);
+      if (known) for (const [mid, m] of known.messages) if (!messages.has(mid)) messages.set(mid, m);
+      state.threads.set(id, { messages, notes: data.notes, context: data.context });
+      if (state.conversations.has(id)) {
+        upsertConversation({ ...data.conversation, unread_count: state.conversations.get(id).unread_count });
+        renderList();
+      }
+      if (id === state.active) {
+        renderThread({ stick: true });
+        renderContext();
+      }
+    } catch (err) {
+      if (id === state.active) showNotice(err.message);
+    }
+  }
+
+  function prefetch() {
+    for (const id of state.order.slice(0, 12)) if (!state.threads.has(id)) loadThread(id);
+  }
+
+  function markRead(id) {
+    const c = state.conversations.get(id);
+    if (c) c.unread_count = 0;
+    request("thread.read", { conversation: id }).catch(() => {});
+    renderList();
+    renderTitle();
+  }
+
+  async function sendMessage() {
+    const box = $("composer-text");
+    const text = box.value.trim();
+    const id = state.active;
+    if (!text || !id) return;
+    const errorBox = $("composer-error");
+    errorBox.hidden = true;
+    const thread = state.threads.get(id) || { messages: new Map(), notes: [], context: null };
+    state.threads.set(id, thread);
+    const tempId = `pending-${nextRequest}`;
+    thread.messages.set(tempId, {
+      id: tempId, conversation: id, direction: "out", type: "text", text, status: "queued",
+      sent_at: new Date().toISOString(), pending: true,
+    });
+    box.value = "";
+    clearDraft(id);
+    autosize();
+    renderThread({ stick: true });
+    try {
+      const data = await request("message.send", { conversation: id, text });
+      thread.messages.delete(tempId);
+      const m = data.message;
+      if (!thread.messages.has(m.id)) thread.messages.set(m.id, m);
+    } catch (err) {
+      thread.messages.delete(tempId);
+      if (state.active === id && !box.value) {
+        box.value = text;
+        autosize();
+      } else {
+        writeDraft(id, text);
+      }
+      if (state.active === id) {
+        errorBox.textContent = err.message;
+        errorBox.hidden = false;
+      }
+    }
+    if (state.active === id) renderThread({ stick: true });
+  }
+
+  async function setPresence(status) {
+    const previous = state.presence;
+    state.presence = { ...(state.presence || {}), status };
+    renderPresence();
+    try {
+      const data = await request("presence.set", { status });
+      if (data && data.presence) state.presence = { ...state.presence, ...data.presence };
+    } catch (err) {
+      state.presence = previous;
+      showNotice(err.message);
+    }
+    renderPresence();
+  }
+
+  // --- drafts: one per chat, kept across reloads --------------------------------------
+
+  const draftKey = (id) => `cxgear.dock.${root.dataset.member}.draft.${id}`;
+  function writeDraft(id, text) {
+    try {
+      if (text) localStorage.setItem(draftKey(id), text);
+      else localStorage.removeItem(draftKey(id));
+    } catch {
+      /* storage may be unavailable; the draft then lives only in the box */
+    }
+  }
+  function readDraft(id) {
+    try {
+      return localStorage.getItem(draftKey(id)) || "";
+    } catch {
+      return "";
+    }
+  }
+  const clearDraft = (id) => writeDraft(id, "");
+  function saveDraft() {
+    if (state.active) writeDraft(state.active, $("composer-text").value);
+  }
+  function restoreDraft() {
+    $("composer-text").value = state.active ? readDraft(state.active) : "";
+    autosize();
+  }
+
+  // --- rendering ----------------------------------------------------------------------
+
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "class") node.className = v;
+      else if (k === "text") node.textContent = v;
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v === true ? "" : v);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  const customerName = (c) => (c.contact && (c.contact.name || c.contact.wa_id || c.contact.user_id)) || `Chat ${c.id}`;
+  const customerNumber = (contact) => (contact.wa_id ? `+${contact.wa_id.replace(/^\+/, "")}` : contact.user_id || "");
+
+  function initials(name) {
+    return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0].toUpperCase()).join("") || "?";
+  }
+
+  function hue(id) {
+    return (id * 137) % 360;
+  }
+
+  function ago(iso) {
+    if (!iso) return "";
+    const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+    if (s < 45) return "now";
+    if (s < 3600) return `${Math.round(s / 60)}m`;
+    if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.round((s % 3600) / 60)}m`;
+    return `${Math.floor(s / 86400)}d`;
+  }
+
+  function waitingSeconds(c) {
+    // The customer waits when their message is the last word.
+    if (!c.last_inbound_at) return 0;
+    if (c.last_message && c.last_message.direction === "out") return 0;
+    return Math.max(0, (Date.now() - Date.parse(c.last_inbound_at)) / 1000);
+  }
+
+  function windowClosed(c) {
+    if (!c.last_inbound_at) return true;
+    return Date.now() - Date.parse(c.last_inbound_at) > state.windowHours * 3600 * 1000;
+  }
+
+  function preview(m) {
+    if (!m) return "No messages yet";
+    const label = m.type === "text" ? "" : mediaLabel(m.type) || m.type;
+    const body = label ? (m.text ? `${label}: ${m.text}` : label) : m.text;
+    return m.direction === "out" ? `You: ${body}` : body;
+  }
+
+  function mediaLabel(type) {
+    return { image: "Photo", video: "Video", audio: "Voice message", voice: "Voice message", document: "Document", sticker: "Sticker", location: "Location", contacts: "Contact card", reaction: "Reaction", unsupported: "Unsupported message" }[type] || "";
+  }
+
+  // Small line icons: no emoji font is needed to tell a photo from a document.
+  const ICONS = {
+    image: "M4 5h16v14H4z M4 16l5-5 4 4 3-3 4 4 M15 9.5a1.5 1.5 0 1 0 0 .01",
+    video: "M3 6h13v12H3z M16 10l5-3v10l-5-3",
+    audio: "M12 3v11 M8 10v1a4 4 0 0 0 8 0v-1 M12 15v5",
+    document: "M6 3h9l4 4v14H6z M14 3v5h5 M9 13h7 M9 17h7",
+    location: "M12 21s-6-6.2-6-11a6 6 0 0 1 12 0c0 4.8-6 11-6 11z M12 10.5a1.5 1.5 0 1 0 0 .01",
+    contacts: "M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8z M4 21c1-4 4.5-6 8-6s7 2 8 6",
+  };
+  ICONS.voice = ICONS.audio;
+  ICONS.sticker = ICONS.image;
+
+  function icon(type) {
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("class", "media-icon");
+    const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", ICONS[type] || ICONS.document);
+    svg.append(path);
+    return svg;
+  }
+
+  // The agent is reading this chat now: what arrives in it is read as it comes.
+  const looking = (id) => id === state.active && !document.hidden;
+
+  function renderAll() {
+    renderPresence();
+    renderList();
+    renderThread({ stick: false });
+    renderContext();
+    renderTitle();
+  }
+
+  function renderPresence() {
+    const status = state.presence ? state.presence.status : null;
+    for (const b of root.querySelectorAll("[data-presence]")) b.setAttribute("aria-pressed", String(b.dataset.presence === status));
+    root.dataset.presence = status || "";
+    if (state.me) {
+      const open = state.order.length;
+      const max = state.me.max_open;
+      $("capacity").textContent = `${open} / ${max} open`;
+      $("capacity-meter").style.width = `${max ? Math.min(100, (open / max) * 100) : 100}%`;
+      $("capacity").parentElement.dataset.full = String(open >= max);
+    }
+  }
+
+  function renderList() {
+    const list = $("chat-list");
+    list.replaceChildren(
+      ...state.order.map((id) => {
+        const c = state.conversations.get(id);
+        const name = customerName(c);
+        const wait = waitingSeconds(c);
+        const classes = ["chat"];
+        if (id === state.active) classes.push("active");
+        if (state.fresh.has(id)) classes.push("fresh");
+        if (wait > WAITING_VERY_LONG_SECONDS) classes.push("waiting-very-long");
+        else if (wait > WAITING_LONG_SECONDS) classes.push("waiting-long");
+        const unread = looking(id) ? 0 : c.unread_count || 0;
+        const described = [name, unread ? `${unread} unread` : null, wait ? `waiting ${ago(c.last_inbound_at)}` : null].filter(Boolean).join(", ");
+        return el(
+          "li",
+          {},
+          el(
+            "button",
+            { type: "button", class: classes.join(" "), "data-id": id, "aria-current": id === state.active ? "true" : null, "aria-label": described, onclick: () => select(id, { focusComposer: true }) },
+            el("span", { class: "avatar", style: `--h:${hue(c.contact ? c.contact.id : id)}`, "aria-hidden": "true", text: initials(name) }),
+            el(
+              "span",
+              { class: "chat-main" },
+              el("span", { class: "chat-top" }, el("span", { class: "chat-name", text: name }), el("span", { class: "chat-time", title: "Since the customer last wrote", text: c.last_inbound_at ? ago(c.last_inbound_at) : "" })),
+              el("span", { class: "chat-bottom" }, el("span", { class: "chat-preview", text: preview(c.last_message) }), unread ? el("span", { class: "badge", text: unread > 99 ? "99+" : unread }) : null),
+              el("span", { class: "chat-project", text: c.project_name || "" }),
+            ),
+          ),
+        );
+      }),
+    );
+    $("chat-empty").hidden = state.order.length > 0 || !state.me;
+  }
+
+  function renderTitle() {
+    let count = 0;
+    for (const c of state.conversations.values()) if (!looking(c.id)) count += c.unread_count || 0;
+    for (const id of state.fresh) {
+      const c = state.conversations.get(id);
+      if (c && !c.unread_count) count += 1;
+    }
+    document.title = count ? `(${count}) ${baseTitle}` : baseTitle;
+  }
+
+  function tick(m) {
+    if (m.direction !== "out") return null;
+    const marks = { queued: ["◷", "Queued"], sent: ["✓", "Sent"], delivered: ["✓✓", "Delivered"], read: ["✓✓", "Read"], failed: ["!", "Failed"] };
+    const [glyph, label] = marks[m.status] || ["", m.status];
+    const reason = m.status === "failed" && m.error ? ` — ${m.error.title || m.error.message || m.error.code || ""}` : "";
+    return el("span", { class: `tick ${m.status}`, title: label + reason, "aria-label": label + reason, text: glyph });
+  }
+
+  function mediaBlock(m) {
+    const media = m.media || {};
+    if (m.type === "location") {
+      const lat = media.latitude;
+      const lng = media.longitude;
+      const place = [media.name, media.address].filter(Boolean).join(", ");
+      const known = lat !== undefined && lng !== undefined;
+      return el(
+        "div",
+        { class: "media location" },
+        icon("location"),
+        el("span", {}, el("strong", { text: place || "Shared location" }), known ? el("small", { text: `${Number(lat).toFixed(5)}, ${Number(lng).toFixed(5)}` }) : null),
+        known ? el("a", { href: `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lng}#map=17/${lat}/${lng}`, target: "_blank", rel: "noopener noreferrer", text: "Map" }) : null,
+      );
+    }
+    if (!ICONS[m.type]) return null;
+    const detail = media.filename || media.mime_type || "";
+    return el(
+      "div",
+      { class: `media ${m.type}` },
+      icon(m.type),
+      el("span", {}, el("strong", { text: mediaLabel(m.type) }), detail ? el("small", { text: detail }) : null),
+      media.url ? el("a", { href: media.url, target: "_blank", rel: "noopener noreferrer", text: "Open" }) : null,
+    );
+  }
+
+  function bodyText(m) {
+    // A location's label is already in its card; an unsupported message says so.
+    if (m.type === "location") return "";
+    if (m.type === "reaction") return m.text ? `Reacted ${m.text}` : "Removed a reaction";
+    if (!m.text && !ICONS[m.type] && m.type !== "text") return `${mediaLabel(m.type) || m.type} (shown on the customer's phone only)`;
+    return m.text;
+  }
+
+  function noteText(n) {
+    const who = n.actor ? ` by ${n.actor}` : "";
+    let line;
+    if (n.kind === "transferred") line = n.to_agent ? `Transferred from ${n.from_agent || "the queue"} to ${n.to_agent}${who}` : `Sent back to the queue${who}`;
+    else if (n.kind === "reassigned") line = `Reassigned from ${n.from_agent || "—"} to ${n.to_agent || "the queue"}${n.rule_label ? ` (${n.rule_label})` : ""}`;
+    else if (n.kind === "assigned") line = `Assigned to ${n.to_agent || "—"}${n.rule_label && !n.note ? ` · ${n.rule_label}` : ""}`;
+    else line = `Queued${n.rule_label ? ` · ${n.rule_label}` : ""}`;
+    return n.note ? `${line}: “${n.note}”` : line;
+  }
+
+  function clock(iso) {
+    const d = new Date(iso);
+    return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function dayLabel(iso) {
+    const d = new Date(iso);
+    const today = new Date();
+    const yesterday = new Date(Date.now() - 86400000);
+    if (d.toDateString() === today.toDateString()) return "Today";
+    if (d.toDateString() === yesterday.toDateString()) return "Yesterday";
+    return d.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" });
+  }
+
+  function renderThread({ stick }) {
+    const id = state.active;
+    const c = id ? state.conversations.get(id) : null;
+    $("thread-empty").hidden = Boolean(c);
+    $("thread-body").hidden = !c;
+    if (!c) return;
+    const name = customerName(c);
+    $("thread-name").textContent = name;
+    $("thread-sub").textContent = [c.contact ? customerNumber(c.contact) : "", c.project_name, c.language ? c.language.toUpperCase() : ""].filter(Boolean).join(" · ");
+    $("composer-text").setAttribute("placeholder", `Reply to ${name}…  Enter sends, Shift+Enter new line`);
+    const note = $("window-note");
+    note.hidden = !windowClosed(c);
+    note.textContent = "The customer last wrote more than 24 hours ago: WhatsApp only lets you send a template until they write again.";
+
+    const list = $("messages");
+    const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    const thread = state.threads.get(id);
+    if (!thread) {
+      list.replaceChildren(el("li", { class: "loading", text: "Loading the conversation…" }));
+      return;
+    }
+    const items = [
+      ...[...thread.messages.values()].map((m) => ({ at: m.sent_at || m.created_at, m })),
+      ...thread.notes.map((n) => ({ at: n.created_at, n })),
+    ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    const nodes = [];
+    let day = null;
+    for (const item of items) {
+      const label = dayLabel(item.at);
+      if (label !== day) {
+        day = label;
+        nodes.push(el("li", { class: "day", text: label }));
+      }
+      if (item.n) {
+        nodes.push(el("li", { class: "system", text: noteText(item.n) }));
+        continue;
+      }
+      const m = item.m;
+      const classes = `msg ${m.direction === "out" ? "out" : "in"}${m.status === "failed" ? " failed" : ""}${m.pending ? " pending" : ""}`;
+      nodes.push(
+        el(
+          "li",
+          { class: classes, "data-id": m.id },
+          el(
+            "div",
+            { class: "bubble" },
+            mediaBlock(m),
+            bodyText(m) ? el("p", { class: "text", text: bodyText(m) }) : null,
+            el("span", { class: "meta" }, el("time", { datetime: m.sent_at, text: clock(m.sent_at) }), tick(m)),
+          ),
+          m.status === "failed" && m.error ? el("p", { class: "fail-reason", text: `Not delivered: ${m.error.title || m.error.message || JSON.stringify(m.error)}` }) : null,
+        ),
+      );
+    }
+    if (!nodes.length) nodes.push(el("li", { class: "system", text: "No messages yet." }));
+    list.replaceChildren(...nodes);
+    if (stick || nearBottom) list.scrollTop = list.scrollHeight;
+  }
+
+  function renderContext() {
+    const id = state.active;
+    const thread = id ? state.threads.get(id) : null;
+    const ctx = thread && thread.context;
+    $("context-empty").hidden = Boolean(ctx);
+    $("context-body").hidden = !ctx;
+    if (!ctx) return;
+    const contact = ctx.contact;
+    $("ctx-name").textContent = contact.name || "Unnamed customer";
+    $("ctx-number").textContent = customerNumber(contact) || "hidden";
+    $("ctx-language").textContent = contact.language ? contact.language.toUpperCase() : "unknown";
+    $("ctx-history").replaceChildren(
+      ...(ctx.earlier.length
+        ? ctx.earlier.map((e) =>
+            el(
+              "li",
+              {},
+              el("span", { class: "when", text: new Date(e.closed_at || e.created_at).toLocaleDateString([], { day: "numeric", month: "short", year: "numeric" }) }),
+              el("span", { class: `outcome ${e.status}`, text: e.status === "closed" ? e.outcome || "Closed" : e.status }),
+              el("small", { text: [e.project_name, e.agent_name].filter(Boolean).join(" · ") }),
+            ),
+          )
+        : [el("li", { class: "none", text: "First conversation with this customer." })]),
+    );
+    $("ctx-project").textContent = ctx.project.name;
+    const meta = ctx.project.metadata || {};
+    $("ctx-metadata").replaceChildren(
+      ...Object.entries(meta).flatMap(([k, v]) => [
+        el("dt", { text: k.charAt(0).toUpperCase() + k.slice(1).replace(/_/g, " ") }),
+        el("dd", { text: typeof v === "object" ? JSON.stringify(v) : String(v) }),
+      ]),
+    );
+    const ch = ctx.channel;
+    $("ctx-channel").textContent = [ch.kind_label, ch.display_phone_number].filter(Boolean).join(" · ");
+  }
+
+  function setConnection(kind, text) {
+    const node = $("connection");
+    node.dataset.state = kind;
+    node.textContent = text || { live: "Live", connecting: "Connecting…", reconnecting: "Reconnecting…", offline: "Offline" }[kind];
+  }
+
+  function showNotice(text) {
+    const node = $("thread-notice");
+    node.textContent = text;
+    node.hidden = false;
+  }
+
+  function notify() {
+    renderTitle();
+  }
+
+  // --- composer ---------------------------------------------------------------------
+
+  function autosize() {
+    const box = $("composer-text");
+    box.style.height = "auto";
+    box.style.height = `${Math.min(box.scrollHeight, 180)}px`;
+  }
+
+  $("composer").addEventListener("submit", (e) => {
+    e.preventDefault();
+    sendMessage();
+  });
+  $("composer-text").addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      sendMessage();
+    }
+  });
+  $("composer-text").addEventListener("input", () => {
+    autosize();
+    saveDraft();
+  });
+
+  // --- presence, close, transfer ------------------------------------------------------
+
+  for (const b of root.querySelectorAll("[data-presence]")) b.addEventListener("click", () => setPresence(b.dataset.presence));
+
+  function openDialog(dialog) {
+    const error = dialog.querySelector(".dialog-error");
+    if (error) error.hidden = true;
+    dialog.showModal();
+  }
+  for (const dialog of root.querySelectorAll("dialog")) {
+    for (const cancel of dialog.querySelectorAll("[data-cancel]")) cancel.addEventListener("click", () => dialog.close());
+  }
+  function dialogError(dialog, message) {
+    const node = dialog.querySelector(".dialog-error");
+    node.textContent = message;
+    node.hidden = false;
+  }
+
+  $("close-open").addEventListener("click", () => {
+    $("close-outcome").value = "";
+    openDialog($("close-dialog"));
+  });
+  $("close-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const dialog = $("close-dialog");
+    const id = state.active;
+    const outcome = $("close-outcome").value.trim();
+    if (!outcome) return dialogError(dialog, "Choose or type an outcome.");
+    try {
+      await request("conversation.close", { conversation: id, outcome });
+      dialog.close();
+      clearDraft(id);
+      if (state.conversations.has(id)) removeConversation(id);
+      if (state.active === id) leaveActive(`Closed: ${outcome}.`);
+    } catch (err) {
+      dialogError(dialog, err.message);
+    }
+  });
+
+  $("transfer-open").addEventListener("click", async () => {
+    const dialog = $("transfer-dialog");
+    $("transfer-note").value = "";
+    const agents = $("transfer-agent");
+    const skills = $("transfer-skill");
+    agents.replaceChildren(el("option", { value: "", text: "Loading…" }));
+    openDialog(dialog);
+    try {
+      const data = await request("agents.available", { conversation: state.active });
+      agents.replaceChildren(
+        ...(data.agents.length
+          ? data.agents.map((a) => el("option", { value: a.id, text: `${a.name} — ${a.open_count} / ${a.max_open} open` }))
+          : [el("option", { value: "", text: "No colleague has room right now" })]),
+      );
+      skills.replaceChildren(el("option", { value: "", text: "Any skill" }), ...data.skills.map((s) => el("option", { value: s, text: s })));
+      dialog.querySelector(`input[value="${data.agents.length ? "agent" : "queue"}"]`).checked = true;
+      syncTransferTarget();
+    } catch (err) {
+      dialogError(dialog, err.message);
+    }
+  });
+  function syncTransferTarget() {
+    const toQueue = $("transfer-dialog").querySelector('input[name="target"]:checked').value === "queue";
+    $("transfer-agent").disabled = toQueue;
+    $("transfer-skill").disabled = !toQueue;
+  }
+  for (const radio of $("transfer-dialog").querySelectorAll('input[name="target"]')) radio.addEventListener("change", syncTransferTarget);
+  $("transfer-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const dialog = $("transfer-dialog");
+    const id = state.active;
+    const toQueue = dialog.querySelector('input[name="target"]:checked').value === "queue";
+    const frame = { conversation: id, note: $("transfer-note").value.trim() };
+    if (toQueue) {
+      if ($("transfer-skill").value) frame.skill = $("transfer-skill").value;
+    } else {
+      const agent = Number($("transfer-agent").value);
+      if (!agent) return dialogError(dialog, "Pick a colleague, or send the chat back to the queue.");
+      frame.agent = agent;
+    }
+    try {
+      await request("conversation.transfer", frame);
+      dialog.close();
+      clearDraft(id);
+      if (state.conversations.has(id)) removeConversation(id);
+      if (state.active === id) leaveActive("Transferred.");
+    } catch (err) {
+      dialogError(dialog, err.message);
+    }
+  });
+
+  // --- switching: click, keys, quick switcher ------------------------------------------
+
+  function step(delta) {
+    if (!state.order.length) return;
+    const at = state.order.indexOf(state.active);
+    const next = at === -1 ? 0 : (at + delta + state.order.length) % state.order.length;
+    select(state.order[next]);
+    const button = root.querySelector(`.chat[data-id="${state.order[next]}"]`);
+    if (button && document.activeElement && document.activeElement.classList.contains("chat")) button.focus();
+  }
+
+  document.addEventListener("keydown", (e) => {
+    const typing = e.target.closest && e.target.closest("textarea, input, select");
+    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "k") {
+      e.preventDefault();
+      openSwitcher();
+    } else if (e.key === "Escape" && root.dataset.details === "open" && !document.querySelector("dialog[open]")) {
+      showDetails(false);
+    } else if (e.altKey && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
+      e.preventDefault();
+      step(e.key === "ArrowUp" ? -1 : 1);
+    } else if (!typing && !document.querySelector("dialog[open]") && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
+      e.preventDefault();
+      step(e.key === "ArrowUp" ? -1 : 1);
+    }
+  });
+
+  let switcherPick = 0;
+  function switcherMatches() {
+    const q = $("switcher-input").value.trim().toLowerCase();
+    return state.order.filter((id) => {
+      const c = state.conversations.get(id);
+      const hay = `${customerName(c)} ${c.contact ? c.contact.wa_id || "" : ""} ${c.project_name || ""}`.toLowerCase();
+      return !q || hay.includes(q);
+    });
+  }
+  function renderSwitcher() {
+    const matches = switcherMatches();
+    switcherPick = Math.min(switcherPick, Math.max(0, matches.length - 1));
+    const picked = matches[switcherPick];
+    if (picked !== undefined) $("switcher-input").setAttribute("aria-activedescendant", `switcher-option-${picked}`);
+    else $("switcher-input").removeAttribute("aria-activedescendant");
+    $("switcher-results").replaceChildren(
+      ...matches.map((id, i) => {
+        const c = state.conversations.get(id);
+        return el(
+          "li",
+          { role: "option", id: `switcher-option-${id}`, "aria-selected": String(i === switcherPick), onmousedown: (ev) => { ev.preventDefault(); pickSwitcher(id); } },
+          el("span", { text: customerName(c) }),
+          el("small", { text: preview(c.last_message) }),
+        );
+      }),
+    );
+  }
+  function openSwitcher() {
+    $("switcher-input").value = "";
+    switcherPick = 0;
+    renderSwitcher();
+    $("switcher").showModal();
+    $("switcher-input").focus();
+  }
+  function pickSwitcher(id) {
+    $("switcher").close();
+    select(id, { focusComposer: true });
+  }
+  $("switcher-open").addEventListener("click", openSwitcher);
+  $("switcher-input").addEventListener("input", () => {
+    switcherPick = 0;
+    renderSwitcher();
+  });
+  $("switcher-input").addEventListener("keydown", (e) => {
+    const matches = switcherMatches();
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      e.stopPropagation();
+      switcherPick = (switcherPick + (e.key === "ArrowDown" ? 1 : -1) + matches.length) % Math.max(1, matches.length);
+      renderSwitcher();
+    } else if (e.key === "Enter") {
+      e.preventDefault();
+      if (matches[switcherPick] !== undefined) pickSwitcher(matches[switcherPick]);
+    }
+  });
+
+  // --- narrow screens -----------------------------------------------------------------
+
+  $("back").addEventListener("click", () => {
+    saveDraft();
+    root.dataset.view = "list";
+  });
+  function showDetails(open) {
+    root.dataset.details = open ? "open" : "";
+    $("details-toggle").setAttribute("aria-expanded", String(open));
+    if (open) $("details-close").focus();
+  }
+  $("details-toggle").addEventListener("click", () => showDetails(root.dataset.details !== "open"));
+  $("details-close").addEventListener("click", () => {
+    showDetails(false);
+    $("details-toggle").focus();
+  });
+
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && state.active) {
+      state.fresh.delete(state.active);
+      const c = state.conversations.get(state.active);
+      if (c && c.unread_count) markRead(state.active);
+      renderTitle();
+    }
+  });
+
+  // Times since the customer wrote move on without any event.
+  setInterval(() => {
+    if (state.me) {
+      renderList();
+    }
+  }, 15000);
+
+  root.append(el("div", { id: "toast", class: "toast", role: "status", hidden: true }));
+  window.cxDock = { state };
+  connect();
+})();

@@ -1,0 +1,56 @@
+"""Helpers for the dock's tests: a member's socket, as the page opens it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from channels.testing import WebsocketCommunicator
+
+from conversations.consumers import DockConsumer
+from conversations.models import Membership
+from tests.fake_cloud_fixture import fake_cloud  # noqa: F401
+from tests.live_server import (  # noqa: F401
+    browser,
+    daphne_process,
+    daphne_server,
+    fake_cloud_api,
+    page,
+)
+
+
+def as_user(user: Any):
+    """The consumer as the session middleware would hand it a signed-in user."""
+    app = DockConsumer.as_asgi()
+
+    async def with_user(scope, receive, send):
+        return await app({**scope, "user": user}, receive, send)
+
+    return with_user
+
+
+async def open_dock(member: Membership) -> tuple[WebsocketCommunicator, dict[str, Any]]:
+    """Connect ``member``'s dock and return it with the snapshot it opened with."""
+    communicator = WebsocketCommunicator(as_user(member.user), "/ws/dock/")
+    connected, _ = await communicator.connect(timeout=10)
+    assert connected
+    snapshot = await communicator.receive_json_from(timeout=10)
+    assert snapshot["type"] == "snapshot"
+    return communicator, snapshot
+
+
+async def command(
+    communicator: WebsocketCommunicator, frame: dict[str, Any], *, timeout: float = 10
+) -> dict[str, Any]:
+    """Send a command and return its reply, skipping events that arrive before it."""
+    await communicator.send_json_to(frame)
+    while True:
+        reply = await communicator.receive_json_from(timeout=timeout)
+        if reply.get("id") == frame.get("id") and reply["type"] in ("reply", "error", "resync"):
+            return reply
+
+
+@pytest.fixture
+def fast_passwords(settings):
+    """Hundreds of members need no slow password hashing to prove fan-out."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
