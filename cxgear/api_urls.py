@@ -1,9 +1,33 @@
 """The integrators' REST API, ``/api/v1/``, and its OpenAPI schema."""
 
-from django.urls import path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from channels_whatsapp.apis import WhatsAppChannelViewSet
+from conversations.api_permissions import api_not_found
+from conversations.apis import ConversationViewSet, MemberViewSet, ProjectViewSet, TokenApi
+from presence.apis import MeApi, MePresenceApi, SupervisionAgentsApi, SupervisionQueueApi
+
+router = SimpleRouter(use_regex_path=False)
+router.register("projects", ProjectViewSet, basename="project")
+router.register("channels/whatsapp", WhatsAppChannelViewSet, basename="whatsapp-channel")
+router.register("members", MemberViewSet, basename="member")
+router.register("conversations", ConversationViewSet, basename="conversation")
+
+v1 = [
+    path("auth/token/", TokenApi.as_view(), name="api-token"),
+    path("me/", MeApi.as_view(), name="api-me"),
+    path("me/presence/", MePresenceApi.as_view(), name="api-me-presence"),
+    path("supervision/agents/", SupervisionAgentsApi.as_view(), name="api-supervision-agents"),
+    path("supervision/queue/", SupervisionQueueApi.as_view(), name="api-supervision-queue"),
+    *router.urls,
+    # Anything else under v1 answers a JSON 404, not the site's HTML page.
+    re_path(r"^[\s\S]*\Z", api_not_found),
+]
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("v1/", include(v1)),
 ]

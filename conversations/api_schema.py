@@ -1,0 +1,86 @@
+"""The OpenAPI description of the API's error answers, added to every operation.
+
+drf-spectacular documents what a view returns when it succeeds; integrators also need
+the shape of each refusal, and schema-driven tests check that every status a view can
+answer is written down."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "A refusal that concerns the whole request.",
+    "properties": {"detail": {"type": "string", "description": "What is wrong."}},
+    "required": ["detail"],
+}
+# DRF names each invalid field with its problems; a refusal that concerns the request as a
+# whole comes as ``detail`` or ``non_field_errors``.
+VALIDATION_ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Each key names an invalid field (or `detail`, `non_field_errors`) "
+    "and holds what is wrong with it.",
+    "additionalProperties": {},
+}
+
+ERROR_DESCRIPTIONS = {
+    "400": "The request is invalid; the body names each wrong field.",
+    "401": "No valid credentials were given.",
+    "403": "The caller's role (or lack of a membership) does not allow this.",
+    "404": "No such object in the caller's organization.",
+    "409": "The object's current state does not allow this.",
+}
+
+
+class ApiAutoSchema(AutoSchema):
+    """Adds the error answers each operation can give.
+
+    A view sets ``conflict_possible = True`` where the services may refuse because of an
+    object's state (409)."""
+
+    def get_tags(self) -> list[str]:
+        # Group by the first segment after the version: projects, members, conversations...
+        tags = getattr(self.view, "schema_tags", None)
+        if tags:
+            return list(tags)
+        segments = [s for s in self.path.split("/") if s]
+        return [segments[2]] if len(segments) > 2 else super().get_tags()
+
+    def _component(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
+        component = ResolvedComponent(
+            name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema
+        )
+        self.registry.register_on_missing(component)
+        return component.ref  # type: ignore[no-any-return]
+
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
+        responses: dict[str, Any] = super()._get_response_bodies(direction)
+        error = self._component("Error", ERROR_SCHEMA)
+        invalid = self._component("ValidationError", VALIDATION_ERROR_SCHEMA)
+        codes: dict[str, dict[str, Any]] = {}
+        has_query = bool(self._get_parameters()) and any(
+            p.get("in") == "query" for p in self._get_parameters()
+        )
+        if self.method in ("POST", "PUT", "PATCH") or has_query:
+            codes["400"] = invalid
+        if any(self.get_auth()):  # ``[{}]`` means anyone may call it
+            codes["401"] = error
+            codes["403"] = error
+        if "{" in self.path:
+            codes["404"] = error
+        if getattr(self.view, "conflict_possible", False) and self.method != "GET":
+            codes["409"] = error
+        for code, schema in codes.items():
+            responses.setdefault(
+                code,
+                {
+                    "description": ERROR_DESCRIPTIONS[code],
+                    "content": {"application/json": {"schema": schema}},
+                },
+            )
+        return responses

@@ -1,0 +1,370 @@
+"""REST API v1: auth, the organization's set-up (projects, members) and conversations.
+
+Views are thin: an input serializer validates, one service acts, an output serializer
+answers. Scoping and roles live in ``conversations.api_permissions``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.db import IntegrityError, transaction
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from conversations import audit, selectors, services
+from conversations.api_permissions import (
+    ADMINS,
+    ANY_MEMBER,
+    SUPERVISORS,
+    ScopedAPIView,
+    ScopedViewSet,
+)
+from conversations.messaging import message_send_text
+from conversations.models import Conversation, Membership, Project, Role
+from conversations.serializers import (
+    CloseInputSerializer,
+    ConversationFilterSerializer,
+    ConversationSerializer,
+    ConversationUpdateInputSerializer,
+    MemberCreateInputSerializer,
+    MemberSerializer,
+    MemberUpdateInputSerializer,
+    MessageInputSerializer,
+    MessageQueuedSerializer,
+    MessageSerializer,
+    ProjectInputSerializer,
+    ProjectSerializer,
+    TokenInputSerializer,
+    TokenSerializer,
+    TransferInputSerializer,
+)
+
+
+class Pagination(PageNumberPagination):
+    """``results`` and ``next``; a page that does not exist is a 400 naming ``page``."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        raw = request.query_params.get(self.page_query_param) or 1
+        if raw in self.last_page_strings:
+            return raw
+        try:
+            number = int(raw)
+        except (TypeError, ValueError):
+            raise exceptions.ValidationError(
+                {"page": ["A page number is a whole number."]}
+            ) from None
+        if number < 1:
+            raise exceptions.ValidationError({"page": ["Pages start at 1."]})
+        return number
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size  # type: ignore[return-value]
+        try:
+            size = int(raw)
+        except ValueError:
+            raise exceptions.ValidationError({"page_size": ["A whole number."]}) from None
+        if not 1 <= size <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {"page_size": [f"Between 1 and {self.max_page_size}."]}
+            )
+        return size
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError({"page": ["That page does not exist."]}) from None
+
+
+def _scopes(member: Membership) -> dict[str, Any]:
+    """The querysets an input may reference, all of the caller's organization."""
+    return {
+        "projects": selectors.member_projects(member=member),
+        "agents": selectors.member_members(member=member).filter(
+            role__in=[Role.AGENT, Role.SUPERVISOR]
+        ),
+    }
+
+
+def validated_input(
+    serializer_class: type, request: Request, member: Membership, **kwargs: Any
+) -> Any:
+    serializer = serializer_class(data=request.data, context={"scopes": _scopes(member)}, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- auth -------------------------------------------------------------------------------
+
+
+class TokenApi(ScopedAPIView):
+    """Trade an e-mail and password for the API token of that person."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        request=TokenInputSerializer,
+        responses={200: TokenSerializer},
+        summary="Get the API token of a member",
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = TokenInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request._request,
+            username=data.validated_data["email"].lower(),
+            password=data.validated_data["password"],
+        )
+        if user is None:
+            raise exceptions.ValidationError(
+                {"non_field_errors": ["E-mail and password do not match an active account."]}
+            )
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+# --- projects ---------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the organization's projects"),
+    retrieve=extend_schema(summary="Read a project"),
+    create=extend_schema(
+        summary="Create a project",
+        request=ProjectInputSerializer,
+        responses={201: ProjectSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Change a project's name or metadata",
+        request=ProjectInputSerializer(partial=True),
+        responses={200: ProjectSerializer},
+    ),
+)
+class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    serializer_class = ProjectSerializer
+    pagination_class = Pagination
+    queryset = Project.objects.none()
+    roles = {"GET": ANY_MEMBER, "POST": ADMINS, "PATCH": ADMINS}
+
+    def scoped_queryset(self, member: Membership) -> Any:
+        return selectors.member_projects(member=member).order_by("name", "id")
+
+    def create(self, request: Request) -> Response:
+        data = validated_input(ProjectInputSerializer, request, self.member)
+        try:
+            project = services.project_create(organization=self.member.organization, **data)
+        except IntegrityError:  # a concurrent create took the name first
+            raise exceptions.ValidationError(
+                {"name": ["A project with this name exists already."]}
+            ) from None
+        return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        project = self.get_object()
+        data = validated_input(
+            ProjectInputSerializer, request, self.member, instance=project, partial=True
+        )
+        try:
+            project = services.project_update(project=project, **data)
+        except IntegrityError:
+            raise exceptions.ValidationError(
+                {"name": ["A project with this name exists already."]}
+            ) from None
+        return Response(ProjectSerializer(project).data)
+
+
+# --- members ----------------------------------------------------------------------------
+
+# What a supervisor may change on the board; everything else about a member is the admin's.
+SUPERVISOR_MEMBER_FIELDS = frozenset({"max_open", "skills"})
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the organization's members"),
+    retrieve=extend_schema(summary="Read a member"),
+    create=extend_schema(
+        summary="Add a member (a new sign-in with an API token)",
+        request=MemberCreateInputSerializer,
+        responses={201: MemberSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Change a member",
+        description="Admins change anything but the e-mail; supervisors only an agent's "
+        "`max_open` and `skills`. Every change is recorded with who made it.",
+        request=MemberUpdateInputSerializer,
+        responses={200: MemberSerializer},
+    ),
+)
+class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    serializer_class = MemberSerializer
+    pagination_class = Pagination
+    queryset = Membership.objects.none()
+    roles = {"GET": SUPERVISORS, "POST": ADMINS, "PATCH": SUPERVISORS}
+
+    def scoped_queryset(self, member: Membership) -> Any:
+        return selectors.member_members(member=member).order_by("user__email")
+
+    def create(self, request: Request) -> Response:
+        data = validated_input(MemberCreateInputSerializer, request, self.member)
+        try:
+            member = services.member_create(organization=self.member.organization, **data)
+        except IntegrityError:  # a concurrent create took the e-mail first
+            raise exceptions.ValidationError(
+                {"email": ["A user with this e-mail exists already."]}
+            ) from None
+        return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        target = self.get_object()
+        changes = validated_input(MemberUpdateInputSerializer, request, self.member)
+        if self.member.role != Role.ADMIN:
+            refused = sorted(set(changes) - SUPERVISOR_MEMBER_FIELDS)
+            if refused:
+                raise exceptions.PermissionDenied(
+                    f"Supervisors may change only max_open and skills, not {', '.join(refused)}."
+                )
+            if target.role == Role.ADMIN:
+                raise exceptions.PermissionDenied("Supervisors may not change an admin.")
+        with transaction.atomic():
+            target = services.member_update(member=target, **changes)
+            audit.member_changed(actor=self.member, member=target, changes=changes)
+        target = self.get_queryset().get(pk=target.pk)
+        return Response(MemberSerializer(target).data)
+
+
+# --- conversations ----------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List conversations",
+        description="Agents see their own; supervisors and admins the organization's.",
+        parameters=[ConversationFilterSerializer],
+    ),
+    retrieve=extend_schema(summary="Read a conversation"),
+    partial_update=extend_schema(
+        summary="Change a conversation's routing needs",
+        description="Routing looks at the conversation again with the new needs.",
+        request=ConversationUpdateInputSerializer,
+        responses={200: ConversationSerializer},
+    ),
+)
+class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    serializer_class = ConversationSerializer
+    pagination_class = Pagination
+    queryset = Conversation.objects.none()
+    roles = {"GET": ANY_MEMBER, "PATCH": ANY_MEMBER, "POST": ANY_MEMBER}
+    conflict_possible = True
+
+    def scoped_queryset(self, member: Membership) -> Any:
+        return selectors.visible_conversations(member=member).order_by("-created_at", "-id")
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        if self.action != "list":
+            return queryset
+        filters = ConversationFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        lookups = {
+            {"agent": "agent_id", "project": "project_id"}.get(name, name): value
+            for name, value in filters.validated_data.items()
+        }
+        return queryset.filter(**lookups)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        conversation = self.get_object()
+        changes = validated_input(ConversationUpdateInputSerializer, request, self.member)
+        services.conversation_update(conversation=conversation, actor=self.member, **changes)
+        return Response(ConversationSerializer(self._fresh(conversation)).data)
+
+    def _fresh(self, conversation: Conversation) -> Conversation:
+        # Read back unscoped: an agent who just transferred the chat away no longer sees it.
+        return Conversation.objects.select_related("contact", "agent__user").get(pk=conversation.pk)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="List a conversation's messages, oldest first",
+        responses={200: MessageSerializer(many=True)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Send a text to the customer",
+        description="Stored as `queued` and sent after commit; its status then moves to "
+        "`sent`, `delivered`, `read`, or `failed` with `error`. Refused (409) when the "
+        "customer's last message is older than WhatsApp's 24-hour service window.",
+        request=MessageInputSerializer,
+        responses={201: MessageQueuedSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=Pagination)
+    def messages(self, request: Request, pk: str) -> Response:
+        conversation = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(
+                selectors.conversation_messages(conversation=conversation)
+            )
+            return self.get_paginated_response(MessageSerializer(page, many=True).data)
+        data = validated_input(MessageInputSerializer, request, self.member)
+        message = message_send_text(
+            conversation=conversation, sender=self.member, text=data["text"]
+        )
+        return Response({"id": message.pk, "status": message.status}, status=201)
+
+    @extend_schema(
+        summary="Close a conversation with its outcome",
+        description="The assigned agent, a supervisor or an admin.",
+        request=CloseInputSerializer,
+        responses={200: ConversationSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str) -> Response:
+        conversation = self._for_action()
+        data = validated_input(CloseInputSerializer, request, self.member)
+        services.conversation_close(
+            conversation=conversation, actor=self.member, outcome=data["outcome"]
+        )
+        return Response(ConversationSerializer(self._fresh(conversation)).data)
+
+    @extend_schema(
+        summary="Transfer a conversation",
+        description="`agent`: to that colleague. `skill` (or neither): back to routing, "
+        "needing that skill. The assigned agent, a supervisor or an admin.",
+        request=TransferInputSerializer,
+        responses={200: ConversationSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def transfer(self, request: Request, pk: str) -> Response:
+        conversation = self._for_action()
+        data = validated_input(TransferInputSerializer, request, self.member)
+        services.conversation_transfer(
+            conversation=conversation,
+            actor=self.member,
+            to_agent=data.get("agent"),
+            skill=data.get("skill") or None,
+            note=data.get("note", ""),
+        )
+        return Response(ConversationSerializer(self._fresh(conversation)).data)
+
+    def _for_action(self) -> Conversation:
+        conversation: Conversation = self.get_object()
+        if not self.member.supervises and conversation.agent_id != self.member.pk:
+            raise exceptions.PermissionDenied("Only the assigned agent or a supervisor may.")
+        return conversation
+
+    # The action responses list messages with a different serializer.
+    def get_serializer_class(self) -> type:
+        if self.action == "messages":
+            return MessageSerializer
+        return ConversationSerializer

@@ -1,0 +1,371 @@
+"""The API's shapes: input serializers validate a request before a service runs, output
+serializers render the result. Field names follow ``conversations.payloads``, so a
+conversation looks the same in the API and in realtime events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from conversations.models import (
+    Channel,
+    Conversation,
+    ConversationStatus,
+    Membership,
+    Message,
+    Project,
+    Role,
+)
+from presence.models import PresenceStatus
+
+# Bounds that keep any input inside what the database columns hold.
+MAX_DB_ID = 2**63 - 1
+MAX_CAPACITY = 1000
+PRIORITY_RANGE = 1_000_000
+TAG_MAX_LENGTH = 64
+TAGS_MAX = 50
+WHATSAPP_TEXT_MAX = 4096
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class TagListField(serializers.ListField):
+    """Skills and languages: short words, stored lower-case without duplicates."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", TAGS_MAX)
+        super().__init__(
+            child=serializers.CharField(max_length=TAG_MAX_LENGTH, allow_blank=False), **kwargs
+        )
+
+
+class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """A reference to an object of the caller's organization; the queryset comes from a
+    selector at request time (``context["scope"]``), so a foreign id is "does not exist"."""
+
+    def __init__(self, *, scope: str, **kwargs: Any) -> None:
+        self.scope = scope
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> QuerySet[Any]:
+        scopes = self.context.get("scopes", {})
+        if self.scope in scopes:
+            return scopes[self.scope]  # type: ignore[no-any-return]
+        unscoped = super().get_queryset()
+        assert unscoped is not None  # every field names its model's queryset
+        return unscoped.none()
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            pk = int(data)
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 0 < pk <= MAX_DB_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(pk)
+
+
+# --- errors and auth ------------------------------------------------------------------
+
+
+class TokenInputSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(trim_whitespace=False, max_length=128)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+# --- projects ---------------------------------------------------------------------------
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Project
+        fields = ["id", "name", "metadata", "created_at"]
+
+
+class ProjectInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    metadata = serializers.JSONField(
+        required=False, help_text="Free JSON object: the campaign's context shown to agents."
+    )
+
+    def validate_metadata(self, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be a JSON object.")
+        if _has_nul(value):
+            raise serializers.ValidationError("Null characters are not allowed.")
+        return value
+
+    def validate_name(self, value: str) -> str:
+        taken = self.context["scopes"]["projects"].filter(name=value)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError("A project with this name exists already.")
+        return value
+
+
+# --- channels ---------------------------------------------------------------------------
+
+
+class WhatsAppChannelSerializer(serializers.ModelSerializer):
+    webhook_url = serializers.SerializerMethodField(
+        help_text="Give this URL to Meta as the webhook of the number."
+    )
+    project = serializers.IntegerField(source="project_id")
+
+    class Meta:
+        model = Channel
+        fields = [
+            "id",
+            "project",
+            "phone_number_id",
+            "display_phone_number",
+            "default_language",
+            "required_skills",
+            "webhook_url",
+            "created_at",
+        ]
+
+    def get_webhook_url(self, channel: Channel) -> str:
+        return f"{settings.PUBLIC_BASE_URL}/webhooks/whatsapp/{channel.key}/"
+
+
+class WhatsAppChannelInputSerializer(serializers.Serializer):
+    """Secrets (``access_token``, ``app_secret``, ``verify_token``) are written, never read."""
+
+    project = ScopedPrimaryKeyField(scope="projects", queryset=Project.objects.all())
+    phone_number_id = serializers.RegexField(r"^[0-9]{1,64}$", max_length=64)
+    display_phone_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    access_token = serializers.CharField(write_only=True, max_length=4096)
+    app_secret = serializers.CharField(write_only=True, max_length=255)
+    verify_token = serializers.CharField(write_only=True, max_length=255)
+    default_language = serializers.CharField(max_length=16, required=False)
+    required_skills = TagListField(required=False)
+
+    def validate_phone_number_id(self, value: str) -> str:
+        taken = Channel.objects.filter(phone_number_id=value)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError("This number is connected already.")
+        return value
+
+
+# --- members ----------------------------------------------------------------------------
+
+
+def _presence_of(member: Membership) -> Any:
+    try:
+        return member.presence
+    except Membership.presence.RelatedObjectDoesNotExist:  # type: ignore[attr-defined]
+        return None
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email")
+    name = serializers.CharField(source="user.display_name")
+    projects = serializers.PrimaryKeyRelatedField(many=True, read_only=True)  # type: ignore[var-annotated]
+    presence = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Membership
+        fields = [
+            "id",
+            "email",
+            "name",
+            "role",
+            "max_open",
+            "skills",
+            "languages",
+            "projects",
+            "presence",
+        ]
+
+    def get_presence(self, member: Membership) -> str:
+        presence = _presence_of(member)
+        return presence.status if presence else PresenceStatus.OFFLINE
+
+
+class MemberUpdateInputSerializer(serializers.Serializer):
+    password = serializers.CharField(
+        write_only=True, required=False, trim_whitespace=False, max_length=128
+    )
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+    max_open = serializers.IntegerField(min_value=0, max_value=MAX_CAPACITY, required=False)
+    skills = TagListField(required=False)
+    languages = TagListField(required=False)
+    projects = ScopedPrimaryKeyField(
+        scope="projects", queryset=Project.objects.all(), many=True, required=False
+    )
+
+    def validate_password(self, value: str) -> str:
+        try:
+            password_validation.validate_password(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(list(exc.messages)) from exc
+        return value
+
+
+class MemberCreateInputSerializer(MemberUpdateInputSerializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.AGENT)
+    max_open = serializers.IntegerField(min_value=0, max_value=MAX_CAPACITY, default=3)
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    org = serializers.IntegerField(help_text="The organization's id.")
+    role = serializers.ChoiceField(choices=Role.choices)
+    presence = serializers.ChoiceField(choices=PresenceStatus.choices)
+    presence_since = serializers.DateTimeField(allow_null=True)
+    max_open = serializers.IntegerField()
+    open_count = serializers.IntegerField()
+    skills = serializers.ListField(child=serializers.CharField())
+    languages = serializers.ListField(child=serializers.CharField())
+
+
+class PresenceInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=PresenceStatus.choices)
+
+
+class PresenceSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=PresenceStatus.choices)
+    since = serializers.DateTimeField()
+
+
+# --- conversations ----------------------------------------------------------------------
+
+
+class ContactSerializer(serializers.Serializer):
+    wa_id = serializers.CharField(allow_null=True)
+    user_id = serializers.CharField(allow_null=True)
+    name = serializers.CharField(allow_blank=True)
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    contact = ContactSerializer()
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id",
+            "status",
+            "agent",
+            "project",
+            "channel",
+            "contact",
+            "language",
+            "required_skills",
+            "priority",
+            "created_at",
+            "queued_at",
+            "assigned_at",
+            "closed_at",
+            "outcome",
+            "unread_count",
+        ]
+
+
+class ConversationFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ConversationStatus.choices, required=False)
+    agent = serializers.IntegerField(min_value=1, max_value=MAX_DB_ID, required=False)
+    project = serializers.IntegerField(min_value=1, max_value=MAX_DB_ID, required=False)
+
+
+class ConversationUpdateInputSerializer(serializers.Serializer):
+    required_skills = TagListField(required=False)
+    language = serializers.CharField(max_length=16, required=False, allow_blank=True)
+    priority = serializers.IntegerField(
+        min_value=-PRIORITY_RANGE, max_value=PRIORITY_RANGE, required=False
+    )
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "direction",
+            "type",
+            "text",
+            "media",
+            "status",
+            "wamid",
+            "error",
+            "sender",
+            "sent_at",
+            "created_at",
+        ]
+
+
+class MessageInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=WHATSAPP_TEXT_MAX)
+
+
+class MessageQueuedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class CloseInputSerializer(serializers.Serializer):
+    outcome = serializers.CharField(max_length=200)
+
+
+class TransferInputSerializer(serializers.Serializer):
+    """To a named colleague, or back to routing (optionally needing a skill)."""
+
+    agent = ScopedPrimaryKeyField(
+        scope="agents", queryset=Membership.objects.all(), required=False, allow_null=True
+    )
+    skill = serializers.CharField(max_length=TAG_MAX_LENGTH, required=False, allow_blank=True)
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("agent") and attrs.get("skill"):
+            raise serializers.ValidationError(
+                {"skill": ["Give either an agent or a skill, not both."]}
+            )
+        return attrs
+
+
+class QueuedConversationSerializer(ConversationSerializer):
+    """A queued conversation on the board; ``context["now"]`` fixes one clock for a page."""
+
+    project_name = serializers.CharField(source="project.name")
+    waiting_seconds = serializers.SerializerMethodField(
+        help_text="Seconds since the conversation joined the queue."
+    )
+
+    class Meta(ConversationSerializer.Meta):
+        fields = [*ConversationSerializer.Meta.fields, "project_name", "waiting_seconds"]
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_waiting_seconds(self, conversation: Conversation) -> int:
+        now = self.context.get("now") or timezone.now()
+        return max(0, int((now - conversation.queued_at).total_seconds()))
