@@ -14,7 +14,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet '.[test]'
 	touch $(STAMP)
 
 # Debian's Chromium for the browser tests; Playwright cannot download its own here.
@@ -42,7 +42,7 @@ test: setup browser
 
 _test:
 	$(VENV)/bin/ruff check .
-	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
 
 bench: setup

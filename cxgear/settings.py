@@ -171,6 +171,10 @@ else:
                     {
                         "address": REDIS_URL,
                         "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000, 1),
+                        # Every consumer waits on Redis with a 5-second blocking pop;
+                        # redis-py 8's default 5-second socket timeout would cut that
+                        # wait and drop the socket, so reads may take longer.
+                        "socket_timeout": 30,
                     }
                 ],
                 "capacity": 1500,
@@ -180,7 +184,7 @@ else:
         }
     }
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = EMBEDDED
 CELERY_TASK_EAGER_PROPAGATES = False
@@ -211,6 +215,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ConversationStatusEnum": "conversations.models.ConversationStatus",
+        "MessageStatusEnum": "conversations.models.MessageStatus",
+        "PresenceStatusEnum": "presence.models.PresenceStatus",
+    },
 }
 
 # --- product settings (CONTRACT "Settings") --------------------------------------------
@@ -220,6 +229,17 @@ ROUTING_STICKY_WAIT_SECONDS = env_int("ROUTING_STICKY_WAIT_SECONDS", 60)
 PRESENCE_DISCONNECT_GRACE_SECONDS = env_int("PRESENCE_DISCONNECT_GRACE_SECONDS", 60)
 ROUTING_OFFLINE_REASSIGN_SECONDS = env_int("ROUTING_OFFLINE_REASSIGN_SECONDS", 120)
 ROUTING_SWEEP_SECONDS = env_int("ROUTING_SWEEP_SECONDS", 10, minimum=1)
+# How often a connected dock beats; the disconnect grace counts from one interval after
+# the last beat, so a live dock is never dropped.
+PRESENCE_HEARTBEAT_SECONDS = env_int("PRESENCE_HEARTBEAT_SECONDS", 20, minimum=1)
+# Beat's one job: the routing sweep (vanished docks, offline reassignment, lost triggers).
+CELERY_BEAT_SCHEDULE = {
+    "routing-sweep": {
+        "task": "routing.tasks.sweep",
+        "schedule": float(ROUTING_SWEEP_SECONDS),
+        "options": {"expires": float(ROUTING_SWEEP_SECONDS)},
+    }
+}
 # Where the webhook_url of a channel points; the public base URL of this deployment.
 PUBLIC_BASE_URL = (env("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
 

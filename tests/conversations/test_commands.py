@@ -34,6 +34,7 @@ def test_create_org_prints_one_json_line_with_a_working_token(client):
     assert admin.user.email == "boss@acme.test"
     assert admin.user.auth_token.key == line["token"]
     assert client.login(username="boss@acme.test", password="s3cret-pass")
+    assert client.login(username="BOSS@Acme.TEST", password="s3cret-pass")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,130 @@
+"""``manage.py rundock``: the whole product on one machine, for ``make run``.
+
+Starts the ASGI server, the fake WhatsApp Cloud API (unless ``WHATSAPP_GRAPH_URL`` points
+elsewhere), a Celery worker with beat when ``REDIS_URL`` is set, and the customer
+simulator writing to the demo number; stops them all on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from conversations.demo import DEMO_PASSWORD, DEMO_PHONE_NUMBER_ID, PEOPLE
+from conversations.models import Channel
+
+
+class Command(BaseCommand):
+    help = "Run the server, worker, fake Cloud API and customer simulator together."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--fake-cloud-port", type=int, default=8001)
+        parser.add_argument("--rate", type=float, default=0.2, help="simulated messages per second")
+        parser.add_argument("--duration", type=float, default=8 * 3600)
+        parser.add_argument("--no-simulator", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        channel = Channel.objects.filter(phone_number_id=DEMO_PHONE_NUMBER_ID).first()
+        if channel is None:
+            raise CommandError("no demo channel: run `manage.py bootstrap_demo` first")
+        base = f"http://{options['host']}:{options['port']}"
+        env = dict(os.environ, PUBLIC_BASE_URL=os.environ.get("PUBLIC_BASE_URL", base))
+        manage = [sys.executable, "manage.py"]
+        children: list[subprocess.Popen[bytes]] = []
+
+        def start(argv: list[str]) -> None:
+            children.append(subprocess.Popen(argv, env=env))
+
+        if "WHATSAPP_GRAPH_URL" not in os.environ:
+            port = options["fake_cloud_port"]
+            env["WHATSAPP_GRAPH_URL"] = f"http://127.0.0.1:{port}/v21.0"
+            start(
+                [
+                    *manage,
+                    "fake_cloud_api",
+                    "--port",
+                    str(port),
+                    "--webhook-url",
+                    f"{base}/webhooks/whatsapp/{channel.key}/",
+                    "--app-secret",
+                    channel.app_secret,
+                ]
+            )
+        start(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                options["host"],
+                "-p",
+                str(options["port"]),
+                "cxgear.asgi:application",
+            ]
+        )
+        if not settings.EMBEDDED:
+            start([sys.executable, "-m", "celery", "-A", "cxgear", "worker", "-B", "-l", "INFO"])
+        try:
+            self._wait_for(f"{base}/accounts/login/")
+            if not options["no_simulator"]:
+                start(
+                    [
+                        *manage,
+                        "simulate_customers",
+                        "--url",
+                        base,
+                        "--channel",
+                        str(channel.pk),
+                        "--rate",
+                        str(options["rate"]),
+                        "--duration",
+                        str(options["duration"]),
+                    ]
+                )
+            self._announce(base)
+            while all(child.poll() is None for child in children[:2]):
+                time.sleep(0.5)
+            raise CommandError("a process of the stack stopped; shutting down")
+        except KeyboardInterrupt:
+            self.stdout.write("stopping")
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+            for child in children:
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+
+    def _wait_for(self, url: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url, timeout=2).status_code < 500:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise CommandError(f"the server did not answer at {url} within {timeout:.0f} s")
+
+    def _announce(self, base: str) -> None:
+        mode = "embedded (SQLite, in-process)" if settings.EMBEDDED else "PostgreSQL + Redis"
+        self.stdout.write(self.style.SUCCESS(f"\nCXGear chat dock is up ({mode})"))
+        self.stdout.write(f"  Dock:        {base}/dock/")
+        self.stdout.write(f"  Supervision: {base}/supervision/")
+        self.stdout.write(f"  Admin:       {base}/admin/")
+        self.stdout.write(f"  API docs:    {base}/api/docs/")
+        self.stdout.write(f"  Logins (password {DEMO_PASSWORD}):")
+        for person in PEOPLE:
+            self.stdout.write(f"    {person.email:32} {person.role}")
+        self.stdout.write("Ctrl-C stops everything.\n")
