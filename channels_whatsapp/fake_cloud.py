@@ -221,6 +221,17 @@ def status_delivery(*, job: dict[str, Any], state: str) -> dict[str, Any]:
     if state != "read":
         status["conversation"] = {"id": "CONVERSATION_ID", "origin": {"type": "service"}}
         status["pricing"] = {"billable": False, "pricing_model": "PMP", "category": "service"}
+    return webhook_delivery(
+        phone_number_id=job["phone_number_id"],
+        display_phone_number="15550100200",
+        value={"statuses": [status]},
+    )
+
+
+def webhook_delivery(
+    *, phone_number_id: str, display_phone_number: str, value: dict[str, Any]
+) -> dict[str, Any]:
+    """The envelope Meta wraps around one change of the ``messages`` field."""
     return {
         "object": "whatsapp_business_account",
         "entry": [
@@ -231,10 +242,10 @@ def status_delivery(*, job: dict[str, Any], state: str) -> dict[str, Any]:
                         "value": {
                             "messaging_product": "whatsapp",
                             "metadata": {
-                                "display_phone_number": "15550100200",
-                                "phone_number_id": job["phone_number_id"],
+                                "display_phone_number": display_phone_number,
+                                "phone_number_id": phone_number_id,
                             },
-                            "statuses": [status],
+                            **value,
                         },
                         "field": "messages",
                     }

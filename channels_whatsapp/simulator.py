@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from channels_whatsapp.fake_cloud import new_wamid
+from channels_whatsapp.fake_cloud import new_wamid, webhook_delivery
 from channels_whatsapp.signature import HEADER, sign
 
 
@@ -137,28 +137,11 @@ def delivery(
         contact["wa_id"] = customer.wa_id
     if customer.user_id:
         contact["user_id"] = customer.user_id
-    return {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "WHATSAPP_BUSINESS_ACCOUNT_ID",
-                "changes": [
-                    {
-                        "value": {
-                            "messaging_product": "whatsapp",
-                            "metadata": {
-                                "display_phone_number": display_phone_number,
-                                "phone_number_id": phone_number_id,
-                            },
-                            "contacts": [contact],
-                            "messages": messages,
-                        },
-                        "field": "messages",
-                    }
-                ],
-            }
-        ],
-    }
+    return webhook_delivery(
+        phone_number_id=phone_number_id,
+        display_phone_number=display_phone_number,
+        value={"contacts": [contact], "messages": messages},
+    )
 
 
 @dataclass

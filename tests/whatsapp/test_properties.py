@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from channels_whatsapp.payload import KNOWN_TYPES
 from channels_whatsapp.signature import HEADER, sign
 from conversations.models import Contact, Conversation, Message
 from tests.factories import ChannelFactory
@@ -45,24 +46,9 @@ def maybe(draw, valid):
 # Mostly plausible Unix seconds; ``maybe`` and the edges supply the rest.
 timestamps = st.integers(min_value=1, max_value=2 * 10**9).map(str)
 ids = st.text(min_size=1, max_size=300).filter(str.strip)
-message_types = st.sampled_from(
-    [
-        "text",
-        "image",
-        "audio",
-        "video",
-        "document",
-        "sticker",
-        "location",
-        "contacts",
-        "interactive",
-        "button",
-        "reaction",
-        "unsupported",
-        "order",
-        "system",
-    ]
-) | st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=40)
+message_types = st.sampled_from(sorted(KNOWN_TYPES)) | st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=40
+)
 
 
 @st.composite
