@@ -5,10 +5,12 @@ from __future__ import annotations
 from celery import shared_task
 
 from routing import router
+from routing.triggers import pass_started
 
 
 @shared_task(acks_late=True)
 def route_queue(organization_id: int) -> None:
+    pass_started(organization_id=organization_id)
     router.route_queue(organization_id=organization_id)
 
 

@@ -1,0 +1,44 @@
+"""Routing requests reach Celery once per pass, however many arrive."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from django.conf import settings
+
+from cxgear.celery import app as celery_app
+from routing.triggers import pass_started, request_routing
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def broker():
+    """The real broker, not eager tasks: what is enqueued stays in Redis's queue list."""
+    celery_app.conf.task_always_eager = False
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.delete("celery")
+    yield client
+    client.delete("celery")
+    client.close()
+
+
+def test_a_burst_of_requests_enqueues_one_pass(broker, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(25):
+            request_routing(organization_id=4242)
+
+    assert broker.llen("celery") == 1
+
+
+def test_a_request_after_the_pass_started_enqueues_another(
+    broker, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        request_routing(organization_id=4242)
+    pass_started(organization_id=4242)
+    with django_capture_on_commit_callbacks(execute=True):
+        request_routing(organization_id=4242)
+        request_routing(organization_id=4343)
+
+    assert broker.llen("celery") == 3
