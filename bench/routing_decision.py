@@ -79,7 +79,9 @@ def _seed() -> dict[str, Any]:
 
 
 def measure() -> list[Any]:
+    from django.db import connection
     from django.db.models import Count
+    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from bench.common import Figure, latency_figures
@@ -88,6 +90,7 @@ def measure() -> list[Any]:
 
     seeded = _seed()
     seconds: list[float] = []
+    queries: list[int] = []
     outcomes: dict[str, int] = {}
     for i, contact in enumerate(seeded["contacts"]):
         chat = Conversation.objects.create(
@@ -99,9 +102,12 @@ def measure() -> list[Any]:
             required_skills=[SKILLS[i % len(SKILLS)]] if i % 4 == 0 else [],
             queued_at=timezone.now(),
         )
-        started = time.perf_counter()
-        decision = router.route_one(conversation_id=chat.pk, held=set())
-        seconds.append(time.perf_counter() - started)
+        connection.queries_log.clear()  # the log keeps only the last 9,000 queries
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            decision = router.route_one(conversation_id=chat.pk, held=set())
+            seconds.append(time.perf_counter() - started)
+        queries.append(len(captured))
         outcome = decision[0].value if decision else "skipped"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     over = (
@@ -114,6 +120,11 @@ def measure() -> list[Any]:
     return [
         Figure("shape", f"{AGENTS} agents, {OPEN_CHATS} open chats, {DECISIONS} decisions"),
         *latency_figures("route_one", seconds),
+        Figure(
+            "queries per decision",
+            f"{min(queries)}-{max(queries)}, mean {sum(queries) / len(queries):.1f}",
+            "counted around the call, so the timing includes the counting",
+        ),
         Figure("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))),
         Figure("agents over max_open", str(over)),
         Figure(

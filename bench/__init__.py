@@ -1,0 +1,1 @@
+"""Benchmarks of the chat dock on the real stack (``make bench``, ``python -m bench``)."""

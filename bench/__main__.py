@@ -1,0 +1,109 @@
+"""``python -m bench [ingest] [routing] [fanout] [decision]``: run the benchmarks (all of
+them when none is named) on the real stack and print their figures.
+
+It needs ``DATABASE_URL`` (a PostgreSQL server: the run makes its own scratch database
+there and drops it after) and ``REDIS_URL`` (its database is flushed at the start)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+
+from bench import stack
+from bench.common import Figure, ScratchDatabase, machine, print_section, setup_django
+from bench.context import Context
+
+BENCHMARKS = ("ingest", "routing", "fanout", "decision")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("names", nargs="*", metavar="|".join(BENCHMARKS))
+    parser.add_argument("--keep-logs", action="store_true", help="print where the logs are")
+    parser.add_argument(
+        "--profile", action="store_true", help="sample the servers with py-spy while measured"
+    )
+    args = parser.parse_args()
+    chosen = args.names or list(BENCHMARKS)
+    unknown = set(chosen) - set(BENCHMARKS)
+    if unknown:
+        parser.error(f"no benchmark named {', '.join(sorted(unknown))}")
+
+    database_url = os.environ.get("DATABASE_URL", "")
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not database_url.startswith(("postgres://", "postgresql://")) or not redis_url:
+        print("set DATABASE_URL (PostgreSQL) and REDIS_URL; `make bench` does", file=sys.stderr)
+        return 2
+
+    scratch = ScratchDatabase(database_url)
+    log_dir = Path(tempfile.mkdtemp(prefix="cxgear-bench-"))
+    info = machine() | {"postgresql": scratch.server_version()}
+    print_section("machine", [Figure(k, v) for k, v in info.items()])
+
+    # `timeout` and Ctrl-C must still stop every server the run started.
+    signal.signal(signal.SIGTERM, _terminate)
+    redis.Redis.from_url(redis_url).flushdb()
+    ctx = Context(
+        database_url=scratch.create(),
+        redis_url=redis_url,
+        log_dir=log_dir,
+        profile=args.profile,
+    )
+    started = time.monotonic()
+    try:
+        stack.manage("migrate", "--noinput", env=ctx.env())
+        setup_django(database_url=ctx.database_url, redis_url=redis_url)
+        _run(ctx, chosen)
+    finally:
+        ctx.stop_all()
+        from django.db import connections
+
+        connections.close_all()
+        scratch.drop()
+        if args.keep_logs:
+            print(f"\nlogs: {log_dir}")
+    print(f"\n(benchmarks took {time.monotonic() - started:.0f} s)")
+    return 0
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _run(ctx: Context, chosen: list[str]) -> None:
+    from bench import fake_cloud
+    from bench.common import seed_organization
+
+    ctx.graph_url = fake_cloud.start(ctx)
+    worker = ctx.start(stack.celery_worker(env=ctx.env("celery"), log_dir=ctx.log_dir, beat=True))
+
+    if "ingest" in chosen:
+        from bench import ingest
+
+        seed = seed_organization(agents=100, max_open=5, name="Ingest")
+        print_section("ingest", ingest.run(ctx, seed, worker))
+    if "routing" in chosen:
+        from bench import routing
+
+        print_section("routing", routing.run(ctx, worker))
+    if "fanout" in chosen:
+        from bench import fanout
+
+        print_section("dock fan-out", fanout.run(ctx))
+    if "decision" in chosen and Path(__file__).with_name("routing_decision.py").exists():
+        routing_decision = importlib.import_module("bench.routing_decision")
+        # The beat's sweep would route the chats it creates before it decides on them.
+        worker.stop()
+        routing_decision.main()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

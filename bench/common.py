@@ -1,0 +1,180 @@
+"""What every benchmark shares: a scratch database, Django pointed at it, seed data and
+the way figures are summarised and printed."""
+
+from __future__ import annotations
+
+import os
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+SCRATCH_SUFFIX = "_benchrun"
+APP_SECRET = "bench-app-secret"
+PHONE_NUMBER_ID = "155501002000"
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile: the smallest value with ``pct`` percent at or below it."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * pct // 100))
+    return ordered[int(rank) - 1]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+@dataclass
+class Figure:
+    """One printed line: what was measured, its value, and a note (baseline, ratio)."""
+
+    name: str
+    value: str
+    note: str = ""
+
+
+def print_section(title: str, figures: list[Figure]) -> None:
+    print(f"\n== {title}")
+    width = max(len(f.name) for f in figures)
+    for f in figures:
+        print(f"  {f.name.ljust(width)}  {f.value}" + (f"   ({f.note})" if f.note else ""))
+
+
+def latency_figures(prefix: str, seconds: Sequence[float]) -> list[Figure]:
+    return [
+        Figure(f"{prefix} p50", ms(percentile(seconds, 50))),
+        Figure(f"{prefix} p99", ms(percentile(seconds, 99))),
+        Figure(f"{prefix} max", ms(max(seconds)) if seconds else "-"),
+    ]
+
+
+def mean(values: Sequence[float]) -> float:
+    return statistics.fmean(values) if values else float("nan")
+
+
+class ScratchDatabase:
+    """A database of its own on the server of ``DATABASE_URL``, made fresh for the run and
+    dropped after it, so a benchmark never writes into a database someone works in."""
+
+    def __init__(self, database_url: str) -> None:
+        parts = urlsplit(database_url.replace("postgresql://", "postgres://", 1))
+        if parts.scheme != "postgres":
+            raise SystemExit("the benchmarks need DATABASE_URL to name a PostgreSQL server")
+        self.name = (parts.path.lstrip("/") or "cxgear") + SCRATCH_SUFFIX
+        self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
+        self.admin_url = urlunsplit(parts._replace(path="/postgres"))
+
+    def create(self) -> str:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{self.name}"')
+        return self.url
+
+    def drop(self) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def server_version(self) -> str:
+        with psycopg.connect(self.admin_url) as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+        return str(row[0]) if row else "?"
+
+
+def setup_django(*, database_url: str, redis_url: str) -> None:
+    """Django in this process, set up as the servers are (same secret key, so the
+    sessions it writes sign in at daphne), on the scratch database."""
+    from bench.stack import project_env
+
+    os.environ.update(project_env(database_url=database_url, redis_url=redis_url))
+    import django
+
+    django.setup()
+
+
+def seed_organization(*, agents: int, max_open: int, name: str = "Bench") -> dict[str, Any]:
+    """An organization with one WhatsApp channel and ``agents`` Available agents.
+
+    Members are written in bulk with unusable passwords: hashing a thousand passwords
+    would take longer than the benchmark (the dock signs them in by session instead)."""
+    from conversations.models import Membership, Organization, Role, User
+    from conversations.services import channel_create, project_create
+    from presence.models import AgentPresence, PresenceSource, PresenceStatus
+
+    organization = Organization.objects.create(name=name)
+    project = project_create(organization=organization, name=f"{name} campaign")
+    channel = channel_create(
+        organization=organization,
+        project=project,
+        phone_number_id=f"{PHONE_NUMBER_ID}{organization.pk}",
+        access_token="bench-access-token",
+        app_secret=APP_SECRET,
+        verify_token="bench-verify",
+    )
+    users = User.objects.bulk_create(
+        User(email=f"agent{i}.{organization.pk}@bench.test", name=f"Agent {i}", password="!")
+        for i in range(agents)
+    )
+    members = Membership.objects.bulk_create(
+        Membership(
+            organization=organization,
+            user=user,
+            role=Role.AGENT,
+            max_open=max_open,
+            languages=["en"],
+        )
+        for user in users
+    )
+    Membership.projects.through.objects.bulk_create(
+        Membership.projects.through(membership_id=m.pk, project_id=project.pk) for m in members
+    )
+    AgentPresence.objects.bulk_create(
+        AgentPresence(membership=m, status=PresenceStatus.AVAILABLE, source=PresenceSource.SYSTEM)
+        for m in members
+    )
+    return {
+        "organization": organization,
+        "project": project,
+        "channel": channel,
+        "members": members,
+    }
+
+
+def machine() -> dict[str, str]:
+    """What the figures were measured on."""
+    import platform
+
+    import celery
+    import channels
+    import daphne
+    import django
+    import gunicorn
+
+    mem_kib = 0
+    with open("/proc/meminfo") as info:
+        for line in info:
+            if line.startswith("MemTotal:"):
+                mem_kib = int(line.split()[1])
+    cpu = "?"
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpus": str(os.cpu_count()),
+        "cpu": cpu,
+        "memory": f"{mem_kib / 1024 / 1024:.1f} GiB",
+        "python": platform.python_version(),
+        "django": django.__version__,
+        "channels": channels.__version__,
+        "daphne": daphne.__version__,
+        "gunicorn": gunicorn.__version__,
+        "celery": celery.__version__,
+        "psycopg": psycopg.__version__,
+    }

@@ -1,0 +1,278 @@
+"""Dock fan-out: 1,000 dock websockets on one daphne process.
+
+Each of 1,000 agents has one open chat and one signed-in dock. Customers then write
+(signed webhook deliveries to gunicorn, paced, to random chats) and each message is
+timed from just before its webhook is sent until its ``message.created`` event arrives
+in the socket of that chat's agent; an event that arrives in any other socket counts
+against the run. Memory per connection is daphne's resident memory after the sockets
+connected, less before, over their number. The baseline is the publish path alone:
+``realtime.publish`` called from this process (the event stored, then pushed through
+Redis and daphne), without the webhook and the message it stores."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+from bench import stack
+from bench.common import APP_SECRET, Figure, latency_figures, percentile
+from bench.context import Context, cpu_split, machine_busy_seconds
+from bench.deliveries import encode, inbound_text
+
+SOCKETS = 1000
+MESSAGES = 300
+RATE = 20  # customer messages per second: 1,000 agents each hearing every 50 s
+CONNECT_AT_ONCE = 50
+PROBES = 200
+
+
+def _seed_docks() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """1,000 agents, each with a session cookie and one assigned chat."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.db import transaction
+    from django.utils import timezone
+
+    from bench.common import seed_organization
+    from conversations.models import Contact, Conversation, ConversationStatus
+
+    with transaction.atomic():
+        made = seed_organization(agents=SOCKETS, max_open=3, name="Fan-out")
+        organization, channel = made["organization"], made["channel"]
+        store = SessionStore()
+        expiry = timezone.now() + timedelta(days=1)
+        docks = []
+        sessions = []
+        for member in made["members"]:
+            key = store._get_new_session_key()
+            sessions.append(
+                Session(
+                    session_key=key,
+                    session_data=store.encode(
+                        {
+                            SESSION_KEY: str(member.user.pk),
+                            BACKEND_SESSION_KEY: "conversations.auth.RoleBackend",
+                            HASH_SESSION_KEY: member.user.get_session_auth_hash(),
+                        }
+                    ),
+                    expire_date=expiry,
+                )
+            )
+            docks.append({"member": member.pk, "session": key, "wa_id": f"4476{member.pk:08d}"})
+        Session.objects.bulk_create(sessions)
+        contacts = Contact.objects.bulk_create(
+            Contact(organization=organization, wa_id=d["wa_id"], name=f"Customer {d['member']}")
+            for d in docks
+        )
+        now = timezone.now()
+        Conversation.objects.bulk_create(
+            Conversation(
+                organization=organization,
+                project=channel.project,
+                channel=channel,
+                contact=contact,
+                status=ConversationStatus.ASSIGNED,
+                agent_id=dock["member"],
+                language="en",
+                assigned_at=now,
+                last_inbound_at=now,
+            )
+            for contact, dock in zip(contacts, docks, strict=True)
+        )
+    return made, docks
+
+
+class Docks:
+    """The open sockets and what arrived in them."""
+
+    def __init__(self) -> None:
+        self.sockets: dict[int, ClientConnection] = {}
+        self.waiting: dict[str, tuple[int, float]] = {}  # wamid -> (member, sent at)
+        self.latencies: list[float] = []
+        self.wrong_socket = 0
+        self.probes: dict[str, float] = {}
+        self.probe_latencies: list[float] = []
+        self.answers: list[float] = []
+        self.cpu = ""
+
+    async def open(self, port: int, dock: dict[str, Any]) -> None:
+        socket = await connect(
+            f"ws://{stack.HOST}:{port}/ws/dock/",
+            origin=f"http://{stack.HOST}:{port}",  # type: ignore[arg-type]
+            additional_headers={"Cookie": f"sessionid={dock['session']}"},
+            open_timeout=120,
+            ping_interval=None,
+            max_queue=None,
+        )
+        first = json.loads(await asyncio.wait_for(socket.recv(), 120))
+        if first.get("type") != "snapshot":
+            raise RuntimeError(f"dock {dock['member']} got {first!r} before its snapshot")
+        self.sockets[dock["member"]] = socket
+
+    async def read(self, member: int, socket: ClientConnection) -> None:
+        async for raw in socket:
+            arrived = time.perf_counter()
+            event = json.loads(raw)
+            if event.get("type") != "message.created":
+                continue
+            sent = self.probes.pop(event["data"].get("wamid", ""), None)
+            if sent is not None:
+                self.probe_latencies.append(arrived - sent)
+                continue
+            expected = self.waiting.pop(event["data"].get("wamid", ""), None)
+            if expected is None:
+                continue
+            if expected[0] != member:
+                self.wrong_socket += 1
+            self.latencies.append(arrived - expected[1])
+
+
+def _publish_probe(member: int, name: str) -> None:
+    from django.db import connection, transaction
+
+    from conversations.realtime import publish
+
+    with transaction.atomic():
+        publish("message.created", {"wamid": name, "text": "probe"}, to=[member])
+    connection.close()
+
+
+async def _probe(docks: Docks, members: list[int]) -> None:
+    """The publish path alone: an event stored and pushed by ``realtime.publish`` from
+    this process, timed to its socket (no webhook, no message stored, no gunicorn)."""
+    for i in range(PROBES):
+        name = f"probe-{i}"
+        docks.probes[name] = time.perf_counter()
+        await asyncio.to_thread(_publish_probe, random.choice(members), name)
+        await asyncio.sleep(1 / RATE)
+    deadline = time.monotonic() + 10
+    while docks.probes and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+
+async def _customers(docks: Docks, web_port: int, seed: dict, plan: list[dict]) -> int:
+    channel = seed["channel"]
+    url = f"http://{stack.HOST}:{web_port}/webhooks/whatsapp/{channel.key}/"
+    failed = 0
+    async with httpx.AsyncClient(timeout=30) as client:
+
+        async def one(i: int, dock: dict[str, Any]) -> None:
+            nonlocal failed
+            wamid = f"wamid.fanout.{i}"
+            body, headers = encode(
+                inbound_text(
+                    phone_number_id=channel.phone_number_id,
+                    wa_id=dock["wa_id"],
+                    wamid=wamid,
+                    text=f"are you there? ({i})",
+                ),
+                APP_SECRET,
+            )
+            sent = time.perf_counter()
+            docks.waiting[wamid] = (dock["member"], sent)
+            response = await client.post(url, content=body, headers=headers)
+            docks.answers.append(time.perf_counter() - sent)
+            if response.status_code != 200:
+                failed += 1
+
+        tasks = []
+        for i, dock in enumerate(plan):
+            tasks.append(asyncio.create_task(one(i, dock)))
+            await asyncio.sleep(1 / RATE)
+        await asyncio.gather(*tasks)
+    return failed
+
+
+async def _measure(
+    daphne_proc: stack.Process, web: stack.Process, seed: dict[str, Any], docks_seed: list
+) -> tuple[Docks, float, int, int, int]:
+    docks = Docks()
+    rss_before = daphne_proc.rss_kib()
+    started = time.perf_counter()
+    for i in range(0, len(docks_seed), CONNECT_AT_ONCE):
+        await asyncio.gather(
+            *(docks.open(daphne_proc.port or 0, d) for d in docks_seed[i : i + CONNECT_AT_ONCE])
+        )
+    connect_seconds = time.perf_counter() - started
+    await asyncio.sleep(2)  # let the presence writes of the last connections settle
+    rss_after = daphne_proc.rss_kib()
+    readers = [
+        asyncio.create_task(docks.read(member, socket)) for member, socket in docks.sockets.items()
+    ]
+    await _probe(docks, list(docks.sockets))
+    plan = [random.choice(docks_seed) for _ in range(MESSAGES)]
+    cpu = {"daphne": daphne_proc.cpu_seconds(), "gunicorn": web.cpu_seconds()}
+    busy = machine_busy_seconds()
+    own = time.process_time()
+    failed = await _customers(docks, web.port or 0, seed, plan)
+    deadline = time.monotonic() + 30
+    while docks.waiting and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    docks.cpu = cpu_split(
+        {
+            "daphne": daphne_proc.cpu_seconds() - cpu["daphne"],
+            "gunicorn": web.cpu_seconds() - cpu["gunicorn"],
+            "this client": time.process_time() - own,
+        },
+        machine_busy_seconds() - busy,
+    )
+    for socket in docks.sockets.values():
+        await socket.close()
+    await asyncio.gather(*readers, return_exceptions=True)
+    return docks, connect_seconds, rss_before, rss_after, failed
+
+
+def run(ctx: Context) -> list[Figure]:
+    seed, docks_seed = _seed_docks()
+    web_port = ctx.port()
+    web = ctx.start(
+        stack.gunicorn(port=web_port, env=ctx.env("web"), log_dir=ctx.log_dir, workers=2, threads=8)
+    )
+    port = ctx.port()
+    daphne_proc = ctx.start(stack.daphne(port=port, env=ctx.env("daphne"), log_dir=ctx.log_dir))
+    random.seed(1000)
+    docks, connect_seconds, before, after, failed = asyncio.run(
+        _measure(daphne_proc, web, seed, docks_seed)
+    )
+    lost = len(docks.waiting)
+    figures = [
+        Figure(
+            "docks connected to one daphne",
+            f"{len(docks.sockets)}",
+            f"in {connect_seconds:.1f} s, {CONNECT_AT_ONCE} at a time, each with its snapshot",
+        ),
+        Figure(
+            "memory per connection",
+            f"{(after - before) / max(len(docks.sockets), 1):.0f} KiB",
+            f"daphne RSS {before / 1024:.0f} MiB before, {after / 1024:.0f} MiB after",
+        ),
+        *latency_figures("webhook to the agent's socket", docks.latencies),
+        *latency_figures("webhook's own time to the 200", docks.answers),
+        Figure(
+            "webhook to socket: delivered",
+            f"{len(docks.latencies)}/{MESSAGES}",
+            f"{RATE} msgs/s paced; {failed} webhook errors, {lost} never arrived,"
+            f" {docks.wrong_socket} in a wrong socket",
+        ),
+        Figure("CPU while customers wrote", docks.cpu),
+        Figure(
+            "baseline: realtime.publish to socket",
+            f"p50 {percentile(docks.probe_latencies, 50) * 1000:.1f} ms,"
+            f" p99 {percentile(docks.probe_latencies, 99) * 1000:.1f} ms",
+            (
+                f"webhook p99 is {percentile(docks.latencies, 99) / percentile(docks.probe_latencies, 99):.1f}x"
+                " the publish p99"
+                if docks.latencies and docks.probe_latencies
+                else "no probe arrived"
+            ),
+        ),
+    ]
+    return figures

@@ -1,0 +1,281 @@
+"""Ingest: signed webhook deliveries at concurrency, against the raw insert rate.
+
+Each server shape (gunicorn's sync and threaded workers for WSGI, one daphne process for
+ASGI) gets the same deliveries: one text message each, from a thousand customers, so
+conversations open, fill and trigger routing on a real Celery worker as they would in a
+shift. Figures: accepted messages per second, time to the 200, and whether every
+message is in the database. The baseline is PostgreSQL itself on the same machine in the
+same run: single-row INSERTs from one psycopg connection, and pgbench's insert rate at
+the same concurrency."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+
+from bench import loadgen, profile, stack
+from bench.common import APP_SECRET, Figure, latency_figures, mean, percentile
+from bench.context import (
+    Context,
+    cpu_split,
+    machine_busy_seconds,
+    postgres_cpu,
+    postgres_cpu_delta,
+)
+from bench.deliveries import encode, inbound_text
+
+DELIVERIES = int(os.environ.get("BENCH_DELIVERIES", "1500"))
+WARMUP = 200
+CONCURRENCY = 16
+CUSTOMERS = 1000
+BASELINE_INSERTS = 4000
+BASELINE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Shape:
+    label: str
+    make: Callable[[Context, int], stack.Process]
+
+
+SHAPES = [
+    Shape(
+        "gunicorn sync x4",
+        lambda ctx, port: stack.gunicorn(
+            port=port, env=ctx.env("web"), log_dir=ctx.log_dir, workers=4
+        ),
+    ),
+    Shape(
+        "gunicorn gthread 2x8",
+        lambda ctx, port: stack.gunicorn(
+            port=port, env=ctx.env("web"), log_dir=ctx.log_dir, workers=2, threads=8
+        ),
+    ),
+    Shape(
+        "daphne x1",
+        lambda ctx, port: stack.daphne(port=port, env=ctx.env("web"), log_dir=ctx.log_dir),
+    ),
+]
+
+
+def baseline_psycopg(database_url: str) -> tuple[float, list[float]]:
+    """Single-row INSERTs, each its own transaction, from one connection: rows/s
+    (at most ``BASELINE_INSERTS`` rows or ``BASELINE_SECONDS``)."""
+    times: list[float] = []
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_baseline ("
+            " id bigserial PRIMARY KEY, wamid text UNIQUE NOT NULL, body jsonb NOT NULL,"
+            " created_at timestamptz NOT NULL DEFAULT now())"
+        )
+        conn.execute("TRUNCATE bench_baseline")
+        started = time.perf_counter()
+        for i in range(BASELINE_INSERTS):
+            t = time.perf_counter()
+            conn.execute(
+                "INSERT INTO bench_baseline (wamid, body) VALUES (%s, %s)",
+                (f"wamid.base.{i}", '{"text": "Hello, I need help with my order"}'),
+            )
+            times.append(time.perf_counter() - t)
+            if t - started > BASELINE_SECONDS:
+                break
+        elapsed = time.perf_counter() - started
+        conn.execute("DROP TABLE bench_baseline")
+    return len(times) / elapsed, times
+
+
+def baseline_pgbench(database_url: str) -> float | None:
+    """pgbench's rate for the same single-row INSERT at the benchmark's concurrency."""
+    pgbench = shutil.which("pgbench") or str(stack.postgres_bindir() / "pgbench")
+    if not Path(pgbench).exists():
+        return None
+    parts = urlsplit(database_url)
+    conn = [
+        "-h",
+        parts.hostname or stack.HOST,
+        "-p",
+        str(parts.port or 5432),
+        "-U",
+        parts.username or "postgres",
+    ]
+    database = parts.path.lstrip("/")
+    with psycopg.connect(database_url, autocommit=True) as db:
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS bench_pgbench ("
+            " id bigserial PRIMARY KEY, body jsonb NOT NULL,"
+            " created_at timestamptz NOT NULL DEFAULT now())"
+        )
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
+        script.write("""INSERT INTO bench_pgbench (body) VALUES ('{"text": "hello"}');\n""")
+        script.flush()
+        done = subprocess.run(
+            [
+                pgbench,
+                *conn,
+                "-n",
+                "-c",
+                str(CONCURRENCY),
+                "-j",
+                "2",
+                "-T",
+                "5",
+                "-f",
+                script.name,
+                database,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    with psycopg.connect(database_url, autocommit=True) as db:
+        db.execute("DROP TABLE bench_pgbench")
+    found = re.search(r"tps = ([0-9.]+)", done.stdout)
+    return float(found.group(1)) if found else None
+
+
+def _deliveries(channel_key: str, phone_number_id: str, tag: str, count: int, start: int = 0):
+    path = f"/webhooks/whatsapp/{channel_key}/"
+    for i in range(start, start + count):
+        wa_id = f"4470{tag}{i % CUSTOMERS:06d}"
+        payload = inbound_text(
+            phone_number_id=phone_number_id,
+            wa_id=wa_id,
+            wamid=f"wamid.bench.{tag}.{i}",
+            text=f"message {i} from a customer in a hurry",
+        )
+        body, headers = encode(payload, APP_SECRET)
+        yield loadgen.Request(path, body, headers)
+
+
+def _stored(database_url: str, tag: str, timeout: float = 60.0, expected: int = 0) -> int:
+    """Messages of this run in the database, waiting a while for any stored late."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while True:
+            row = conn.execute(
+                "SELECT count(DISTINCT wamid) FROM conversations_message WHERE wamid LIKE %s",
+                (f"wamid.bench.{tag}.%",),
+            ).fetchone()
+            stored = int(row[0]) if row else 0
+            if stored >= expected or time.monotonic() > deadline:
+                return stored
+            time.sleep(0.5)
+
+
+def run(ctx: Context, seed: dict, worker: stack.Process) -> list[Figure]:
+    channel = seed["channel"]
+    figures: list[Figure] = []
+
+    raw_rate, raw_times = baseline_psycopg(ctx.database_url)
+    figures.append(
+        Figure(
+            "baseline: psycopg single-row INSERT",
+            f"{raw_rate:,.0f} rows/s",
+            f"1 connection, autocommit; p50 {percentile(raw_times, 50) * 1000:.2f} ms,"
+            f" p99 {percentile(raw_times, 99) * 1000:.2f} ms",
+        )
+    )
+    pgbench_rate = baseline_pgbench(ctx.database_url)
+    if pgbench_rate:
+        figures.append(
+            Figure(
+                "baseline: pgbench single-row INSERT",
+                f"{pgbench_rate:,.0f} rows/s",
+                f"{CONCURRENCY} clients, 5 s",
+            )
+        )
+
+    for index, shape in enumerate(SHAPES):
+        tag = f"s{index}"
+        port = ctx.port()
+        server = ctx.start(shape.make(ctx, port))
+        loadgen.post_all(
+            port=port,
+            requests=list(_deliveries(channel.key, channel.phone_number_id, f"w{index}", WARMUP)),
+            concurrency=CONCURRENCY,
+        )
+        requests = list(_deliveries(channel.key, channel.phone_number_id, tag, DELIVERIES))
+        server_cpu, worker_cpu, busy = (
+            server.cpu_seconds(),
+            worker.cpu_seconds(),
+            machine_busy_seconds(),
+        )
+        pg_before = postgres_cpu(ctx.database_url)
+        sampler = (
+            profile.Sampler(server.pid, ctx.log_dir / f"profile-{tag}.txt") if ctx.profile else None
+        )
+        result = loadgen.post_all(port=port, requests=requests, concurrency=CONCURRENCY)
+        if sampler is not None:
+            sampler.stop()
+        server_cpu = server.cpu_seconds() - server_cpu
+        worker_cpu = worker.cpu_seconds() - worker_cpu
+        busy = machine_busy_seconds() - busy
+        pg = postgres_cpu_delta(pg_before, postgres_cpu(ctx.database_url))
+        server.stop()
+        ctx.started.remove(server)
+
+        ok = result.ok
+        statuses: dict[int, int] = {}
+        for r in result.results:
+            statuses[r.status] = statuses.get(r.status, 0) + 1
+        stored = _stored(ctx.database_url, tag, expected=len(ok))
+        rate = len(ok) / result.wall_seconds
+        figures.append(
+            Figure(
+                f"ingest [{shape.label}]",
+                f"{rate:,.0f} msgs/s",
+                f"{rate / raw_rate:.2f}x the psycopg baseline"
+                + (f", {rate / pgbench_rate:.2f}x pgbench" if pgbench_rate else "")
+                + f"; {DELIVERIES} deliveries, {CONCURRENCY} keep-alive clients",
+            )
+        )
+        figures += latency_figures(
+            f"ingest [{shape.label}] time to the 200", [r.seconds for r in ok]
+        )
+        figures.append(
+            Figure(
+                f"ingest [{shape.label}] answers",
+                ", ".join(f"{s or 'no answer'}: {n}" for s, n in sorted(statuses.items())),
+                f"stored {stored}/{DELIVERIES}; {result.connections_opened} connections opened",
+            )
+        )
+        figures.append(
+            Figure(
+                f"ingest [{shape.label}] CPU",
+                cpu_split(
+                    {
+                        "server": server_cpu,
+                        "its PostgreSQL": pg.get("web", 0.0),
+                        "celery": worker_cpu,
+                        "load generator": result.client_cpu_seconds,
+                    },
+                    busy,
+                ),
+                f"mean time to the 200 {mean([r.seconds for r in ok]) * 1000:.1f} ms",
+            )
+        )
+        per_message = (server_cpu + pg.get("web", 0.0) + worker_cpu) / max(len(ok), 1)
+        figures.append(
+            Figure(
+                f"ingest [{shape.label}] CPU per message",
+                f"{per_message * 1000:.1f} ms",
+                f"server {server_cpu / max(len(ok), 1) * 1000:.1f} + its PostgreSQL"
+                f" {pg.get('web', 0.0) / max(len(ok), 1) * 1000:.1f} + celery"
+                f" {worker_cpu / max(len(ok), 1) * 1000:.1f}: at most"
+                f" {(os.cpu_count() or 1) / max(per_message, 1e-9):,.0f} msgs/s on this"
+                " machine's cores with nothing else running",
+            )
+        )
+        if sampler is not None:
+            figures += profile.summarise(sampler.output, shape.label)
+    return figures

@@ -1,0 +1,421 @@
+"""Real processes on 127.0.0.1 for the benchmarks and the fault tests.
+
+Everything here starts an operating-system process in its own session (so that one
+``killpg`` reaches a server and the workers it forked), waits until it answers, and
+can stop it politely, kill it outright, or start it again. A private PostgreSQL and a
+private Redis are started on spare ports from a temporary directory: the fault tests
+kill and restart them without touching the machine's own services.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+HOST = "127.0.0.1"
+
+
+class StackError(RuntimeError):
+    """A process did not start, or did not answer in time; its log tail is in the message."""
+
+
+def free_port() -> int:
+    """A port the kernel says is free now (for servers the caller does not kill and restart)."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def spare_port(preferred: int) -> int:
+    """``preferred`` when nothing listens there, else any free port: two test sessions
+    on one machine (two checkouts, two helpers) must not share a server."""
+    return preferred if not port_open(preferred) else free_port()
+
+
+def port_open(port: int, host: str = HOST) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class Process:
+    """One managed process (and its children) with its output kept in a log file."""
+
+    name: str
+    argv: Sequence[str]
+    env: Mapping[str, str]
+    log_dir: Path
+    port: int | None = None
+    ready_text: str | None = None
+    user: str | None = None
+    popen: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_dir / f"{self.name}.log"
+
+    @property
+    def pid(self) -> int:
+        if self.popen is None:
+            raise StackError(f"{self.name} is not running")
+        return self.popen.pid
+
+    def running(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def start(self, timeout: float = 30.0) -> Process:
+        if self.running():
+            raise StackError(f"{self.name} is running already")
+        if self.port is not None and port_open(self.port):
+            # Another server answering there would pass for this one being ready.
+            raise StackError(f"{self.name}: port {self.port} is taken by another process")
+        argv = list(self.argv)
+        if self.user and os.geteuid() == 0:
+            argv = ["runuser", "-u", self.user, "--", *argv]
+        log = self.log_path.open("ab")
+        offset = log.tell()
+        self.popen = subprocess.Popen(
+            argv,
+            env=dict(self.env),
+            cwd=PROJECT_DIR,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        self._wait_ready(offset, timeout)
+        return self
+
+    def _wait_ready(self, offset: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running():
+                raise StackError(f"{self.name} exited at start:\n{self.log_tail()}")
+            ready = True
+            if self.port is not None:
+                ready = port_open(self.port)
+            if ready and self.ready_text is not None:
+                with self.log_path.open("rb") as log:
+                    log.seek(offset)
+                    ready = self.ready_text.encode() in log.read()
+            if ready:
+                return
+            time.sleep(0.05)
+        self.kill()
+        raise StackError(f"{self.name} did not get ready in {timeout}s:\n{self.log_tail()}")
+
+    def signal_group(self, signum: int) -> None:
+        if self.running():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signum)
+
+    def kill(self) -> None:
+        """SIGKILL to the process and everything it forked: no clean-up, as in a crash."""
+        if self.popen is None:
+            return
+        self.signal_group(signal.SIGKILL)
+        self.popen.wait(timeout=10)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM, then SIGKILL if it has not gone after ``timeout`` seconds."""
+        if not self.running():
+            return
+        self.signal_group(signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=timeout)  # type: ignore[union-attr]
+        except subprocess.TimeoutExpired:
+            self.kill()
+        if self.port is not None:
+            deadline = time.monotonic() + timeout
+            while port_open(self.port) and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+    def restart(self, timeout: float = 30.0) -> Process:
+        self.stop()
+        return self.start(timeout)
+
+    def rss_kib(self) -> int:
+        """Resident memory of this process alone, from /proc."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise StackError(f"no VmRSS for {self.name}")
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time of this process and its children so far."""
+        return sum(cpu_of(pid) for pid in _descendants(self.pid) | {self.pid})
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+
+def _descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    for path in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            fields = Path(path).read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            child = int(path.split("/")[2])
+            found |= {child} | _descendants(child)
+    return found
+
+
+def cpu_of(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def postgres_bindir() -> Path:
+    """The newest PostgreSQL server binaries installed (Debian keeps them off the PATH)."""
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4])
+    )
+    if candidates:
+        return Path(candidates[-1]).parent
+    initdb = shutil.which("initdb")
+    if initdb:
+        return Path(initdb).parent
+    raise StackError("no PostgreSQL server binaries (initdb) found")
+
+
+class PrivatePostgres:
+    """A throwaway PostgreSQL cluster in a temporary directory, trust auth on 127.0.0.1.
+
+    As root the server runs as the ``postgres`` user, since PostgreSQL refuses root."""
+
+    def __init__(self, *, port: int, log_dir: Path) -> None:
+        self.port = port
+        self.root = Path(tempfile.mkdtemp(prefix="cxgear-pg-"))
+        self.data = self.root / "data"
+        self.user = "postgres" if os.geteuid() == 0 else None
+        if self.user:
+            shutil.chown(self.root, user=self.user)
+        bindir = postgres_bindir()
+        subprocess.run(
+            [
+                *_as(self.user),
+                str(bindir / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        self.process = Process(
+            name=f"postgres-{port}",
+            argv=[
+                str(bindir / "postgres"),
+                "-D",
+                str(self.data),
+                "-p",
+                str(port),
+                "-k",
+                str(self.root),
+                "-c",
+                f"listen_addresses={HOST}",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+            ],
+            env=os.environ,
+            log_dir=log_dir,
+            port=port,
+            user=self.user,
+        )
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgres://postgres@{HOST}:{self.port}/{database}"
+
+    def start(self) -> PrivatePostgres:
+        self.process.start()
+        _wait_for_sql(self.url())
+        return self
+
+    def stop(self) -> None:
+        # SIGINT is PostgreSQL's "fast" shutdown: clients are cut off, data kept.
+        self.process.signal_group(signal.SIGINT)
+        if self.process.popen is not None:
+            try:
+                self.process.popen.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def destroy(self) -> None:
+        self.process.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _as(user: str | None) -> list[str]:
+    return ["runuser", "-u", user, "--"] if user else []
+
+
+def _wait_for_sql(url: str, timeout: float = 20.0) -> None:
+    import psycopg
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with psycopg.connect(url, connect_timeout=1) as conn:
+                conn.execute("SELECT 1")
+                return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+class PrivateRedis:
+    """A Redis server that keeps nothing on disk, on its own port."""
+
+    def __init__(self, *, port: int, log_dir: Path) -> None:
+        self.port = port
+        self.root = Path(tempfile.mkdtemp(prefix="cxgear-redis-"))
+        server = shutil.which("redis-server") or "/usr/bin/redis-server"
+        self.process = Process(
+            name=f"redis-{port}",
+            argv=[
+                server,
+                "--port",
+                str(port),
+                "--bind",
+                HOST,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.root),
+            ],
+            env=os.environ,
+            log_dir=log_dir,
+            port=port,
+        )
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://{HOST}:{self.port}/{db}"
+
+    def start(self) -> PrivateRedis:
+        self.process.start()
+        return self
+
+    def stop(self) -> None:
+        self.process.stop()
+
+    def destroy(self) -> None:
+        self.process.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def project_env(
+    *, database_url: str, redis_url: str, graph_url: str | None = None, **extra: str
+) -> dict[str, str]:
+    """The environment of a production-shaped project process (DEBUG off: DEBUG keeps
+    every SQL query in memory and would slow and bloat what is measured)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="cxgear.settings",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        SECRET_KEY="bench-and-fault-tests-only-not-a-real-secret",
+        DEBUG="false",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SESSION_COOKIE_SECURE="false",
+        CSRF_COOKIE_SECURE="false",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    if graph_url:
+        env["WHATSAPP_GRAPH_URL"] = graph_url
+    env.update(extra)
+    return env
+
+
+def gunicorn(
+    *, port: int, env: Mapping[str, str], log_dir: Path, workers: int = 4, threads: int = 1
+) -> Process:
+    """The plain HTTP paths under WSGI. ``threads`` > 1 picks the gthread worker, which
+    keeps client connections alive; the sync worker closes each after its response."""
+    argv = [PYTHON, "-m", "gunicorn", "cxgear.wsgi:application", "-b", f"{HOST}:{port}"]
+    argv += ["-w", str(workers), "--log-level", "warning"]
+    if threads > 1:
+        argv += ["-k", "gthread", "--threads", str(threads)]
+    return Process(name=f"gunicorn-{port}", argv=argv, env=env, log_dir=log_dir, port=port)
+
+
+def daphne(*, port: int, env: Mapping[str, str], log_dir: Path) -> Process:
+    argv = [PYTHON, "-m", "daphne", "-b", HOST, "-p", str(port), "cxgear.asgi:application"]
+    return Process(name=f"daphne-{port}", argv=argv, env=env, log_dir=log_dir, port=port)
+
+
+def celery_worker(
+    *,
+    env: Mapping[str, str],
+    log_dir: Path,
+    name: str = "worker",
+    concurrency: int = 2,
+    beat: bool = False,
+) -> Process:
+    argv = [PYTHON, "-m", "celery", "-A", "cxgear", "worker", "-l", "INFO"]
+    argv += ["-c", str(concurrency), "-n", f"{name}@%h", "--without-gossip", "--without-mingle"]
+    if beat:
+        argv += ["-B", "-s", str(log_dir / f"{name}-beat-schedule")]
+    return Process(name=f"celery-{name}", argv=argv, env=env, log_dir=log_dir, ready_text=" ready.")
+
+
+def manage(*args: str, env: Mapping[str, str]) -> str:
+    """Run a management command to the end and return what it printed."""
+    done = subprocess.run(
+        [PYTHON, "manage.py", *args], env=dict(env), cwd=PROJECT_DIR, capture_output=True
+    )
+    if done.returncode:
+        raise StackError(
+            f"manage.py {' '.join(args)} failed:\n{done.stdout.decode()}{done.stderr.decode()}"
+        )
+    return done.stdout.decode()
