@@ -27,4 +27,6 @@ RUN useradd --system --uid 10001 --home-dir /app cxgear && chown -R cxgear /app
 USER cxgear
 
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "cxgear.asgi:application"]
+# A deep listen backlog and a patient handshake: a thousand docks reconnect at once after
+# a deploy, and the default backlog (50) and connect timeout (5 s) turn most of them away.
+CMD ["daphne", "-e", "tcp:port=8000:interface=0.0.0.0:backlog=1024", "--websocket_connect_timeout", "60", "--proxy-headers", "cxgear.asgi:application"]

@@ -130,7 +130,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # After a database restart a pooled connection is dead; Django then has the pool check
     # it on checkout, which costs a round trip and saves a request from failing on it.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    DATABASES["default"]["TEST"] = {"NAME": env("DATABASE_TEST_NAME")}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}

@@ -64,10 +64,10 @@ class Command(BaseCommand):
                 sys.executable,
                 "-m",
                 "daphne",
-                "-b",
-                options["host"],
-                "-p",
-                str(options["port"]),
+                "-e",
+                f"tcp:port={options['port']}:interface={options['host']}:backlog=1024",
+                "--websocket_connect_timeout",
+                "60",
                 "cxgear.asgi:application",
             ]
         )
