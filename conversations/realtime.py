@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -35,13 +35,34 @@ def supervisor_ids(*, organization_id: int) -> list[int]:
     )
 
 
-def _next_seq(membership_id: int) -> int:
-    # The UPDATE takes the stream row's lock until commit: one member's events are
-    # numbered and committed one after the other.
-    if not DockStream.objects.filter(pk=membership_id).update(last_seq=F("last_seq") + 1):
-        DockStream.objects.get_or_create(membership_id=membership_id)
-        DockStream.objects.filter(pk=membership_id).update(last_seq=F("last_seq") + 1)
-    return DockStream.objects.values_list("last_seq", flat=True).get(pk=membership_id)
+def _next_seqs(recipients: list[int]) -> dict[int, int]:
+    """Take the next ``seq`` of each recipient's stream, making the stream if it is new.
+
+    Each stream row stays locked until commit, so one member's events are numbered and
+    committed one after the other; the rows are taken in the order given."""
+    if connection.vendor == "postgresql":
+        # One statement for everyone: the VALUES rows are inserted, or their existing row
+        # locked and counted up, in the order listed.
+        table = DockStream._meta.db_table
+        rows = ", ".join(["(%s, 1)"] * len(recipients))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'INSERT INTO "{table}" ("membership_id", "last_seq") VALUES {rows} '
+                'ON CONFLICT ("membership_id") '
+                f'DO UPDATE SET "last_seq" = "{table}"."last_seq" + 1 '
+                'RETURNING "membership_id", "last_seq"',
+                recipients,
+            )
+            return dict(cursor.fetchall())
+    seqs = {}
+    for membership_id in recipients:
+        if not DockStream.objects.filter(pk=membership_id).update(last_seq=F("last_seq") + 1):
+            DockStream.objects.get_or_create(membership_id=membership_id)
+            DockStream.objects.filter(pk=membership_id).update(last_seq=F("last_seq") + 1)
+        seqs[membership_id] = DockStream.objects.values_list("last_seq", flat=True).get(
+            pk=membership_id
+        )
+    return seqs
 
 
 def publish(event_type: str, data: dict[str, Any], *, to: Iterable[int]) -> None:
@@ -49,15 +70,24 @@ def publish(event_type: str, data: dict[str, Any], *, to: Iterable[int]) -> None
     recipients = sorted(set(to))  # a fixed order: two publishers never deadlock
     if not recipients:
         return
-    frames: list[tuple[int, dict[str, Any]]] = []
-    with transaction.atomic():
+    # Inside the caller's transaction no savepoint: a failure here fails the caller's.
+    with transaction.atomic(savepoint=False):
         now = timezone.now()
-        for membership_id in recipients:
-            seq = _next_seq(membership_id)
-            DockEvent.objects.create(
-                membership_id=membership_id, seq=seq, type=event_type, data=data, created_at=now
+        seqs = _next_seqs(recipients)
+        DockEvent.objects.bulk_create(
+            DockEvent(
+                membership_id=membership_id,
+                seq=seqs[membership_id],
+                type=event_type,
+                data=data,
+                created_at=now,
             )
-            frames.append((membership_id, {"type": event_type, "seq": seq, "data": data}))
+            for membership_id in recipients
+        )
+        frames = [
+            (membership_id, {"type": event_type, "seq": seqs[membership_id], "data": data})
+            for membership_id in recipients
+        ]
         transaction.on_commit(lambda: _send(frames))
 
 
@@ -65,9 +95,14 @@ def _send(frames: list[tuple[int, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+    # One trip into the event loop for all recipients: each trip costs more than a send.
+    async_to_sync(_send_all)(layer, frames)
+
+
+async def _send_all(layer: BaseChannelLayer, frames: list[tuple[int, dict[str, Any]]]) -> None:
     for membership_id, frame in frames:
         try:
-            async_to_sync(layer.group_send)(
+            await layer.group_send(
                 member_group(membership_id), {"type": "dock.event", "event": frame}
             )
         except Exception:  # the layer is down: the stored event is replayed on resync

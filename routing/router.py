@@ -19,18 +19,17 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
-    Count,
     Exists,
     F,
     FloatField,
+    Func,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Value,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from conversations import realtime
@@ -103,12 +102,13 @@ def _json_contains_supported() -> bool:
 
 
 def open_count_subquery() -> Subquery:
-    """The number of a member's assigned conversations (uses the ``open_by_agent`` index)."""
+    """The number of a member's assigned conversations. A bare ``COUNT(*)`` (no GROUP BY,
+    no column) lets PostgreSQL answer it from the ``open_by_agent`` index alone where
+    the table's pages are all-visible, instead of visiting every chat's row."""
     return Subquery(
         Conversation.objects.filter(agent_id=OuterRef("pk"), status=ConversationStatus.ASSIGNED)
         .order_by()
-        .values("agent_id")
-        .annotate(n=Count("pk"))
+        .annotate(n=Func(template="COUNT(*)", output_field=IntegerField()))
         .values("n"),
         output_field=IntegerField(),
     )
@@ -152,7 +152,7 @@ def eligible_agents(conversation: Conversation) -> QuerySet[Membership]:
         projects=conversation.project_id,
         presence__status=PresenceStatus.AVAILABLE,
         max_open__gt=0,
-    ).annotate(open_count=Coalesce(open_count_subquery(), Value(0)))
+    ).annotate(open_count=open_count_subquery())
     if _json_contains_supported():
         language, skills = _wants(conversation)
         if language:
@@ -192,13 +192,23 @@ def lock_member(member_id: int) -> Membership:
     )
 
 
-def room_count(member: Membership) -> int | None:
+def _reread_locked(member_id: int) -> Membership:
+    """A member whose row this transaction has locked already, with their presence and
+    open chats as committed when this statement starts (so after the lock)."""
+    return (
+        Membership.objects.select_related("presence")
+        .annotate(open_count=open_count_subquery())
+        .get(pk=member_id)
+    )
+
+
+def room_count(member: Membership, *, counted: int | None = None) -> int | None:
     """Recount under the member's lock: their open chats if they are Available and below
-    their max_open, else None."""
+    their max_open, else None. ``counted`` is a count already read under the lock."""
     presence = getattr(member, "presence", None)
     if presence is None or presence.status != PresenceStatus.AVAILABLE:
         return None
-    count = open_count(member.pk)
+    count = open_count(member.pk) if counted is None else counted
     return count if count < member.max_open else None
 
 
@@ -402,13 +412,20 @@ def _decide(conversation: Conversation, held: set[int]) -> Decision:
     if _json_contains_supported():
         # Prefer an agent no other worker is deciding on: parallel workers spread out.
         choice = candidates.select_for_update(skip_locked=True, of=("self",), no_key=True).first()
-    if choice is None or _full(choice):
+    held_already = choice is not None and not _full(choice)
+    if not held_already:
         # Every unlocked candidate is full; one another worker holds may have room.
         choice = _first_matching(candidates, conversation)
     if choice is None or _full(choice):
         return Outcome.WAITING, None
-    locked = lock_member(choice.pk)
-    count = room_count(locked)
+    if held_already:
+        # Locked by the choice: a fresh statement reads their presence and count as
+        # committed before the lock, so one query does the recount.
+        locked = _reread_locked(choice.pk)
+        count = room_count(locked, counted=locked.open_count)  # type: ignore[attr-defined]
+    else:
+        locked = lock_member(choice.pk)
+        count = room_count(locked)
     if count is None:
         return Outcome.RETRY, None
     rule = Rule.DRAIN if _has_waited(conversation) else Rule.LEAST_LOADED
@@ -430,7 +447,7 @@ def _anyone_has_room(organization_id: int) -> bool:
             role__in=[Role.AGENT, Role.SUPERVISOR],
             presence__status=PresenceStatus.AVAILABLE,
         )
-        .annotate(open_count=Coalesce(open_count_subquery(), Value(0)))
+        .annotate(open_count=open_count_subquery())
         .filter(open_count__lt=F("max_open"))
         .exists()
     )
