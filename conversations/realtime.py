@@ -96,7 +96,10 @@ def _send(frames: list[tuple[int, dict[str, Any]]]) -> None:
     if layer is None:
         return
     # One trip into the event loop for all recipients: each trip costs more than a send.
-    async_to_sync(_send_all)(layer, frames)
+    try:
+        async_to_sync(_send_all)(layer, frames)
+    except Exception:  # no way into a loop from here: the docks catch up on resync
+        logger.warning("realtime sends failed", extra={"frames": len(frames)})
 
 
 async def _send_all(layer: BaseChannelLayer, frames: list[tuple[int, dict[str, Any]]]) -> None:
