@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from conversations.models import (
@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 SERVICE_WINDOW = timedelta(hours=24)
 MAX_TEXT_LENGTH = 4096  # the Cloud API's limit for a text body
+
+_Row = TypeVar("_Row", bound=models.Model)
 
 _STATUS_RANK: dict[str, int] = {
     MessageStatus.QUEUED: 0,
@@ -152,9 +154,10 @@ def _record_messages(
         unique.setdefault(message.wamid, message)
     ordered = sorted(unique.values(), key=lambda m: m.sent_at)
 
-    contacts = _contacts_for(channel=channel, messages=ordered)
+    held = _held_conversations(channel=channel, messages=ordered)
+    contacts = _contacts_for(channel=channel, messages=ordered, held=held)
     conversations, opened = _open_conversations(
-        channel=channel, contacts={c.pk: c for c in contacts.values()}
+        channel=channel, contacts={c.pk: c for c in contacts.values()}, held=held
     )
 
     rows = []
@@ -175,7 +178,10 @@ def _record_messages(
                 sent_at=message.sent_at,
             )
         )
-    stored = _insert_new_messages(rows)
+    # On PostgreSQL the INSERT also counts its rows into their conversations (one round
+    # trip); elsewhere each conversation gets its own UPDATE below.
+    counted = connection.vendor == "postgresql"
+    stored = _insert_new(rows, key="wamid", wrap=_count_into_conversations if counted else None)
     result.stored = len(stored)
     result.duplicates = len(rows) - len(stored)
     result.opened = len(opened)
@@ -193,7 +199,14 @@ def _record_messages(
             conversation.last_inbound_at = latest
         if conversation.last_message_at is None or latest > conversation.last_message_at:
             conversation.last_message_at = latest
-        conversation.save(update_fields=["unread_count", "last_inbound_at", "last_message_at"])
+        if counted:
+            continue
+        # The row is locked (or ours, new): the values computed here are the row's.
+        Conversation.objects.filter(pk=conversation.pk).update(
+            unread_count=conversation.unread_count,
+            last_inbound_at=conversation.last_inbound_at,
+            last_message_at=conversation.last_message_at,
+        )
 
     if opened:
         ConversationEvent.objects.bulk_create(
@@ -216,16 +229,60 @@ def _record_messages(
         request_routing(organization_id=channel.organization_id)
 
 
-def _contacts_for(*, channel: Channel, messages: Sequence[InboundMessage]) -> dict[str, Contact]:
+def _locked_open(channel: Channel) -> QuerySet[Conversation]:
+    return (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("contact", "project", "agent__user")
+        .filter(channel=channel)
+        .exclude(status=ConversationStatus.CLOSED)
+    )
+
+
+def _held_conversations(
+    *, channel: Channel, messages: Sequence[InboundMessage]
+) -> dict[int, Conversation]:
+    """The open conversations on the channel of the contacts these messages name, by
+    contact id, locked, with their contacts: one statement for the usual delivery, a
+    customer writing into a chat that is already open."""
+    wa_ids = {m.wa_id for m in messages if m.wa_id}
+    user_ids = {m.user_id for m in messages if m.user_id}
+    named = Contact.objects.filter(organization_id=channel.organization_id).filter(
+        Q(wa_id__in=wa_ids) | Q(user_id__in=user_ids)
+    )
+    return {
+        c.contact_id: c
+        for c in _locked_open(channel).filter(contact__in=named.values("pk")).order_by("pk")
+    }
+
+
+def _contacts_for(
+    *,
+    channel: Channel,
+    messages: Sequence[InboundMessage],
+    held: dict[int, Conversation],
+) -> dict[str, Contact]:
     """The contact of each message (by wamid), found by whichever id WhatsApp gave, made
-    if new. A later message's profile name wins: customers rename themselves."""
+    if new. A later message's profile name wins: customers rename themselves.
+
+    When the contacts of ``held`` carry every id the messages name, they are all the
+    contacts those ids can match (each id is unique in the organization): no lookup."""
     wa_ids = {m.wa_id for m in messages if m.wa_id}
     user_ids = {m.user_id for m in messages if m.user_id}
     by_wa: dict[str, Contact] = {}
     by_user: dict[str, Contact] = {}
-    for contact in Contact.objects.filter(organization_id=channel.organization_id).filter(
-        Q(wa_id__in=wa_ids) | Q(user_id__in=user_ids)
+    candidates = [c.contact for c in held.values()]
+    if not (
+        wa_ids <= {c.wa_id for c in candidates} and user_ids <= {c.user_id for c in candidates}
     ):
+        candidates = list(
+            Contact.objects.filter(organization_id=channel.organization_id).filter(
+                Q(wa_id__in=wa_ids) | Q(user_id__in=user_ids)
+            )
+        )
+        # A held conversation's contact is the object to refresh: its payload shows it.
+        own = {c.contact_id: c.contact for c in held.values()}
+        candidates = [own.get(contact.pk, contact) for contact in candidates]
+    for contact in candidates:
         if contact.wa_id:
             by_wa[contact.wa_id] = contact
         if contact.user_id:
@@ -248,24 +305,24 @@ def _contacts_for(*, channel: Channel, messages: Sequence[InboundMessage]) -> di
 
 
 def _contact_create(*, channel: Channel, message: InboundMessage) -> Contact:
-    try:
-        with transaction.atomic():
-            return Contact.objects.create(
-                organization_id=channel.organization_id,
-                wa_id=message.wa_id,
-                user_id=message.user_id,
-                name=message.profile_name,
-            )
-    except IntegrityError:
-        # Another delivery made this customer a moment ago: use theirs.
-        existing = (
-            Contact.objects.filter(organization_id=channel.organization_id)
-            .filter(_identity(message))
-            .first()
-        )
-        if existing is None:
-            raise
-        return existing
+    """A new contact; or, when another delivery made this customer a moment ago, theirs.
+    ``ON CONFLICT DO NOTHING`` settles that race in the one INSERT, without a savepoint."""
+    contact = Contact(
+        organization_id=channel.organization_id,
+        wa_id=message.wa_id,
+        user_id=message.user_id,
+        name=message.profile_name,
+    )
+    if _insert_new([contact], key="wa_id" if message.wa_id else "user_id"):
+        return contact
+    existing = (
+        Contact.objects.filter(organization_id=channel.organization_id)
+        .filter(_identity(message))
+        .first()
+    )
+    if existing is None:
+        raise IntegrityError(f"contact for {message.wamid} neither made nor found")
+    return existing
 
 
 def _identity(message: InboundMessage) -> Q:
@@ -305,82 +362,103 @@ def _contact_refresh(
 
 
 def _open_conversations(
-    *, channel: Channel, contacts: dict[int, Contact]
+    *, channel: Channel, contacts: dict[int, Contact], held: dict[int, Conversation]
 ) -> tuple[dict[int, Conversation], set[int]]:
-    """Each contact's open conversation on the channel, locked; a new queued one where
-    there is none. The database's one-open-per-contact constraint settles races."""
-    locked = (
-        Conversation.objects.select_for_update(of=("self",))
-        .select_related("contact", "project", "agent__user")
-        .exclude(status=ConversationStatus.CLOSED)
-    )
-    conversations = {
-        c.contact_id: c
-        for c in locked.filter(channel=channel, contact_id__in=list(contacts)).order_by("pk")
-    }
-    opened: set[int] = set()
-    for contact_id, contact in sorted(contacts.items()):
-        if contact_id in conversations:
-            continue
-        now = timezone.now()
-        try:
-            with transaction.atomic():
-                conversation = Conversation.objects.create(
-                    organization_id=channel.organization_id,
-                    project_id=channel.project_id,
-                    channel=channel,
-                    contact=contact,
-                    status=ConversationStatus.QUEUED,
-                    language=contact.language or channel.default_language,
-                    required_skills=list(channel.required_skills),
-                    created_at=now,
-                    queued_at=now,
-                )
-        except IntegrityError:
-            conversation = locked.get(channel=channel, contact_id=contact_id)
-        else:
-            opened.add(conversation.pk)
-        conversations[contact_id] = conversation
+    """Each contact's open conversation on the channel, locked: the one ``held`` already,
+    else a new queued one. The database's one-open-per-contact constraint settles races:
+    a conflicting INSERT does nothing and the other delivery's conversation is read."""
+    conversations = {pk: held[pk] for pk in contacts if pk in held}
+    missing = sorted(pk for pk in contacts if pk not in conversations)
+    if not missing:
+        return conversations, set()
+    now = timezone.now()
+    fresh = [
+        Conversation(
+            organization_id=channel.organization_id,
+            project_id=channel.project_id,
+            channel=channel,
+            contact=contacts[contact_id],
+            status=ConversationStatus.QUEUED,
+            language=contacts[contact_id].language or channel.default_language,
+            required_skills=list(channel.required_skills),
+            created_at=now,
+            queued_at=now,
+        )
+        for contact_id in missing
+    ]
+    opened = {c.pk for c in _insert_new(fresh, key="contact_id")}
+    for conversation in fresh:
+        if conversation.pk in opened:
+            conversations[conversation.contact_id] = conversation
+    raced = [pk for pk in missing if pk not in conversations]
+    if raced:
+        # Another delivery opened these a moment ago: continue theirs.
+        for conversation in _locked_open(channel).filter(contact_id__in=raced).order_by("pk"):
+            conversations[conversation.contact_id] = conversation
+        if any(pk not in conversations for pk in raced):
+            raise Conversation.DoesNotExist("an open conversation was neither made nor found")
     return conversations, opened
 
 
 _INSERT_BATCH = 500
 
 
-def _insert_new_messages(rows: list[Message]) -> list[Message]:
-    """Insert the rows whose wamid the channel has not seen; return those inserted.
+def _insert_new(
+    rows: Sequence[_Row], *, key: str, wrap: Callable[[str], str] | None = None
+) -> list[_Row]:
+    """Insert the rows no unique constraint refuses; return those inserted, with pks.
 
     One statement per batch, ``ON CONFLICT DO NOTHING ... RETURNING``: a replayed or
-    concurrently repeated delivery inserts nothing twice and we know exactly which rows
-    are new without reading them back."""
+    concurrently repeated delivery inserts nothing twice, no savepoint is needed, and we
+    know exactly which rows are new without reading them back. ``key`` (an attribute
+    distinct among ``rows``) tells the returned rows apart. ``wrap`` turns the INSERT
+    (without RETURNING) into the statement to run, which returns ``(pk, key)`` rows."""
     if not rows:
         return []
-    meta = Message._meta
+    meta = rows[0]._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
+    key_field = meta.get_field(key)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(f.column)) for f in fields)
     placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    by_wamid = {row.wamid: row for row in rows if row.wamid}
-    inserted: list[Message] = []
+    returning = f" RETURNING {quote(str(meta.pk.column))}, {quote(str(key_field.column))}"
+    by_key = {getattr(row, key_field.attname): row for row in rows}
+    inserted: list[_Row] = []
     for start in range(0, len(rows), _INSERT_BATCH):
         batch = rows[start : start + _INSERT_BATCH]
-        sql = (
+        insert = (
             f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "
-            f"{', '.join([placeholder] * len(batch))} "
-            f"ON CONFLICT DO NOTHING RETURNING {quote(str(meta.pk.column))}, {quote('wamid')}"
+            f"{', '.join([placeholder] * len(batch))} ON CONFLICT DO NOTHING"
         )
         params = [
             f.get_db_prep_save(getattr(row, f.attname), connection) for row in batch for f in fields
         ]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(wrap(insert) if wrap else insert + returning, params)
             returned = cursor.fetchall()
-        for pk, wamid in returned:
-            row = by_wamid[wamid]
+        for pk, value in returned:
+            row = by_key[value]
             row.pk = pk
             row._state.adding = False
             inserted.append(row)
     return inserted
+
+
+def _count_into_conversations(insert: str) -> str:
+    """PostgreSQL: the messages' INSERT, and in the same statement each conversation's
+    unread count and latest times moved on by the rows it really inserted."""
+    conversation = Conversation._meta.db_table
+    return (
+        f'WITH "new" AS ({insert} RETURNING "id", "wamid", "conversation_id", "sent_at"), '
+        '"added" AS (SELECT "conversation_id", count(*) AS "n", max("sent_at") AS "latest" '
+        'FROM "new" GROUP BY "conversation_id"), '
+        f'"counted" AS (UPDATE "{conversation}" AS "c" SET '
+        '"unread_count" = "c"."unread_count" + "added"."n", '
+        '"last_inbound_at" = GREATEST("c"."last_inbound_at", "added"."latest"), '
+        '"last_message_at" = GREATEST("c"."last_message_at", "added"."latest") '
+        'FROM "added" WHERE "c"."id" = "added"."conversation_id") '
+        'SELECT "id", "wamid" FROM "new"'
+    )
 
 
 def _apply_statuses(
