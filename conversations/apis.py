@@ -29,6 +29,7 @@ from conversations.api_permissions import (
 from conversations.messaging import message_send_text
 from conversations.models import Conversation, Membership, Project, Role
 from conversations.serializers import (
+    PROJECT_NAME_TAKEN,
     CloseInputSerializer,
     ConversationFilterSerializer,
     ConversationSerializer,
@@ -168,9 +169,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         try:
             project = services.project_create(organization=self.member.organization, **data)
         except IntegrityError:  # a concurrent create took the name first
-            raise exceptions.ValidationError(
-                {"name": ["A project with this name exists already."]}
-            ) from None
+            raise exceptions.ValidationError({"name": [PROJECT_NAME_TAKEN]}) from None
         return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str) -> Response:
@@ -181,9 +180,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         try:
             project = services.project_update(project=project, **data)
         except IntegrityError:
-            raise exceptions.ValidationError(
-                {"name": ["A project with this name exists already."]}
-            ) from None
+            raise exceptions.ValidationError({"name": [PROJECT_NAME_TAKEN]}) from None
         return Response(ProjectSerializer(project).data)
 
 

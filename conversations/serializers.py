@@ -104,6 +104,10 @@ class ProjectSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "metadata", "created_at"]
 
 
+# Said by the input check, and by the API when a concurrent write wins the race.
+PROJECT_NAME_TAKEN = "A project with this name exists already."
+
+
 class ProjectInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     metadata = serializers.JSONField(
@@ -122,7 +126,7 @@ class ProjectInputSerializer(serializers.Serializer):
         if self.instance is not None:
             taken = taken.exclude(pk=self.instance.pk)
         if taken.exists():
-            raise serializers.ValidationError("A project with this name exists already.")
+            raise serializers.ValidationError(PROJECT_NAME_TAKEN)
         return value
 
 

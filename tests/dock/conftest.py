@@ -1,14 +1,18 @@
-"""Helpers for the dock's tests: a member's socket, as the page opens it."""
+"""Helpers for the dock's tests: a member's socket, as the page opens it, and a customer
+writing in."""
 
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from channels.testing import WebsocketCommunicator
+from django.utils import timezone
 
+from conversations import messaging
 from conversations.consumers import DockConsumer
-from conversations.models import Membership
+from conversations.models import Channel, Membership
 from tests.fake_cloud_fixture import fake_cloud  # noqa: F401
 from tests.live_server import (  # noqa: F401
     browser,
@@ -54,3 +58,22 @@ async def command(
 def fast_passwords(settings):
     """Hundreds of members need no slow password hashing to prove fan-out."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def store_customer_text(channel: Channel, wa_id: str, name: str, text: str) -> None:
+    """A customer's text stored as the webhook stores it, with no server needed (the
+    browser tests that go through the real webhook have ``customer_writes``)."""
+    messaging.delivery_record(
+        channel=channel,
+        messages=[
+            messaging.InboundMessage(
+                wamid=f"wamid.{uuid4().hex}",
+                wa_id=wa_id,
+                user_id=None,
+                profile_name=name,
+                sent_at=timezone.now(),
+                type="text",
+                text=text,
+            )
+        ],
+    )

@@ -14,9 +14,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from channels_whatsapp.signature import HEADER, sign
-from conversations import messaging
 from conversations.models import Conversation, ConversationStatus, Message
 from presence.models import AgentPresence, PresenceStatus
+from tests.dock.conftest import store_customer_text
 from tests.factories import (
     ChannelFactory,
     ContactFactory,
@@ -321,20 +321,7 @@ def test_after_the_connection_drops_nothing_is_missed(page, shift, daphne_server
         ("447700900103", "Priya Shah", "Any news?"),
         ("447700900177", "Lena Fischer", "Hi, I need a new SIM"),
     ):
-        messaging.delivery_record(
-            channel=channel,
-            messages=[
-                messaging.InboundMessage(
-                    wamid=f"wamid.OFFLINE{wa_id}",
-                    wa_id=wa_id,
-                    user_id=None,
-                    profile_name=name,
-                    sent_at=timezone.now(),
-                    type="text",
-                    text=text,
-                )
-            ],
-        )
+        store_customer_text(channel, wa_id, name, text)
     daphne_server.start()
 
     expect(page.locator("#connection")).to_have_text("Live", timeout=20_000)

@@ -11,10 +11,9 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from conversations import messaging
 from conversations.services import conversation_close
 from presence.models import AgentPresence
-from tests.dock.conftest import command, open_dock
+from tests.dock.conftest import command, open_dock, store_customer_text
 from tests.factories import ChannelFactory, ConversationFactory, MembershipFactory, MessageFactory
 
 pytestmark = [
@@ -50,23 +49,6 @@ def comparable(chat: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def inbound(channel, wa_id: str, name: str, text: str) -> None:
-    messaging.delivery_record(
-        channel=channel,
-        messages=[
-            messaging.InboundMessage(
-                wamid=f"wamid.RESYNC{wa_id}{text[:4]}",
-                wa_id=wa_id,
-                user_id=None,
-                profile_name=name,
-                sent_at=timezone.now(),
-                type="text",
-                text=text,
-            )
-        ],
-    )
-
-
 async def test_replaying_missed_events_on_stale_state_equals_a_fresh_snapshot():
     def shift():
         agent = MembershipFactory(max_open=5)
@@ -82,10 +64,12 @@ async def test_replaying_missed_events_on_stale_state_equals_a_fresh_snapshot():
     await dock.disconnect()
 
     def while_away():
-        inbound(channel, "4470001", "Kept", "are you there?")
-        inbound(channel, "4470009", "Newcomer", "hello, new here")  # routed to the agent
+        store_customer_text(channel, "4470001", "Kept", "are you there?")
+        store_customer_text(
+            channel, "4470009", "Newcomer", "hello, new here"
+        )  # routed to the agent
         conversation_close(conversation=close, actor=agent, outcome="Resolved")
-        inbound(channel, "4470001", "Kept", "hello??")
+        store_customer_text(channel, "4470001", "Kept", "hello??")
 
     await sync_to_async(while_away)()
 
