@@ -6,7 +6,7 @@ import random
 
 from celery import shared_task
 
-from channels_whatsapp import transport
+from channels_whatsapp import inbox, transport
 from conversations.messaging import TransientSendError, message_fail, message_transmit
 
 MAX_RETRIES = 8
@@ -29,3 +29,16 @@ def send_message(self, message_id: int) -> None:
             )
             return
         raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+
+
+@shared_task(acks_late=True)
+def record_deliveries(channel_id: int) -> None:
+    """One pass over a channel's acknowledged deliveries (``inbox``)."""
+    inbox.recording_started(channel_id=channel_id)
+    inbox.deliveries_record(channel_id=channel_id)
+
+
+@shared_task
+def recover_deliveries() -> None:
+    """Run by beat with the routing sweep: records deliveries no task took care of."""
+    inbox.deliveries_recover()

@@ -1,4 +1,8 @@
-"""The WhatsApp webhook: Meta's verification handshake and its signed deliveries."""
+"""The WhatsApp webhook: Meta's verification handshake and its signed deliveries.
+
+A delivery is checked here (signature, then shape) and kept as it came; its messages and
+statuses are recorded right after, in Celery (``channels_whatsapp.inbox``), so the 200
+goes out as soon as the delivery is durably stored."""
 
 from __future__ import annotations
 
@@ -8,10 +12,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from channels_whatsapp.inbox import delivery_accept
 from channels_whatsapp.payload import PayloadError, load_json, parse_delivery
+from channels_whatsapp.selectors import webhook_channel
 from channels_whatsapp.signature import HEADER, signature_is_valid
-from conversations.messaging import delivery_record
-from conversations.models import Channel, ChannelKind
+from conversations.models import Channel
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +29,7 @@ def _error(status: int, error: str, detail: str = "") -> JsonResponse:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def webhook(request: HttpRequest, channel_key: str) -> HttpResponse:
-    channel = Channel.objects.filter(key=channel_key, kind=ChannelKind.WHATSAPP).first()
+    channel = webhook_channel(channel_key)
     if channel is None:
         return _error(404, "no channel has this webhook key")
     if request.method == "GET":
@@ -66,13 +71,8 @@ def _receive(request: HttpRequest, channel: Channel) -> HttpResponse:
             "delivery for another phone number id not stored",
             extra={"channel": channel.pk, "values": delivery.foreign_values},
         )
-    result = delivery_record(
-        channel=channel, messages=delivery.messages, statuses=delivery.statuses
-    )
+    if delivery.messages or delivery.statuses:
+        delivery_accept(channel=channel, body=body)
     return JsonResponse(
-        {
-            "stored": result.stored,
-            "duplicates": result.duplicates,
-            "statuses": result.statuses_applied,
-        }
+        {"received": {"messages": len(delivery.messages), "statuses": len(delivery.statuses)}}
     )

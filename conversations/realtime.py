@@ -8,110 +8,209 @@ resync."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
+from channels_redis.core import RedisChannelLayer
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from conversations.models import DockEvent, DockStream, Membership, Role
 
 logger = logging.getLogger(__name__)
 
+# How long a commit's caller waits for its sends to reach the layer. A healthy send takes
+# milliseconds; past this the layer is taken as unreachable and the docks catch up on
+# their next resync instead of the caller waiting on them.
+SEND_TIMEOUT_SECONDS = 2.0
+
+Frames = list[tuple[int, dict[str, Any]]]
+
 
 def member_group(membership_id: int) -> str:
     return f"dock-member-{membership_id}"
 
 
+def _supervisors(organization_id: int) -> QuerySet[Membership, int]:
+    """Who hears every event of an organization: its supervisors and admins."""
+    return Membership.objects.filter(
+        organization_id=organization_id, role__in=[Role.SUPERVISOR, Role.ADMIN]
+    ).values_list("pk", flat=True)
+
+
 def supervisor_ids(*, organization_id: int) -> list[int]:
-    return list(
-        Membership.objects.filter(
-            organization_id=organization_id, role__in=[Role.SUPERVISOR, Role.ADMIN]
-        ).values_list("pk", flat=True)
-    )
+    return list(_supervisors(organization_id))
 
 
-def _next_seqs(recipients: list[int]) -> dict[int, int]:
-    """Take the next ``seq`` of each recipient's stream, making the stream if it is new.
+def _record_in_one_statement(
+    event_type: str,
+    data: dict[str, Any],
+    members: list[int],
+    supervisors_of: int | None,
+) -> dict[int, int]:
+    """PostgreSQL: find the supervisors, take every recipient's next ``seq`` and store the
+    events in one statement, so a publish is one round trip. The stream rows are inserted,
+    or their existing row locked and counted up, by member id ascending."""
+    events = DockEvent._meta
+    streams = DockStream._meta.db_table
+    sources = ["(SELECT unnest(%s::bigint[]))"]
+    params: list[Any] = [members]
+    if supervisors_of is not None:
+        sql, supervisor_params = _supervisors(supervisors_of).query.sql_with_params()
+        sources.append(f"({sql})")
+        params.extend(supervisor_params)
+    params += [
+        event_type,
+        events.get_field("data").get_db_prep_value(data, connection),
+        timezone.now(),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH recipient (id) AS ({' UNION '.join(sources)}), "
+            f'seq AS (INSERT INTO "{streams}" ("membership_id", "last_seq") '
+            "SELECT id, 1 FROM recipient ORDER BY id "
+            'ON CONFLICT ("membership_id") '
+            f'DO UPDATE SET "last_seq" = "{streams}"."last_seq" + 1 '
+            'RETURNING "membership_id", "last_seq") '
+            f'INSERT INTO "{events.db_table}" ("membership_id", "seq", "type", "data", "created_at") '
+            'SELECT "membership_id", "last_seq", %s, %s, %s FROM seq '
+            'RETURNING "membership_id", "seq"',
+            params,
+        )
+        return dict(cursor.fetchall())
 
-    Each stream row stays locked until commit, so one member's events are numbered and
-    committed one after the other; the rows are taken in the order given."""
-    if connection.vendor == "postgresql":
-        # One statement for everyone: the VALUES rows are inserted, or their existing row
-        # locked and counted up, in the order listed.
-        table = DockStream._meta.db_table
-        rows = ", ".join(["(%s, 1)"] * len(recipients))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f'INSERT INTO "{table}" ("membership_id", "last_seq") VALUES {rows} '
-                'ON CONFLICT ("membership_id") '
-                f'DO UPDATE SET "last_seq" = "{table}"."last_seq" + 1 '
-                'RETURNING "membership_id", "last_seq"',
-                recipients,
-            )
-            return dict(cursor.fetchall())
+
+def _record_row_by_row(
+    event_type: str,
+    data: dict[str, Any],
+    members: list[int],
+    supervisors_of: int | None,
+) -> dict[int, int]:
+    """Other databases (SQLite, one writer at a time): the same, a statement at a time."""
+    recipients = set(members)
+    if supervisors_of is not None:
+        recipients.update(supervisor_ids(organization_id=supervisors_of))
     seqs = {}
-    for membership_id in recipients:
+    for membership_id in sorted(recipients):
         if not DockStream.objects.filter(pk=membership_id).update(last_seq=F("last_seq") + 1):
             DockStream.objects.get_or_create(membership_id=membership_id)
             DockStream.objects.filter(pk=membership_id).update(last_seq=F("last_seq") + 1)
         seqs[membership_id] = DockStream.objects.values_list("last_seq", flat=True).get(
             pk=membership_id
         )
+    now = timezone.now()
+    DockEvent.objects.bulk_create(
+        DockEvent(membership_id=m, seq=seq, type=event_type, data=data, created_at=now)
+        for m, seq in seqs.items()
+    )
     return seqs
 
 
-def publish(event_type: str, data: dict[str, Any], *, to: Iterable[int]) -> None:
-    """Record ``event_type`` for every member in ``to`` and push it after commit."""
-    recipients = sorted(set(to))  # a fixed order: two publishers never deadlock
-    if not recipients:
+def publish(
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    to: Iterable[int],
+    supervisors_of: int | None = None,
+) -> None:
+    """Record ``event_type`` for every member in ``to`` (and, with ``supervisors_of``,
+    every supervisor and admin of that organization) and push it after commit. Each
+    member's stream row stays locked until commit, so one member's events are numbered
+    and committed one after the other; the rows are taken by member id ascending, so two
+    publishers never deadlock."""
+    members = sorted(set(to))
+    if not members and supervisors_of is None:
         return
+    record = _record_in_one_statement if connection.vendor == "postgresql" else _record_row_by_row
     # Inside the caller's transaction no savepoint: a failure here fails the caller's.
     with transaction.atomic(savepoint=False):
-        now = timezone.now()
-        seqs = _next_seqs(recipients)
-        DockEvent.objects.bulk_create(
-            DockEvent(
-                membership_id=membership_id,
-                seq=seqs[membership_id],
-                type=event_type,
-                data=data,
-                created_at=now,
-            )
-            for membership_id in recipients
-        )
+        seqs = record(event_type, data, members, supervisors_of)
         frames = [
-            (membership_id, {"type": event_type, "seq": seqs[membership_id], "data": data})
-            for membership_id in recipients
+            (membership_id, {"type": event_type, "seq": seq, "data": data})
+            for membership_id, seq in sorted(seqs.items())
         ]
-        transaction.on_commit(lambda: _send(frames))
+        if frames:
+            transaction.on_commit(lambda: _send(frames))
 
 
-def _send(frames: list[tuple[int, dict[str, Any]]]) -> None:
+@dataclass(frozen=True)
+class _SendLoop:
+    """An event loop running in a daemon thread of the process that started it."""
+
+    pid: int
+    loop: asyncio.AbstractEventLoop
+
+
+_send_loop: _SendLoop | None = None
+_send_loop_starting = threading.Lock()
+
+
+def _process_loop() -> asyncio.AbstractEventLoop:
+    """This process's send loop, started on first use. channels-redis keeps its Redis
+    connections per event loop: ``async_to_sync`` outside a loop (a Celery task, a sync
+    process) would make a new loop, and new connections, for every commit. A forked
+    child (a Celery prefork worker) inherits the parent's record but not its thread, so
+    the pid tells it to start its own."""
+    global _send_loop
+    current = _send_loop
+    if current is None or current.pid != os.getpid():
+        with _send_loop_starting:
+            current = _send_loop
+            if current is None or current.pid != os.getpid():
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="realtime-send", daemon=True).start()
+                current = _send_loop = _SendLoop(os.getpid(), loop)
+    return current.loop
+
+
+def _send(frames: Frames) -> None:
+    """Push a commit's frames to the docks (after commit: a send never holds a lock).
+    Failures are logged, never raised into the committer."""
     layer = get_channel_layer()
     if layer is None:
         return
-    # One trip into the event loop for all recipients: each trip costs more than a send.
     try:
-        async_to_sync(_send_all)(layer, frames)
-    except Exception:  # no way into a loop from here: the docks catch up on resync
+        if isinstance(layer, RedisChannelLayer):
+            _send_through_process_loop(layer, frames)
+        else:
+            # The in-memory layer (embedded mode) lives in the server's own loop and must
+            # be reached through it; async_to_sync finds that loop from a sync view's thread.
+            async_to_sync(_send_all)(layer, frames)
+    except Exception:  # unreachable or too slow: the docks catch up on resync
         logger.warning("realtime sends failed", extra={"frames": len(frames)})
 
 
-async def _send_all(layer: BaseChannelLayer, frames: list[tuple[int, dict[str, Any]]]) -> None:
-    for membership_id, frame in frames:
-        try:
-            await layer.group_send(
-                member_group(membership_id), {"type": "dock.event", "event": frame}
-            )
-        except Exception:  # the layer is down: the stored event is replayed on resync
-            logger.warning(
-                "realtime send failed", extra={"member": membership_id, "seq": frame["seq"]}
-            )
+def _send_through_process_loop(layer: BaseChannelLayer, frames: Frames) -> None:
+    """Run the sends in this process's send loop and wait for them, at most
+    ``SEND_TIMEOUT_SECONDS``; past that they are abandoned."""
+    future = asyncio.run_coroutine_threadsafe(_send_all(layer, frames), _process_loop())
+    try:
+        future.result(timeout=SEND_TIMEOUT_SECONDS)
+    finally:
+        future.cancel()
+
+
+async def _send_all(layer: BaseChannelLayer, frames: Frames) -> None:
+    """Send every recipient's frame at once: each ``group_send`` is a few Redis round
+    trips, and the recipients' groups do not depend on each other."""
+    await asyncio.gather(
+        *(_send_one(layer, membership_id, frame) for membership_id, frame in frames)
+    )
+
+
+async def _send_one(layer: BaseChannelLayer, membership_id: int, frame: dict[str, Any]) -> None:
+    try:
+        await layer.group_send(member_group(membership_id), {"type": "dock.event", "event": frame})
+    except Exception:  # the layer is down: the stored event is replayed on resync
+        logger.warning("realtime send failed", extra={"member": membership_id, "seq": frame["seq"]})
 
 
 def events_after(*, membership_id: int, after: int, limit: int = 1000) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
 """In the embedded mode (no Redis) there is no Celery worker or beat: the periodic work
-(routing sweep, presence grace, offline reassignment) runs inside the server process.
+(routing sweep, presence grace, offline reassignment, webhook deliveries left unrecorded)
+runs inside the server process.
 
 The ASGI module is imported before daphne's event loop runs, so the timer cannot start
 then. It starts on the server's first HTTP request (the dock's page comes before its
@@ -28,14 +29,16 @@ _timer: asyncio.Task[None] | None = None
 async def run_periodic_jobs(interval: float) -> None:
     """Sweep every ``interval`` seconds until cancelled; a failed sweep is logged and the
     next one runs on time."""
+    from channels_whatsapp.inbox import deliveries_recover
     from routing.router import sweep
 
     while True:
         await asyncio.sleep(interval)
-        try:
-            await database_sync_to_async(sweep, thread_sensitive=False)()
-        except Exception:
-            logger.exception("embedded sweep failed")
+        for job in (deliveries_recover, sweep):
+            try:
+                await database_sync_to_async(job, thread_sensitive=False)()
+            except Exception:
+                logger.exception("embedded periodic job failed", extra={"job": job.__name__})
 
 
 async def _start_on_first_request(sender: type, **kwargs: Any) -> None:

@@ -119,6 +119,9 @@ TEMPLATES = [
 DATABASE_URL = env("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend; a dead pooled connection (after a database restart) is noticed
+    # when it is handed out, without a round trip for the live ones.
+    DATABASES["default"]["ENGINE"] = "cxgear.postgresql"
     # Under ASGI every thread would keep its own persistent connection and exhaust the
     # server; a shared psycopg pool bounds them instead.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -127,14 +130,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "max_size": env_int("DATABASE_POOL_MAX", 10, minimum=1),
         "timeout": 10,
     }
-    # After a database restart a pooled connection is dead; Django then has the pool check
-    # it on checkout, which costs a round trip and saves a request from failing on it.
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
-IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "conversations.User"
@@ -188,7 +187,6 @@ else:
 
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = EMBEDDED
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -234,13 +232,18 @@ ROUTING_SWEEP_SECONDS = env_int("ROUTING_SWEEP_SECONDS", 10, minimum=1)
 # How often a connected dock beats; the disconnect grace counts from one interval after
 # the last beat, so a live dock is never dropped.
 PRESENCE_HEARTBEAT_SECONDS = env_int("PRESENCE_HEARTBEAT_SECONDS", 20, minimum=1)
-# Beat's one job: the routing sweep (vanished docks, offline reassignment, lost triggers).
+# Beat's jobs: the routing sweep (vanished docks, offline reassignment, lost triggers) and
+# the recording of webhook deliveries whose task was lost.
 CELERY_BEAT_SCHEDULE = {
-    "routing-sweep": {
-        "task": "routing.tasks.sweep",
+    name: {
+        "task": task,
         "schedule": float(ROUTING_SWEEP_SECONDS),
         "options": {"expires": float(ROUTING_SWEEP_SECONDS)},
     }
+    for name, task in [
+        ("routing-sweep", "routing.tasks.sweep"),
+        ("inbound-recovery", "channels_whatsapp.tasks.recover_deliveries"),
+    ]
 }
 # Where the webhook_url of a channel points; the public base URL of this deployment.
 PUBLIC_BASE_URL = (env("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")

@@ -19,15 +19,18 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
+    BooleanField,
     Exists,
     F,
     FloatField,
     Func,
     IntegerField,
+    Model,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Value,
 )
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -166,7 +169,7 @@ def eligible_agents(conversation: Conversation) -> QuerySet[Membership]:
 
 
 def _full(candidate: Membership) -> bool:
-    """As counted by ``eligible_agents`` (a hint: the lock's recount decides)."""
+    """As counted before the member's lock (a hint: the recount under the lock decides)."""
     return candidate.open_count >= candidate.max_open  # type: ignore[attr-defined]
 
 
@@ -192,42 +195,57 @@ def lock_member(member_id: int) -> Membership:
     )
 
 
-def _reread_locked(member_id: int) -> Membership:
-    """A member whose row this transaction has locked already, with their presence and
-    open chats as committed when this statement starts (so after the lock)."""
+def _reread_locked(member_id: int, conversation: Conversation, held: set[int]) -> Membership:
+    """A member whose row this transaction has locked already, read by a fresh statement:
+    their presence and open chats as committed when it starts (so after the lock). The
+    same statement answers the decision's other questions, each a round trip of its own
+    otherwise: whether an earlier queued chat could take the member's place
+    (``earlier_chat``) and whether the chat has waited for room (``has_waited``). The
+    member's user is read for the assignment's event."""
     return (
-        Membership.objects.select_related("presence")
-        .annotate(open_count=open_count_subquery())
+        Membership.objects.select_related("presence", "user")
+        .annotate(
+            open_count=open_count_subquery(),
+            earlier_chat=_earlier_chat(conversation, held),
+            has_waited=_has_waited(conversation),
+        )
         .get(pk=member_id)
     )
 
 
-def room_count(member: Membership, *, counted: int | None = None) -> int | None:
-    """Recount under the member's lock: their open chats if they are Available and below
-    their max_open, else None. ``counted`` is a count already read under the lock."""
+def room_count(member: Membership) -> int | None:
+    """Under the member's lock: their open chats, as ``_reread_locked`` counted them, if
+    they are Available and below their max_open, else None."""
     presence = getattr(member, "presence", None)
     if presence is None or presence.status != PresenceStatus.AVAILABLE:
         return None
-    count = open_count(member.pk) if counted is None else counted
+    count: int = member.open_count  # type: ignore[attr-defined]
     return count if count < member.max_open else None
 
 
-def _sticky_agent(conversation: Conversation) -> Membership | None:
-    """The customer's last agent on this project, within the sticky window."""
+def _last_agent() -> Subquery:
+    """The agent of the customer's last closed chat on the outer conversation's project,
+    within the sticky window (the customer's "own" agent). The outer conversation is
+    queued, so it is never among them."""
     since = timezone.now() - timedelta(hours=settings.ROUTING_STICKY_WINDOW_HOURS)
-    agent_id = (
+    return Subquery(
         Conversation.objects.filter(
-            contact_id=conversation.contact_id,
-            project_id=conversation.project_id,
+            contact_id=OuterRef("contact_id"),
+            project_id=OuterRef("project_id"),
             status=ConversationStatus.CLOSED,
             agent__isnull=False,
             closed_at__gte=since,
         )
-        .exclude(pk=conversation.pk)
         .order_by("-closed_at")
-        .values_list("agent_id", flat=True)
-        .first()
+        .values("agent_id")[:1],
+        output_field=IntegerField(),
     )
+
+
+def _sticky_agent(conversation: Conversation) -> Membership | None:
+    """The customer's last agent (found by the statement that locked the chat), if they
+    still work chats of this project, with their presence and open chats."""
+    agent_id = conversation.last_agent_id  # type: ignore[attr-defined]
     if agent_id is None:
         return None
     return (
@@ -238,17 +256,21 @@ def _sticky_agent(conversation: Conversation) -> Membership | None:
             projects=conversation.project_id,
         )
         .select_related("presence")
+        .annotate(open_count=open_count_subquery())
         .first()
     )
 
 
-def _has_waited(conversation: Conversation) -> bool:
-    return ConversationEvent.objects.filter(
-        conversation_id=conversation.pk,
-        kind=EventKind.QUEUED,
-        data__reason=WAITING_REASON,
-        created_at__gte=conversation.queued_at,
-    ).exists()
+def _has_waited(conversation: Conversation) -> Exists:
+    """Whether ``conversation`` got its waiting note during this stay in the queue."""
+    return Exists(
+        ConversationEvent.objects.filter(
+            conversation_id=conversation.pk,
+            kind=EventKind.QUEUED,
+            data__reason=WAITING_REASON,
+            created_at__gte=conversation.queued_at,
+        )
+    )
 
 
 def mark_waiting(*, organization_id: int, queued_before: datetime, held: Iterable[int] = ()) -> int:
@@ -329,57 +351,96 @@ def publish_conversation(
 ) -> None:
     """Send a conversation event to the agents named and to every supervisor of the
     organization (their board is live on the same events)."""
-    fresh = Conversation.objects.select_related("contact", "project", "agent__user").get(
-        pk=conversation.pk
+    realtime.publish(
+        event_type,
+        conversation_payload(_with_payload_relations(conversation)),
+        to=[m for m in to if m is not None],
+        supervisors_of=conversation.organization_id,
     )
-    recipients = {m for m in to if m is not None}
-    recipients.update(realtime.supervisor_ids(organization_id=conversation.organization_id))
-    realtime.publish(event_type, conversation_payload(fresh), to=recipients)
 
 
-def _earlier_chat_for(agent: Membership, conversation: Conversation, held: set[int]) -> int | None:
-    """An earlier queued chat that ``agent`` could take, if any, other than those held for
-    their own last agent. Under skip_locked another worker may be deciding on it right
-    now; giving the agent's place to a later chat would break queue order."""
+# What a conversation's payload names besides the row itself.
+PAYLOAD_RELATIONS = ("contact", "project", "agent__user")
+
+
+def _cached(instance: Model, path: str) -> bool:
+    """Whether the relation ``path`` (``a__b``) of ``instance`` is loaded: reading it makes
+    no query."""
+    related: Model | None = instance
+    for name in path.split("__"):
+        if related is None:
+            return True
+        if not related._meta.get_field(name).is_cached(related):  # type: ignore[union-attr]
+            return False
+        related = getattr(related, name)
+    return True
+
+
+def _with_payload_relations(conversation: Conversation) -> Conversation:
+    """``conversation`` as it is when it carries the relations its payload names (a
+    routing decision reads them with its locks), else read again with them. The caller
+    holds its row's lock, so the copy in hand is the row as it will commit."""
+    if all(_cached(conversation, path) for path in PAYLOAD_RELATIONS):
+        return conversation
+    return Conversation.objects.select_related(*PAYLOAD_RELATIONS).get(pk=conversation.pk)
+
+
+def _earlier_chat(conversation: Conversation, held: set[int]) -> Subquery | Value:
+    """An earlier queued chat that the outer query's member could take, if any, other than
+    those held for their own last agent. Under skip_locked another worker may be deciding
+    on it right now; giving the member's place to a later chat would break queue order."""
     if not _json_contains_supported():
-        return None  # SQLite runs one writer at a time: nobody decides on it in parallel
+        # SQLite runs one writer at a time: nobody decides on it in parallel.
+        return Value(None, output_field=IntegerField())
     cursor = Cursor(conversation.priority, conversation.queued_at, conversation.pk)
+    # A JSON array contains a string it lists: the member speaks the chat's language.
+    speaks = Func(
+        OuterRef("languages"),
+        Func(F("language"), function="to_jsonb"),
+        template="%(expressions)s",
+        arg_joiner=" @> ",
+        output_field=BooleanField(),
+    )
     qs = (
         Conversation.objects.filter(
             cursor.before(),
             organization_id=conversation.organization_id,
             status=ConversationStatus.QUEUED,
-            project__in=agent.projects.all(),
-            required_skills__contained_by=agent.skills or [],
+            project__members=OuterRef("pk"),
+            required_skills__contained_by=OuterRef("skills"),
         )
-        .filter(Q(language="") | Q(language__in=agent.languages or []))
+        .filter(Q(language="") | Q(speaks))
         .exclude(pk__in=held)
     )
-    return queue_order(qs).values_list("pk", flat=True).first()
+    return Subquery(queue_order(qs).values("pk")[:1], output_field=IntegerField())
 
 
 Decision = tuple[Outcome, int | None]
 
 
-def _give(
-    conversation: Conversation,
-    agent: Membership,
-    count: int,
-    *,
-    rule: str,
-    held: set[int],
-    **extra: Any,
-) -> Decision:
-    earlier = _earlier_chat_for(agent, conversation, held)
+def _give(conversation: Conversation, member_id: int, held: set[int], *, sticky: bool) -> Decision:
+    """Recount the member this transaction has locked and, if they still have room and no
+    earlier chat could take it, assign: to the customer's last agent (``sticky``), or
+    by load, a "drain" when the chat had waited for room."""
+    locked = _reread_locked(member_id, conversation, held)
+    count = room_count(locked)
+    if count is None:
+        return Outcome.RETRY, None
+    earlier: int | None = locked.earlier_chat  # type: ignore[attr-defined]
     if earlier is not None:
         return Outcome.BEHIND, earlier
+    has_waited: bool = locked.has_waited  # type: ignore[attr-defined]
+    if sticky:
+        rule, note = Rule.STICKY, "Back to the customer's last agent."
+    else:
+        rule, note = (Rule.DRAIN if has_waited else Rule.LEAST_LOADED), ""
     waited = (timezone.now() - conversation.queued_at).total_seconds()
     assign(
         conversation=conversation,
-        agent=agent,
+        agent=locked,
         rule=rule,
-        data={"open": count, "max_open": agent.max_open, "waited_seconds": waited},
-        **extra,
+        note=note,
+        data={"open": count, "max_open": locked.max_open, "waited_seconds": waited},
     )
     return Outcome.ASSIGNED, None
 
@@ -391,19 +452,9 @@ def _decide(conversation: Conversation, held: set[int]) -> Decision:
     sticky = _sticky_agent(conversation)
     if sticky is not None and speaks_and_knows(sticky, conversation):
         status = getattr(getattr(sticky, "presence", None), "status", PresenceStatus.OFFLINE)
-        if status == PresenceStatus.AVAILABLE and open_count(sticky.pk) < sticky.max_open:
-            locked = lock_member(sticky.pk)
-            count = room_count(locked)
-            if count is None:
-                return Outcome.RETRY, None
-            return _give(
-                conversation,
-                locked,
-                count,
-                rule=Rule.STICKY,
-                held=held,
-                note="Back to the customer's last agent.",
-            )
+        if status == PresenceStatus.AVAILABLE and not _full(sticky):
+            lock_member(sticky.pk)
+            return _give(conversation, sticky.pk, held, sticky=True)
         if status != PresenceStatus.OFFLINE and waited < settings.ROUTING_STICKY_WAIT_SECONDS:
             return Outcome.STICKY_WAIT, None
 
@@ -418,18 +469,9 @@ def _decide(conversation: Conversation, held: set[int]) -> Decision:
         choice = _first_matching(candidates, conversation)
     if choice is None or _full(choice):
         return Outcome.WAITING, None
-    if held_already:
-        # Locked by the choice: a fresh statement reads their presence and count as
-        # committed before the lock, so one query does the recount.
-        locked = _reread_locked(choice.pk)
-        count = room_count(locked, counted=locked.open_count)  # type: ignore[attr-defined]
-    else:
-        locked = lock_member(choice.pk)
-        count = room_count(locked)
-    if count is None:
-        return Outcome.RETRY, None
-    rule = Rule.DRAIN if _has_waited(conversation) else Rule.LEAST_LOADED
-    return _give(conversation, locked, count, rule=rule, held=held)
+    if not held_already:
+        lock_member(choice.pk)
+    return _give(conversation, choice.pk, held, sticky=False)
 
 
 Signature = tuple[int, str, tuple[str, ...]]
@@ -458,9 +500,13 @@ def route_one(*, conversation_id: int, held: set[int], wait: bool = False) -> De
     with ``skip_locked`` (None when another worker holds it or it is no longer queued),
     or, with ``wait``, waiting for the worker that holds it to finish."""
     with transaction.atomic():
+        # The locking statement also reads what the decision and its event need of the
+        # chat: the customer's last agent, the contact and the project.
         conversation = (
             Conversation.objects.filter(pk=conversation_id, status=ConversationStatus.QUEUED)
             .select_for_update(skip_locked=not wait, of=("self",), no_key=True)
+            .select_related("contact", "project")
+            .annotate(last_agent_id=_last_agent())
             .first()
         )
         if conversation is None:

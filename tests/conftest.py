@@ -5,7 +5,7 @@ import redis
 from django.conf import settings
 
 from cxgear.celery import app as celery_app
-from routing.triggers import PENDING_KEY_PREFIX
+from cxgear.pending import KEY_PREFIX
 
 
 @pytest.fixture(autouse=True)
@@ -18,11 +18,11 @@ def _eager_celery():
 
 
 @pytest.fixture(autouse=True)
-def _no_routing_pass_pending():
-    """Organization ids repeat between tests: a pass mark left by an earlier test's
-    worker must not hold back this test's routing requests."""
+def _no_pass_pending():
+    """Ids repeat between tests: a pass mark left by an earlier test's worker must not
+    hold back this test's requests."""
     if settings.REDIS_URL:
         client = redis.Redis.from_url(settings.REDIS_URL)
-        for key in client.scan_iter(f"{PENDING_KEY_PREFIX}*"):
+        for key in client.scan_iter(f"{KEY_PREFIX}*"):
             client.delete(key)
         client.close()

@@ -60,7 +60,7 @@ def free_port() -> int:
 def database_url_for_server() -> str:
     """The URL of the database pytest-django made, for another process to use."""
     db = connection.settings_dict
-    if db["ENGINE"] != "django.db.backends.postgresql":
+    if connection.vendor != "postgresql":
         raise RuntimeError("the live server needs DATABASE_URL to name a PostgreSQL database")
     user = quote(db.get("USER") or "postgres")
     password = f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else ""

@@ -8,7 +8,7 @@ import time
 import httpx
 
 from bench.deliveries import inbound_text
-from tests.faults.conftest import Stack
+from tests.faults.conftest import Stack, wait_until
 
 LATE_CUSTOMER = "447400000099"
 
@@ -18,6 +18,7 @@ def test_a_webhook_without_its_database_answers_5xx_and_the_retry_stores_it_once
 ):
     fault_stack.seed_data(agents=3, max_open=3)
     base_url = fault_stack.web()
+    fault_stack.worker()
     first = inbound_text(
         phone_number_id=fault_stack.seed["phone_number_id"],
         wa_id="447400000001",
@@ -40,7 +41,11 @@ def test_a_webhook_without_its_database_answers_5xx_and_the_retry_stores_it_once
             fault_stack.pg.start()
         assert all(500 <= status < 600 for status in during), (during, fault_stack.logs())
 
-        # Nothing of the failed delivery: no contact, no conversation, no message.
+        # Nothing of the failed delivery: not kept, no contact, no conversation, no message.
+        assert fault_stack.sql(
+            "SELECT count(*) FROM channels_whatsapp_inbounddelivery"
+            " WHERE convert_from(body, 'UTF8') LIKE '%%wamid.pg-down.2%%'"
+        ) == [(0,)]
         assert fault_stack.sql(
             "SELECT count(*) FROM conversations_contact WHERE wa_id = %s", (LATE_CUSTOMER,)
         ) == [(0,)]
@@ -61,11 +66,19 @@ def test_a_webhook_without_its_database_answers_5xx_and_the_retry_stores_it_once
                 time.sleep(0.5)
             assert retries[-1] == 200, (retries, fault_stack.logs())
 
-    rows = fault_stack.sql(
-        "SELECT m.wamid, count(*) FROM conversations_message m"
-        " WHERE m.wamid LIKE 'wamid.pg-down.%%' GROUP BY m.wamid ORDER BY m.wamid"
+    def recorded() -> list[tuple[str, int]]:
+        return fault_stack.sql(
+            "SELECT m.wamid, count(*) FROM conversations_message m"
+            " WHERE m.wamid LIKE 'wamid.pg-down.%%' GROUP BY m.wamid ORDER BY m.wamid"
+        )
+
+    wait_until(
+        lambda: len(recorded()) == 2,
+        timeout=30,
+        what="both messages recorded by the worker",
+        logs=fault_stack.logs,
     )
-    assert rows == [("wamid.pg-down.1", 1), ("wamid.pg-down.2", 1)]
+    assert recorded() == [("wamid.pg-down.1", 1), ("wamid.pg-down.2", 1)]
     assert fault_stack.sql(
         "SELECT count(*) FROM conversations_conversation c"
         " JOIN conversations_contact k ON k.id = c.contact_id WHERE k.wa_id = %s",

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conversations.models import (
+    Conversation,
     ConversationEvent,
     ConversationStatus,
     DockEvent,
     EventKind,
+    Role,
     Rule,
 )
+from conversations.payloads import conversation_payload
 from presence.models import PresenceStatus
-from routing.router import route_queue
+from routing.router import Outcome, route_one, route_queue
 from tests.factories import (
     ChannelFactory,
     ConversationFactory,
@@ -310,3 +316,46 @@ def test_a_chat_held_for_its_last_agent_does_not_hold_up_the_chats_behind_it(des
     assert behind.agent == other
     # It waits for its agent, not for room: no "nobody has room" note.
     assert not ConversationEvent.objects.filter(conversation=held, kind=EventKind.QUEUED).exists()
+
+
+def test_the_assignment_event_carries_the_chat_as_stored(desk):
+    agent = desk.agent()
+    chat = desk.chat()
+
+    route_queue(organization_id=desk.org.pk)
+
+    stored = Conversation.objects.select_related("contact", "project", "agent__user").get(
+        pk=chat.pk
+    )
+    event = DockEvent.objects.get(membership=agent, type="conversation.assigned")
+    assert event.data == json.loads(json.dumps(conversation_payload(stored)))
+
+
+def test_an_admin_added_after_the_chat_arrived_hears_its_assignment(desk):
+    agent = desk.agent()
+    chat = desk.chat()
+    later = MembershipFactory(organization=desk.org, role=Role.ADMIN, max_open=0)
+
+    route_queue(organization_id=desk.org.pk)
+
+    events = DockEvent.objects.filter(type="conversation.assigned", data__id=chat.pk)
+    assert set(events.values_list("membership_id", flat=True)) == {
+        agent.pk,
+        desk.supervisor.pk,
+        later.pk,
+    }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the statements of PostgreSQL")
+def test_a_decision_for_a_new_customer_takes_nine_statements(desk):
+    """BEGIN; lock the chat (with its last agent); choose and lock the agent; recount
+    (with the queue-order and waiting checks); the chat, the agent, the audit entry;
+    the realtime events; COMMIT. Each more is a round trip on every assignment."""
+    desk.agent()
+    chat = desk.chat()
+
+    with CaptureQueriesContext(connection) as statements:
+        decision = route_one(conversation_id=chat.pk, held=set())
+
+    assert decision == (Outcome.ASSIGNED, None)
+    assert len(statements) == 9, [q["sql"][:80] for q in statements.captured_queries]

@@ -16,8 +16,10 @@ def channel(db):
 
 
 @pytest.fixture
-def post(client):
-    """POST a delivery to a channel's webhook, signed with its app secret unless told."""
+def post(client, django_capture_on_commit_callbacks):
+    """POST a delivery to a channel's webhook, signed with its app secret unless told.
+    What the webhook hands on after commit (recording the delivery) runs before this
+    returns, as a worker would run it right after the 200."""
 
     def _post(
         channel,
@@ -32,11 +34,12 @@ def post(client):
         headers = {}
         if signed:
             headers[HEADER] = signature or sign(body, secret or channel.app_secret)
-        return client.post(
-            f"/webhooks/whatsapp/{channel.key}/",
-            data=body,
-            content_type="application/json",
-            headers=headers,
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(
+                f"/webhooks/whatsapp/{channel.key}/",
+                data=body,
+                content_type="application/json",
+                headers=headers,
+            )
 
     return _post

@@ -1,8 +1,11 @@
 """``manage.py rundock``: the whole product on one machine, for ``make run``.
 
 Starts the ASGI server, the fake WhatsApp Cloud API (unless ``WHATSAPP_GRAPH_URL`` points
-elsewhere), a Celery worker with beat when ``REDIS_URL`` is set, and the customer
-simulator writing to the demo number; stops them all on Ctrl-C."""
+elsewhere) and the customer simulator writing to the demo number; stops them all on
+Ctrl-C. With ``REDIS_URL`` set it runs the deployed shape: a Celery worker with beat,
+and gunicorn serving the plain HTTP paths where throughput matters (the webhook Meta
+and the simulator post to); daphne on the main port still serves everything, websockets
+included. Embedded, daphne alone serves it all: its channel layer lives in its process."""
 
 from __future__ import annotations
 
@@ -20,6 +23,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from conversations.demo import DEMO_PASSWORD, DEMO_PHONE_NUMBER_ID, PEOPLE
 from conversations.models import Channel
 
+# Measured best for the webhook on two cores (docs/BENCHMARKS.md): two processes of
+# eight threads, which keep clients' connections alive.
+GUNICORN_OPTIONS = ("-k", "gthread", "-w", "2", "--threads", "8", "--log-level", "warning")
+
 
 class Command(BaseCommand):
     help = "Run the server, worker, fake Cloud API and customer simulator together."
@@ -28,6 +35,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--fake-cloud-port", type=int, default=8001)
+        parser.add_argument(
+            "--http-port", type=int, default=8002, help="gunicorn's port (with REDIS_URL)"
+        )
         parser.add_argument("--rate", type=float, default=0.2, help="simulated messages per second")
         parser.add_argument("--duration", type=float, default=8 * 3600)
         parser.add_argument("--no-simulator", action="store_true")
@@ -37,7 +47,9 @@ class Command(BaseCommand):
         if channel is None:
             raise CommandError("no demo channel: run `manage.py bootstrap_demo` first")
         base = f"http://{options['host']}:{options['port']}"
-        env = dict(os.environ, PUBLIC_BASE_URL=os.environ.get("PUBLIC_BASE_URL", base))
+        # Where deliveries go: gunicorn when it runs, else the ASGI server.
+        inbound = base if settings.EMBEDDED else f"http://{options['host']}:{options['http_port']}"
+        env = dict(os.environ, PUBLIC_BASE_URL=os.environ.get("PUBLIC_BASE_URL", inbound))
         manage = [sys.executable, "manage.py"]
         children: list[subprocess.Popen[bytes]] = []
 
@@ -54,7 +66,7 @@ class Command(BaseCommand):
                     "--port",
                     str(port),
                     "--webhook-url",
-                    f"{base}/webhooks/whatsapp/{channel.key}/",
+                    f"{inbound}/webhooks/whatsapp/{channel.key}/",
                     "--app-secret",
                     channel.app_secret,
                 ]
@@ -73,15 +85,27 @@ class Command(BaseCommand):
         )
         if not settings.EMBEDDED:
             start([sys.executable, "-m", "celery", "-A", "cxgear", "worker", "-B", "-l", "INFO"])
+            start(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "cxgear.wsgi:application",
+                    *("-b", f"{options['host']}:{options['http_port']}"),
+                    *GUNICORN_OPTIONS,
+                ]
+            )
+        servers = list(children)  # the simulator may finish; these must not
         try:
             self._wait_for(f"{base}/accounts/login/")
+            self._wait_for(f"{inbound}/accounts/login/")
             if not options["no_simulator"]:
                 start(
                     [
                         *manage,
                         "simulate_customers",
                         "--url",
-                        base,
+                        inbound,
                         "--channel",
                         str(channel.pk),
                         "--rate",
@@ -90,8 +114,8 @@ class Command(BaseCommand):
                         str(options["duration"]),
                     ]
                 )
-            self._announce(base)
-            while all(child.poll() is None for child in children[:2]):
+            self._announce(base, webhook=f"{inbound}/webhooks/whatsapp/{channel.key}/")
+            while all(server.poll() is None for server in servers):
                 time.sleep(0.5)
             raise CommandError("a process of the stack stopped; shutting down")
         except KeyboardInterrupt:
@@ -117,13 +141,14 @@ class Command(BaseCommand):
             time.sleep(0.3)
         raise CommandError(f"the server did not answer at {url} within {timeout:.0f} s")
 
-    def _announce(self, base: str) -> None:
+    def _announce(self, base: str, *, webhook: str) -> None:
         mode = "embedded (SQLite, in-process)" if settings.EMBEDDED else "PostgreSQL + Redis"
         self.stdout.write(self.style.SUCCESS(f"\nCXGear chat dock is up ({mode})"))
         self.stdout.write(f"  Dock:        {base}/dock/")
         self.stdout.write(f"  Supervision: {base}/supervision/")
         self.stdout.write(f"  Admin:       {base}/admin/")
         self.stdout.write(f"  API docs:    {base}/api/docs/")
+        self.stdout.write(f"  Webhook:     {webhook}")
         self.stdout.write(f"  Logins (password {DEMO_PASSWORD}):")
         for person in PEOPLE:
             self.stdout.write(f"    {person.email:32} {person.role}")

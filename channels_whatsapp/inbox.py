@@ -1,0 +1,164 @@
+"""Acknowledge first, record after.
+
+The webhook checks a delivery's signature and shape, stores its raw body in one INSERT
+and answers; ``deliveries_record`` later turns the stored deliveries of a channel into
+messages and statuses (``conversations.messaging.delivery_record``), many deliveries in
+one transaction, and deletes them. Meta wants its 200 within seconds and retries what it
+does not get; this keeps the answer a few milliseconds at any rate and leaves nothing
+accepted unrecorded: a worker that dies mid-batch rolls back, its task is delivered
+again (late acks) and the sweep (``deliveries_recover``) picks up what a lost task left.
+
+Deliveries are taken with ``SKIP LOCKED``: several workers record one channel's backlog
+side by side without waiting on each other or taking a delivery twice. Recording is
+idempotent (messages are unique by wamid, statuses only move forward), so a delivery
+Meta sends twice may be stored twice and recorded twice, and still counts once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from channels_whatsapp.models import InboundDelivery
+from channels_whatsapp.payload import Delivery, load_json, parse_delivery
+from conversations.messaging import InboundMessage, StatusUpdate, delivery_record
+from conversations.models import Channel
+from cxgear import pending
+
+logger = logging.getLogger(__name__)
+
+BATCH = 200
+# A delivery that failed this many times is left for a person (admin) to look at.
+MAX_ATTEMPTS = 5
+# The sweep leaves younger deliveries to the task their webhook enqueued.
+RECOVER_AFTER = timedelta(seconds=5)
+
+
+def _mark(channel_id: int) -> str:
+    return pending.key("inbound", channel_id)
+
+
+def delivery_accept(*, channel: Channel, body: bytes) -> None:
+    """Keep a checked delivery and have it recorded after commit."""
+    InboundDelivery.objects.create(channel=channel, body=body)
+    request_recording(channel_id=channel.pk)
+
+
+def request_recording(*, channel_id: int) -> None:
+    """Enqueue one recording pass of the channel's deliveries once the caller commits
+    (none if one is already waiting). A broker that cannot be reached loses nothing: the
+    deliveries are stored and the sweep records them."""
+
+    def enqueue() -> None:
+        from channels_whatsapp.tasks import record_deliveries
+
+        try:
+            if pending.claim(_mark(channel_id)):
+                record_deliveries.delay(channel_id)
+        except Exception:
+            logger.warning("recording not enqueued", extra={"channel": channel_id})
+
+    transaction.on_commit(enqueue)
+
+
+def recording_started(*, channel_id: int) -> None:
+    pending.release(_mark(channel_id))
+
+
+def _parsed(delivery: InboundDelivery, channel: Channel) -> Delivery:
+    return parse_delivery(load_json(bytes(delivery.body)), phone_number_id=channel.phone_number_id)
+
+
+def _record_batch(channel: Channel, batch: list[InboundDelivery]) -> None:
+    messages: list[InboundMessage] = []
+    statuses: list[StatusUpdate] = []
+    for delivery in batch:
+        parsed = _parsed(delivery, channel)
+        messages += parsed.messages
+        statuses += parsed.statuses
+    delivery_record(channel=channel, messages=messages, statuses=statuses)
+    InboundDelivery.objects.filter(pk__in=[d.pk for d in batch]).delete()
+
+
+def _pending(channel: Channel, received_before: datetime | None = None):
+    rows = InboundDelivery.objects.filter(channel=channel, attempts__lt=MAX_ATTEMPTS)
+    if received_before is not None:
+        rows = rows.filter(received_at__lt=received_before)
+    return rows.select_for_update(skip_locked=True).order_by("pk")
+
+
+def deliveries_record(
+    *, channel_id: int, batch: int = BATCH, received_before: datetime | None = None
+) -> int:
+    """Record the channel's stored deliveries, oldest first, ``batch`` per transaction,
+    until none is left that no one else holds; returns how many were recorded.
+
+    A batch that fails is taken apart: each of its deliveries is tried alone, so one bad
+    delivery holds back no other; the bad one counts an attempt, keeps its error and is
+    not tried again in this pass."""
+    channel = Channel.objects.filter(pk=channel_id).first()
+    if channel is None:
+        return 0
+    recorded = 0
+    failed: set[int] = set()
+    while True:
+        taken: list[int] = []
+        try:
+            with transaction.atomic():
+                rows = list(_pending(channel, received_before).exclude(pk__in=failed)[:batch])
+                taken = [row.pk for row in rows]
+                if rows:
+                    _record_batch(channel, rows)
+        except Exception:
+            if not taken:  # nothing was taken: the database itself failed
+                raise
+            logger.warning(
+                "a batch of deliveries failed; recording them one by one",
+                extra={"channel": channel_id, "deliveries": len(taken)},
+            )
+            for pk in taken:
+                outcome = _record_alone(channel, pk)
+                if outcome is None:
+                    failed.add(pk)
+                else:
+                    recorded += outcome
+            continue
+        if not taken:
+            return recorded
+        recorded += len(taken)
+
+
+def _record_alone(channel: Channel, pk: int) -> int | None:
+    """Record one delivery in its own transaction: 1 if recorded, 0 if another worker
+    has it or had it, None if it failed (it is kept, with one more attempt counted)."""
+    try:
+        with transaction.atomic():
+            row = _pending(channel).filter(pk=pk).first()
+            if row is None:
+                return 0
+            _record_batch(channel, [row])
+        return 1
+    except Exception as exc:
+        logger.exception("delivery not recorded", extra={"delivery": pk})
+        InboundDelivery.objects.filter(pk=pk).update(
+            attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        return None
+
+
+def deliveries_recover() -> int:
+    """Record what no task took care of: deliveries older than ``RECOVER_AFTER`` (their
+    task was lost, or the broker was down when they came)."""
+    before = timezone.now() - RECOVER_AFTER
+    channels = (
+        InboundDelivery.objects.filter(received_at__lt=before, attempts__lt=MAX_ATTEMPTS)
+        .values_list("channel_id", flat=True)
+        .distinct()
+    )
+    return sum(
+        deliveries_record(channel_id=channel_id, received_before=before)
+        for channel_id in list(channels)
+    )

@@ -1,0 +1,50 @@
+"""One pass at a time: marks in Redis that a pass of some work is already waiting.
+
+A burst of requests for the same work (route an organization's queue, record a channel's
+inbound deliveries) enqueues one Celery task, not one per request. The first request
+sets the mark and enqueues; later ones find it and do nothing; the task drops the mark
+as it starts, so any request from then on enqueues a pass of its own and nothing asked
+for after the pass began is left waiting. The expiry only matters when a task is lost
+between the mark and the broker; the periodic sweeps cover that case anyway.
+
+Without Redis (embedded mode) there are no marks: every request runs its pass."""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+
+import redis
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "cxgear:pending:"
+TTL_SECONDS = 30
+
+
+@cache
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+
+
+def key(kind: str, ident: int) -> str:
+    return f"{KEY_PREFIX}{kind}:{ident}"
+
+
+def claim(mark: str) -> bool:
+    """True when no pass is waiting for this work, so the caller must enqueue one.
+    Raises ``redis.RedisError`` when Redis cannot be reached."""
+    if settings.EMBEDDED:
+        return True
+    return bool(_redis().set(mark, 1, nx=True, ex=TTL_SECONDS))
+
+
+def release(mark: str) -> None:
+    """Called as a pass starts. If Redis cannot be reached the mark expires by itself."""
+    if settings.EMBEDDED:
+        return
+    try:
+        _redis().delete(mark)
+    except redis.RedisError:
+        logger.warning("pass mark not cleared", extra={"mark": mark})
