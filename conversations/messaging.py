@@ -289,10 +289,17 @@ def _contacts_for(
             by_user[contact.user_id] = contact
 
     found: dict[str, Contact] = {}
+    new: list[Contact] = []
     for message in messages:
         known = by_wa.get(message.wa_id or "") or by_user.get(message.user_id or "")
         if known is None:
-            contact = _contact_create(channel=channel, message=message)
+            contact = Contact(
+                organization_id=channel.organization_id,
+                wa_id=message.wa_id,
+                user_id=message.user_id,
+                name=message.profile_name,
+            )
+            new.append(contact)
         else:
             contact = known
             _contact_refresh(contact=contact, message=message, by_wa=by_wa, by_user=by_user)
@@ -301,37 +308,46 @@ def _contacts_for(
         if contact.user_id:
             by_user[contact.user_id] = contact
         found[message.wamid] = contact
+    if new:
+        made = _contacts_create(channel=channel, contacts=new)
+        found = {wamid: made.get(id(contact), contact) for wamid, contact in found.items()}
     return found
 
 
-def _contact_create(*, channel: Channel, message: InboundMessage) -> Contact:
-    """A new contact; or, when another delivery made this customer a moment ago, theirs.
-    ``ON CONFLICT DO NOTHING`` settles that race in the one INSERT, without a savepoint."""
-    contact = Contact(
-        organization_id=channel.organization_id,
-        wa_id=message.wa_id,
-        user_id=message.user_id,
-        name=message.profile_name,
+def _contacts_create(*, channel: Channel, contacts: list[Contact]) -> dict[int, Contact]:
+    """Make the new contacts of a delivery, one INSERT for those WhatsApp names by phone and
+    one for those it names by user id only. Where another delivery made the same customer
+    a moment ago, ``ON CONFLICT DO NOTHING`` settles the race without a savepoint and
+    theirs is used: the result maps each contact that lost (by ``id()``) to the winner."""
+    _insert_new([c for c in contacts if c.wa_id], key="wa_id")
+    _insert_new([c for c in contacts if not c.wa_id], key="user_id")
+    lost = [c for c in contacts if c.pk is None]
+    if not lost:
+        return {}
+    wa_ids = {c.wa_id for c in lost if c.wa_id}
+    user_ids = {c.user_id for c in lost if c.user_id}
+    existing = list(
+        Contact.objects.filter(organization_id=channel.organization_id).filter(
+            Q(wa_id__in=wa_ids) | Q(user_id__in=user_ids)
+        )
     )
-    if _insert_new([contact], key="wa_id" if message.wa_id else "user_id"):
-        return contact
-    existing = (
-        Contact.objects.filter(organization_id=channel.organization_id)
-        .filter(_identity(message))
-        .first()
-    )
-    if existing is None:
-        raise IntegrityError(f"contact for {message.wamid} neither made nor found")
-    return existing
-
-
-def _identity(message: InboundMessage) -> Q:
-    query = Q(pk__in=[])
-    if message.wa_id:
-        query |= Q(wa_id=message.wa_id)
-    if message.user_id:
-        query |= Q(user_id=message.user_id)
-    return query
+    winners: dict[int, Contact] = {}
+    for contact in lost:
+        winner = next(
+            (
+                e
+                for e in existing
+                if (contact.wa_id and e.wa_id == contact.wa_id)
+                or (contact.user_id and e.user_id == contact.user_id)
+            ),
+            None,
+        )
+        if winner is None:
+            raise IntegrityError(
+                f"contact {contact.wa_id or contact.user_id} neither made nor found"
+            )
+        winners[id(contact)] = winner
+    return winners
 
 
 def _contact_refresh(
@@ -352,7 +368,7 @@ def _contact_refresh(
     if message.user_id and not contact.user_id and message.user_id not in by_user:
         contact.user_id = message.user_id
         changed.append("user_id")
-    if not changed:
+    if not changed or contact.pk is None:  # one still to be made takes the change along
         return
     try:
         with transaction.atomic():

@@ -46,10 +46,6 @@ def _supervisors(organization_id: int) -> QuerySet[Membership, int]:
     ).values_list("pk", flat=True)
 
 
-def supervisor_ids(*, organization_id: int) -> list[int]:
-    return list(_supervisors(organization_id))
-
-
 def _record_in_one_statement(
     event_type: str,
     data: dict[str, Any],
@@ -97,7 +93,7 @@ def _record_row_by_row(
     """Other databases (SQLite, one writer at a time): the same, a statement at a time."""
     recipients = set(members)
     if supervisors_of is not None:
-        recipients.update(supervisor_ids(organization_id=supervisors_of))
+        recipients.update(_supervisors(supervisors_of))
     seqs = {}
     for membership_id in sorted(recipients):
         if not DockStream.objects.filter(pk=membership_id).update(last_seq=F("last_seq") + 1):

@@ -82,8 +82,12 @@ def presence_set(
         PresenceChange.objects.create(
             membership=member, status=status, previous=previous, source=source, actor=actor, at=now
         )
-        recipients = {member.pk, *realtime.supervisor_ids(organization_id=member.organization_id)}
-        realtime.publish("presence.changed", presence_payload(presence), to=recipients)
+        realtime.publish(
+            "presence.changed",
+            presence_payload(presence),
+            to=[member.pk],
+            supervisors_of=member.organization_id,
+        )
         request_routing(organization_id=member.organization_id)
     return presence
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -415,7 +415,17 @@ def _earlier_chat(conversation: Conversation, held: set[int]) -> Subquery | Valu
     return Subquery(queue_order(qs).values("pk")[:1], output_field=IntegerField())
 
 
-Decision = tuple[Outcome, int | None]
+class Decision(NamedTuple):
+    """What one decision did, and what it learned under its locks that the pass would
+    otherwise ask the database again."""
+
+    outcome: Outcome
+    # BEHIND: the earlier queued chat to decide first.
+    earlier: int | None = None
+    # The agent this decision locked has no room now: it took their last place, or found
+    # none left (RETRY). Otherwise the decision left room where it was: an agent who keeps
+    # room after an assignment, or a BEHIND agent, proves that somebody still has some.
+    filled: bool = False
 
 
 def _give(conversation: Conversation, member_id: int, held: set[int], *, sticky: bool) -> Decision:
@@ -425,10 +435,10 @@ def _give(conversation: Conversation, member_id: int, held: set[int], *, sticky:
     locked = _reread_locked(member_id, conversation, held)
     count = room_count(locked)
     if count is None:
-        return Outcome.RETRY, None
+        return Decision(Outcome.RETRY, filled=True)
     earlier: int | None = locked.earlier_chat  # type: ignore[attr-defined]
     if earlier is not None:
-        return Outcome.BEHIND, earlier
+        return Decision(Outcome.BEHIND, earlier)
     has_waited: bool = locked.has_waited  # type: ignore[attr-defined]
     if sticky:
         rule, note = Rule.STICKY, "Back to the customer's last agent."
@@ -442,7 +452,7 @@ def _give(conversation: Conversation, member_id: int, held: set[int], *, sticky:
         note=note,
         data={"open": count, "max_open": locked.max_open, "waited_seconds": waited},
     )
-    return Outcome.ASSIGNED, None
+    return Decision(Outcome.ASSIGNED, filled=count + 1 >= locked.max_open)
 
 
 def _decide(conversation: Conversation, held: set[int]) -> Decision:
@@ -456,7 +466,7 @@ def _decide(conversation: Conversation, held: set[int]) -> Decision:
             lock_member(sticky.pk)
             return _give(conversation, sticky.pk, held, sticky=True)
         if status != PresenceStatus.OFFLINE and waited < settings.ROUTING_STICKY_WAIT_SECONDS:
-            return Outcome.STICKY_WAIT, None
+            return Decision(Outcome.STICKY_WAIT)
 
     candidates = eligible_agents(conversation)
     choice: Membership | None = None
@@ -468,7 +478,7 @@ def _decide(conversation: Conversation, held: set[int]) -> Decision:
         # Every unlocked candidate is full; one another worker holds may have room.
         choice = _first_matching(candidates, conversation)
     if choice is None or _full(choice):
-        return Outcome.WAITING, None
+        return Decision(Outcome.WAITING)
     if not held_already:
         lock_member(choice.pk)
     return _give(conversation, choice.pk, held, sticky=False)
@@ -517,10 +527,14 @@ def route_one(*, conversation_id: int, held: set[int], wait: bool = False) -> De
 SCAN_CHUNK = 100
 
 
-def _next_in_queue(
-    organization_id: int, cursor: Cursor | None, hopeless: set[Signature]
-) -> Mapping[str, Any] | None:
-    """The first queued chat after ``cursor`` whose kind is not known to find nobody."""
+def _queued(organization_id: int) -> Iterator[Mapping[str, Any]]:
+    """The organization's queued chats in queue order, read a chunk at a time as the pass
+    moves on, not once per decision. A chat another worker takes meanwhile stays in the
+    chunk (its decision finds it gone). One that arrives meanwhile ahead of the chunk's end
+    is not met, as one ahead of the pass's position never was: an agent's place still
+    never goes past it (the decision's queue-order check sends the pass back to it), and
+    its own routing request starts another pass."""
+    cursor: Cursor | None = None
     while True:
         qs = Conversation.objects.filter(
             organization_id=organization_id, status=ConversationStatus.QUEUED
@@ -532,11 +546,9 @@ def _next_in_queue(
                 "pk", "priority", "queued_at", "project_id", "language", "required_skills"
             )[:SCAN_CHUNK]
         )
-        for row in rows:
-            if _signature(row) not in hopeless:
-                return row
+        yield from rows
         if len(rows) < SCAN_CHUNK:
-            return None
+            return
         cursor = Cursor.of(rows[-1])
 
 
@@ -548,39 +560,51 @@ def route_queue(*, organization_id: int) -> int:
     place never goes to a later chat while an earlier one it could take still waits (the
     worker goes back and decides that one first, waiting for its lock). A worker passes
     over chats of a kind (project, language, skills) that already found nobody in this
-    pass. Chats left waiting get their waiting note at the end."""
+    pass, and stops when nobody has room; it asks that only when its last decision did
+    not show an agent with room left. Chats left waiting get their waiting note at the
+    end."""
     started = timezone.now()
     assigned = 0
-    cursor: Cursor | None = None
+    queue = _queued(organization_id)
+    row: Mapping[str, Any] | None = None  # the chat being decided, kept across retries
     hopeless: set[Signature] = set()
     held: set[int] = set()  # waiting for their last agent
     retries = 0
     room_known = False
     while room_known or _anyone_has_room(organization_id):
         room_known = True
-        row = _next_in_queue(organization_id, cursor, hopeless)
         if row is None:
-            break
-        outcome, earlier = route_one(conversation_id=row["pk"], held=held) or (None, None)
-        if outcome in (Outcome.RETRY, Outcome.BEHIND) and retries < MAX_RETRIES:
-            retries += 1
+            row = next((r for r in queue if _signature(r) not in hopeless), None)
+            if row is None:
+                break
+        decision = route_one(conversation_id=row["pk"], held=held)
+        if decision is not None and decision.filled:
             room_known = False
-            if earlier is not None:
-                first, _ = route_one(conversation_id=earlier, held=held, wait=True) or (None, None)
-                if first is Outcome.ASSIGNED:
+        if (
+            decision is not None
+            and decision.outcome in (Outcome.RETRY, Outcome.BEHIND)
+            and retries < MAX_RETRIES
+        ):
+            retries += 1
+            if decision.earlier is not None:
+                first = route_one(conversation_id=decision.earlier, held=held, wait=True)
+                # None: another worker decided it meanwhile, and what it left is not known.
+                if first is None or first.filled:
+                    room_known = False
+                if first is not None and first.outcome is Outcome.ASSIGNED:
                     assigned += 1
-                elif first is Outcome.STICKY_WAIT:
-                    held.add(earlier)
+                elif first is not None and first.outcome is Outcome.STICKY_WAIT:
+                    held.add(decision.earlier)
             continue
         retries = 0
-        cursor = Cursor.of(row)
+        outcome = decision.outcome if decision is not None else None
         if outcome is Outcome.ASSIGNED:
             assigned += 1
-            room_known = False
         elif outcome is Outcome.WAITING:
             hopeless.add(_signature(row))
         elif outcome is Outcome.STICKY_WAIT:
             held.add(row["pk"])
+        row = None
     mark_waiting(organization_id=organization_id, queued_before=started, held=held)
     if assigned:
         logger.info("routed", extra={"org": organization_id, "assigned": assigned})

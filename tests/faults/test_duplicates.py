@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from bench.deliveries import inbound_text, status_update
-from tests.faults.conftest import Stack
+from tests.faults.conftest import Stack, wait_until
 
 CUSTOMERS = 6
 MESSAGES_EACH = 4
@@ -59,6 +59,13 @@ def test_twice_delivered_shuffled_webhooks_store_each_message_once_and_never_ste
             pool.map(lambda payload: fault_stack.webhook(client, base_url, payload), doubled)
         )
     assert answers == [200] * len(doubled), fault_stack.logs()
+    # Answered means kept; the worker records what was kept right after.
+    wait_until(
+        lambda: fault_stack.scalar("SELECT count(*) FROM channels_whatsapp_inbounddelivery") == 0,
+        timeout=30,
+        what="every kept delivery recorded",
+        logs=fault_stack.logs,
+    )
 
     stored = fault_stack.sql(
         "SELECT wamid, count(*) FROM conversations_message"

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conversations.models import DockEvent, Role
@@ -147,3 +149,17 @@ def test_an_offline_agent_is_not_expired_again(agent, settings):
     seen(agent, 10_000)
 
     assert presence_expire_stale() == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the statements of PostgreSQL")
+def test_a_presence_change_finds_the_supervisors_in_the_statement_that_stores_its_events(
+    agent, supervisor
+):
+    """Lock the member and their presence, write it and its history entry, then one
+    statement that finds the supervisors, numbers and stores the events; the two ends
+    of the transaction (here a savepoint's). Each more is a round trip on every change."""
+    with CaptureQueriesContext(connection) as statements:
+        presence_set(member=agent, status="available", source="dock")
+
+    assert len(statements) == 7, [q["sql"][:80] for q in statements.captured_queries]
+    assert DockEvent.objects.filter(membership=supervisor, type="presence.changed").exists()

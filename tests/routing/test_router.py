@@ -357,5 +357,59 @@ def test_a_decision_for_a_new_customer_takes_nine_statements(desk):
     with CaptureQueriesContext(connection) as statements:
         decision = route_one(conversation_id=chat.pk, held=set())
 
-    assert decision == (Outcome.ASSIGNED, None)
+    assert decision.outcome is Outcome.ASSIGNED
     assert len(statements) == 9, [q["sql"][:80] for q in statements.captured_queries]
+
+
+@pytest.mark.parametrize(("max_open", "filled"), [(1, True), (2, False)])
+def test_a_decision_says_whether_it_took_the_agents_last_place(desk, max_open, filled):
+    desk.agent(max_open=max_open)
+    chat = desk.chat()
+
+    decision = route_one(conversation_id=chat.pk, held=set())
+
+    assert decision.outcome is Outcome.ASSIGNED
+    assert decision.filled is filled
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the statements of PostgreSQL")
+def test_a_pass_reads_the_queue_once_and_asks_who_has_room_only_when_an_agent_fills_up(desk):
+    """Three agents with room for two each and ten new chats: six decisions of nine
+    statements; one read of the queue; whether anybody has room asked before the first
+    decision and after each of the three that filled an agent (the last says nobody,
+    and the pass ends); the waiting notes of the four left, found and written."""
+    agents = [desk.agent(max_open=2) for _ in range(3)]
+    chats = [desk.chat(ago=10 - i) for i in range(10)]
+
+    with CaptureQueriesContext(connection) as statements:
+        assigned = route_queue(organization_id=desk.org.pk)
+
+    assert assigned == 6
+    assert len(statements) == 6 * 9 + 1 + 4 + 2, [
+        q["sql"][:80] for q in statements.captured_queries
+    ]
+    refresh(*chats)
+    assert {chat.agent for chat in chats[:6]} == set(agents)
+    assert all(chat.status == ConversationStatus.QUEUED for chat in chats[6:])
+
+
+def test_a_queue_longer_than_one_read_is_served_in_order_passing_over_kinds_nobody_takes(
+    desk, monkeypatch
+):
+    monkeypatch.setattr("routing.router.SCAN_CHUNK", 2)
+    agent = desk.agent(languages=["en"], max_open=10)
+    languages = ["en", "fi", "en", "en", "fi", "fi", "en", "en"]
+    chats = [desk.chat(language=lang, ago=10 - i) for i, lang in enumerate(languages)]
+
+    assert route_queue(organization_id=desk.org.pk) == 5
+
+    english = [chat for chat, lang in zip(chats, languages, strict=True) if lang == "en"]
+    served = Conversation.objects.filter(agent=agent).order_by("assigned_at", "pk")
+    assert list(served) == english
+    for chat in chats:
+        refresh(chat)
+        if chat.language == "fi":
+            assert chat.status == ConversationStatus.QUEUED
+            assert ConversationEvent.objects.filter(
+                conversation=chat, kind=EventKind.QUEUED
+            ).exists()

@@ -13,7 +13,8 @@ from django.utils import timezone
 from channels_whatsapp import inbox, selectors
 from channels_whatsapp.models import InboundDelivery
 from channels_whatsapp.signature import HEADER, sign
-from conversations.models import Message
+from conversations.models import Message, Role
+from tests.factories import PASSWORD, MembershipFactory
 from tests.whatsapp import payloads as p
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +160,37 @@ def test_a_new_app_secret_is_used_once_the_channel_is_read_again(client, channel
 
     assert acknowledge(client, channel, text_delivery(channel, "after")).status_code == 200
     assert InboundDelivery.objects.count() == 2
+
+
+def test_an_admin_records_again_a_delivery_that_failed_too_often(
+    client, channel, django_capture_on_commit_callbacks
+):
+    acknowledge(client, channel, text_delivery(channel, "stuck for a while"))
+    InboundDelivery.objects.update(attempts=inbox.MAX_ATTEMPTS, last_error="KeyError: 'x'")
+    admin = MembershipFactory(role=Role.ADMIN, organization=channel.organization)
+    client.login(username=admin.user.email, password=PASSWORD)
+
+    page = client.get("/admin/channels_whatsapp/inbounddelivery/").content.decode()
+    assert "KeyError" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/admin/channels_whatsapp/inbounddelivery/",
+            {
+                "action": "record_again",
+                "_selected_action": list(InboundDelivery.objects.values_list("pk", flat=True)),
+            },
+        )
+
+    assert texts() == ["stuck for a while"]
+    assert not InboundDelivery.objects.exists()
+
+
+def test_another_organizations_kept_deliveries_are_not_shown(client, channel):
+    acknowledge(client, channel, text_delivery(channel, "theirs"))
+    InboundDelivery.objects.update(last_error="ValueError: their secret")
+    admin = MembershipFactory(role=Role.ADMIN)
+    client.login(username=admin.user.email, password=PASSWORD)
+
+    page = client.get("/admin/channels_whatsapp/inbounddelivery/").content.decode()
+
+    assert "their secret" not in page

@@ -492,6 +492,29 @@ def test_a_large_batch_from_returning_customers_takes_few_queries(
     assert Message.objects.count() == 305
 
 
+def test_a_batch_from_many_new_customers_makes_them_in_a_few_statements(
+    post, channel, django_assert_max_num_queries
+):
+    numbers = [f"4479222222{n:02d}" for n in range(40)]
+    by_phone = [p.message("text", p.text("hi"), sender=n) for n in numbers[:30]]
+    by_user_id = [
+        p.message("text", p.text("hi"), sender=None, from_user_id=f"US.{n}") for n in numbers[30:]
+    ]
+    payload = p.delivery(
+        p.value(
+            channel,
+            contacts=[p.contact(wa_id=n, name=f"Customer {n}") for n in numbers[:30]]
+            + [p.contact(wa_id=None, user_id=f"US.{n}", name=f"User {n}") for n in numbers[30:]],
+            messages=by_phone + by_user_id,
+        )
+    )
+    with django_assert_max_num_queries(20):
+        post(channel, payload)
+    assert Contact.objects.count() == 40
+    assert Conversation.objects.filter(status=ConversationStatus.QUEUED).count() == 40
+    assert Contact.objects.get(user_id="US.447922222235").name == "User 447922222235"
+
+
 def test_a_repeated_delivery_stores_nothing_twice(post, channel):
     payload = p.delivery(
         p.value(

@@ -28,6 +28,10 @@ from conversations.models import Channel
 GUNICORN_OPTIONS = ("-k", "gthread", "-w", "2", "--threads", "8", "--log-level", "warning")
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Run the server, worker, fake Cloud API and customer simulator together."
 
@@ -96,6 +100,8 @@ class Command(BaseCommand):
                 ]
             )
         servers = list(children)  # the simulator may finish; these must not
+        # A service manager's SIGTERM stops the stack as Ctrl-C does.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             self._wait_for(f"{base}/accounts/login/")
             self._wait_for(f"{inbound}/accounts/login/")
