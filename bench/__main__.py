@@ -97,7 +97,7 @@ def _run(ctx: Context, chosen: list[str]) -> None:
     if "fanout" in chosen:
         from bench import fanout
 
-        print_section("dock fan-out", fanout.run(ctx))
+        print_section("dock fan-out", fanout.run(ctx, worker))
     if "decision" in chosen and Path(__file__).with_name("routing_decision.py").exists():
         routing_decision = importlib.import_module("bench.routing_decision")
         # The beat's sweep would route the chats it creates before it decides on them.

@@ -192,7 +192,11 @@ async def _customers(docks: Docks, web_port: int, seed: dict, plan: list[dict]) 
 
 
 async def _measure(
-    daphne_proc: stack.Process, web: stack.Process, seed: dict[str, Any], docks_seed: list
+    daphne_proc: stack.Process,
+    web: stack.Process,
+    worker: stack.Process,
+    seed: dict[str, Any],
+    docks_seed: list,
 ) -> tuple[Docks, float, int, int, int]:
     docks = Docks()
     rss_before = daphne_proc.rss_kib()
@@ -209,7 +213,11 @@ async def _measure(
     ]
     await _probe(docks, list(docks.sockets))
     plan = [random.choice(docks_seed) for _ in range(MESSAGES)]
-    cpu = {"daphne": daphne_proc.cpu_seconds(), "gunicorn": web.cpu_seconds()}
+    cpu = {
+        "daphne": daphne_proc.cpu_seconds(),
+        "gunicorn": web.cpu_seconds(),
+        "celery": worker.cpu_seconds(),
+    }
     busy = machine_busy_seconds()
     own = time.process_time()
     failed = await _customers(docks, web.port or 0, seed, plan)
@@ -220,6 +228,7 @@ async def _measure(
         {
             "daphne": daphne_proc.cpu_seconds() - cpu["daphne"],
             "gunicorn": web.cpu_seconds() - cpu["gunicorn"],
+            "celery": worker.cpu_seconds() - cpu["celery"],
             "this client": time.process_time() - own,
         },
         machine_busy_seconds() - busy,
@@ -230,7 +239,7 @@ async def _measure(
     return docks, connect_seconds, rss_before, rss_after, failed
 
 
-def run(ctx: Context) -> list[Figure]:
+def run(ctx: Context, worker: stack.Process) -> list[Figure]:
     seed, docks_seed = _seed_docks()
     web_port = ctx.port()
     web = ctx.start(
@@ -240,7 +249,7 @@ def run(ctx: Context) -> list[Figure]:
     daphne_proc = ctx.start(stack.daphne(port=port, env=ctx.env("daphne"), log_dir=ctx.log_dir))
     random.seed(1000)
     docks, connect_seconds, before, after, failed = asyncio.run(
-        _measure(daphne_proc, web, seed, docks_seed)
+        _measure(daphne_proc, web, worker, seed, docks_seed)
     )
     lost = len(docks.waiting)
     figures = [
