@@ -19,7 +19,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from channels_whatsapp.models import InboundDelivery
@@ -94,7 +94,9 @@ def _record_batch(channel: Channel, batch: list[InboundDelivery]) -> None:
     InboundDelivery.objects.filter(pk__in=[d.pk for d in batch]).delete()
 
 
-def _pending(channel: Channel, received_before: datetime | None = None):
+def _pending(
+    channel: Channel, received_before: datetime | None = None
+) -> QuerySet[InboundDelivery]:
     rows = InboundDelivery.objects.filter(channel=channel, attempts__lt=MAX_ATTEMPTS)
     if received_before is not None:
         rows = rows.filter(received_at__lt=received_before)
