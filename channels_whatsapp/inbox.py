@@ -107,7 +107,8 @@ def deliveries_record(
     *, channel_id: int, batch: int = BATCH, received_before: datetime | None = None
 ) -> int:
     """Record the channel's stored deliveries, oldest first, ``batch`` per transaction,
-    until none is left that no one else holds; returns how many were recorded.
+    until a batch comes back short (nothing else was there that no one else holds);
+    returns how many were recorded.
 
     A batch that fails is taken apart: each of its deliveries is tried alone, so one bad
     delivery holds back no other; the bad one counts an attempt, keeps its error and is
@@ -139,9 +140,11 @@ def deliveries_record(
                 else:
                     recorded += outcome
             continue
-        if not taken:
-            return recorded
         recorded += len(taken)
+        # A short batch emptied what was there: a delivery kept since enqueues a pass of
+        # its own (the pass mark was dropped as this one started), so no second look.
+        if len(taken) < batch:
+            return recorded
 
 
 def _record_alone(channel: Channel, pk: int) -> int | None:
