@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import cache
 
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
@@ -46,33 +47,28 @@ def delivery_accept(*, channel: Channel, body: bytes) -> None:
 
     A plain INSERT rather than ``objects.create``: at webhook rates building and saving a
     model cost more CPU than the statement itself."""
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_statement(), [channel.pk, body, timezone.now()])
+    request_recording(channel_id=channel.pk)
+
+
+@cache
+def _insert_statement() -> str:
+    """The INSERT of a kept delivery, written once per process."""
     meta = InboundDelivery._meta
     quote = connection.ops.quote_name
     fields = ("channel", "body", "received_at", "attempts", "last_error")
     columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s, 0, '')",
-            [channel.pk, body, timezone.now()],
-        )
-    request_recording(channel_id=channel.pk)
+    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s, 0, '')"
 
 
 def request_recording(*, channel_id: int) -> None:
     """Enqueue one recording pass of the channel's deliveries once the caller commits
     (none if one is already waiting). A broker that cannot be reached loses nothing: the
     deliveries are stored and the sweep records them."""
-
-    def enqueue() -> None:
-        from channels_whatsapp.tasks import record_deliveries
-
-        try:
-            if pending.claim(_mark(channel_id)):
-                record_deliveries.delay(channel_id)
-        except Exception:
-            logger.warning("recording not enqueued", extra={"channel": channel_id})
-
-    transaction.on_commit(enqueue)
+    pending.enqueue_after_commit(
+        _mark(channel_id), "channels_whatsapp.tasks.record_deliveries", channel_id
+    )
 
 
 def recording_started(*, channel_id: int) -> None:

@@ -16,6 +16,8 @@ from functools import cache
 
 import redis
 from django.conf import settings
+from django.db import transaction
+from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
@@ -48,3 +50,20 @@ def release(mark: str) -> None:
         _redis().delete(mark)
     except redis.RedisError:
         logger.warning("pass mark not cleared", extra={"mark": mark})
+
+
+def enqueue_after_commit(mark: str, task: str, *args: object) -> None:
+    """Once the caller's transaction commits, enqueue the Celery task at the dotted path
+    ``task`` (imported then: task modules import the services that call this) with
+    ``args``, unless a pass marked ``mark`` is already waiting. If Redis or the broker
+    cannot be reached the request is dropped with a warning: each kind of work has a
+    periodic sweep that does what a lost request left undone."""
+
+    def enqueue() -> None:
+        try:
+            if claim(mark):
+                import_string(task).delay(*args)
+        except Exception:
+            logger.warning("pass not enqueued", extra={"mark": mark, "task": task})
+
+    transaction.on_commit(enqueue)

@@ -6,13 +6,7 @@ so a burst of inbound messages enqueues one pass, not one per message
 
 from __future__ import annotations
 
-import logging
-
-from django.db import transaction
-
 from cxgear import pending
-
-logger = logging.getLogger(__name__)
 
 
 def _mark(organization_id: int) -> str:
@@ -25,18 +19,9 @@ def pass_started(*, organization_id: int) -> None:
 
 
 def request_routing(*, organization_id: int) -> None:
-    """Route the organization's queue once the caller's transaction commits.
-
-    If the broker cannot be reached the request is dropped with a warning: the periodic
-    sweep routes whatever is still queued, so nothing waits forever."""
-
-    def enqueue() -> None:
-        from routing.tasks import route_queue
-
-        try:
-            if pending.claim(_mark(organization_id)):
-                route_queue.delay(organization_id)
-        except Exception:
-            logger.warning("routing request not enqueued", extra={"org": organization_id})
-
-    transaction.on_commit(enqueue)
+    """Route the organization's queue once the caller's transaction commits. A request
+    the broker cannot take is dropped: the periodic sweep routes whatever is still
+    queued, so nothing waits forever."""
+    pending.enqueue_after_commit(
+        _mark(organization_id), "routing.tasks.route_queue", organization_id
+    )

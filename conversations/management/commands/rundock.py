@@ -104,7 +104,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, _interrupt)
         try:
             self._wait_for(f"{base}/accounts/login/")
-            self._wait_for(f"{inbound}/accounts/login/")
+            if inbound != base:
+                self._wait_for(f"{inbound}/accounts/login/")
             if not options["no_simulator"]:
                 start(
                     [
