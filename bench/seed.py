@@ -25,6 +25,7 @@ def seed(*, agents: int, max_open: int, queued: int, outbound: int) -> dict[str,
         Message,
         MessageStatus,
     )
+    from routing import router
 
     with transaction.atomic():
         made = seed_organization(agents=agents, max_open=max_open)
@@ -63,6 +64,7 @@ def seed(*, agents: int, max_open: int, queued: int, outbound: int) -> dict[str,
                 assigned_at=now,
                 last_inbound_at=now,
             )
+            router.count_moved(conversation, None)
             for i in range(outbound):
                 message = Message.objects.create(
                     conversation=conversation,

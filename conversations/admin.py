@@ -4,7 +4,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
 from conversations import services
@@ -77,21 +76,14 @@ class MembershipAdmin(OrganizationScopedAdmin):
     list_select_related = ["user", "presence"]
     filter_horizontal = ["projects"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(open_chats=Count("conversations", filter=Q(conversations__status="assigned")))
-        )
-
     @admin.display(description="presence", ordering="presence__status")
     def presence_status(self, member: Membership) -> str:
         presence = getattr(member, "presence", None)
         return presence.get_status_display() if presence else "Offline"
 
-    @admin.display(description="open", ordering="open_chats")
+    @admin.display(description="open", ordering="open_conversations")
     def open_count(self, member: Membership) -> int:
-        return getattr(member, "open_chats", 0)
+        return member.open_conversations
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         member = request_membership(request)

@@ -7,13 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import F
 
 from conversations import realtime, selectors
 from conversations.models import (
     Conversation,
     ConversationEvent,
-    ConversationStatus,
     EventKind,
     Membership,
     Message,
@@ -202,25 +201,20 @@ def transfer_candidates(
             user__is_active=True,
         )
         .exclude(pk=member.pk)
-        .annotate(
-            open_count=Count(
-                "conversations", filter=Q(conversations__status=ConversationStatus.ASSIGNED)
-            )
-        )
+        .filter(open_conversations__lt=F("max_open"))
         .order_by("user__name", "user__email")
     )
     return [
         {
             "id": m.pk,
             "name": m.user.display_name,
-            "open_count": m.open_count,
+            "open_count": m.open_conversations,
             "max_open": m.max_open,
             "skills": m.skills,
             "languages": m.languages,
         }
         for m in members
-        if m.open_count < m.max_open
-        and (conversation is None or not router.ineligibility(m, conversation))
+        if conversation is None or not router.ineligibility(m, conversation)
     ]
 
 

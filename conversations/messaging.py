@@ -25,9 +25,10 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
+from conversations.locked_open import lock_open_conversations
 from conversations.models import (
     Channel,
     Contact,
@@ -229,30 +230,19 @@ def _record_messages(
         request_routing(organization_id=channel.organization_id)
 
 
-def _locked_open(channel: Channel) -> QuerySet[Conversation]:
-    return (
-        Conversation.objects.select_for_update(of=("self",))
-        .select_related("contact", "project", "agent__user")
-        .filter(channel=channel)
-        .exclude(status=ConversationStatus.CLOSED)
-    )
-
-
 def _held_conversations(
     *, channel: Channel, messages: Sequence[InboundMessage]
 ) -> dict[int, Conversation]:
     """The open conversations on the channel of the contacts these messages name, by
     contact id, locked, with their contacts: one statement for the usual delivery, a
     customer writing into a chat that is already open."""
-    wa_ids = {m.wa_id for m in messages if m.wa_id}
-    user_ids = {m.user_id for m in messages if m.user_id}
-    named = Contact.objects.filter(organization_id=channel.organization_id).filter(
-        Q(wa_id__in=wa_ids) | Q(user_id__in=user_ids)
+    held = lock_open_conversations(
+        channel_id=channel.pk,
+        organization_id=channel.organization_id,
+        wa_ids={m.wa_id for m in messages if m.wa_id},
+        user_ids={m.user_id for m in messages if m.user_id},
     )
-    return {
-        c.contact_id: c
-        for c in _locked_open(channel).filter(contact__in=named.values("pk")).order_by("pk")
-    }
+    return {c.contact_id: c for c in held}
 
 
 def _contacts_for(
@@ -409,7 +399,9 @@ def _open_conversations(
     raced = [pk for pk in missing if pk not in conversations]
     if raced:
         # Another delivery opened these a moment ago: continue theirs.
-        for conversation in _locked_open(channel).filter(contact_id__in=raced).order_by("pk"):
+        for conversation in lock_open_conversations(
+            channel_id=channel.pk, organization_id=channel.organization_id, contact_ids=raced
+        ):
             conversations[conversation.contact_id] = conversation
         if any(pk not in conversations for pk in raced):
             raise Conversation.DoesNotExist("an open conversation was neither made nor found")

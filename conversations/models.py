@@ -4,6 +4,7 @@ channels), with whom (contacts) and the work itself (conversations, messages, ev
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -102,11 +103,18 @@ class Membership(models.Model):
     projects = models.ManyToManyField(Project, blank=True, related_name="members")
     # When this member last received a chat: ties in load go to whoever waited longest.
     last_assigned_at = models.DateTimeField(null=True, blank=True)
+    # How many conversations are assigned to this member now: routing reads it instead of
+    # counting them. Every write that gives a chat an agent or takes one away keeps it, in
+    # the same transaction (``routing.router.count_moved``).
+    open_conversations = models.IntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(max_open__gte=0), name="max_open_not_negative"),
+            models.CheckConstraint(
+                condition=Q(open_conversations__gte=0), name="open_conversations_not_negative"
+            ),
         ]
         permissions = [
             ("agent", "Can work conversations in the dock"),
@@ -115,6 +123,19 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user.email} ({self.role})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A full save of a member read earlier leaves ``open_conversations`` alone: it
+        would write back a count that moved meanwhile."""
+        if not (self._state.adding or args or kwargs.get("force_insert")) and (
+            kwargs.get("update_fields") is None
+        ):
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "open_conversations"
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def works_chats(self) -> bool:

@@ -200,10 +200,12 @@ def conversation_close(
     if locked.status == ConversationStatus.CLOSED:
         raise ValidationError("the conversation is already closed")
     now = timezone.now()
+    was = router.open_with(locked)
     locked.status = ConversationStatus.CLOSED
     locked.closed_at = now
     locked.outcome = (outcome or "").strip()
     locked.save(update_fields=["status", "closed_at", "outcome"])
+    router.count_moved(locked, was)
     ConversationEvent.objects.create(
         conversation=locked,
         kind=EventKind.CLOSED,
@@ -232,7 +234,8 @@ def conversation_transfer(
 
     The named agent must be eligible: in the project, speaking the language, with the
     skills, Available and with room. A supervisor may pass over the last two (Busy,
-    full) on purpose; the event says so. Locks: the conversation, then the agent."""
+    full) on purpose; the event says so. Locks: the conversation, then the agent (and
+    the agent it leaves, both in id order)."""
     note = (note or "").strip()
     if to_agent is not None and skill:
         raise ValidationError("transfer to an agent or to the queue with a skill, not both")
@@ -264,9 +267,14 @@ def conversation_transfer(
         raise ValidationError("no such agent")
     if to_agent.pk == locked.agent_id:
         raise ValidationError("the conversation is already with that agent")
+    # A transfer writes both agents' open chats: their rows are locked in id order, so
+    # two transfers between the same agents never wait on each other in a cycle.
+    previous = router.open_with(locked)
+    if previous is not None and previous < to_agent.pk:
+        router.lock_member(previous)
     agent = router.lock_member(to_agent.pk)
     problems = router.ineligibility(agent, locked)
-    count = router.open_count(agent.pk)
+    count = agent.open_conversations
     status = getattr(getattr(agent, "presence", None), "status", PresenceStatus.OFFLINE)
     if problems:
         raise ValidationError(f"that agent cannot take this conversation: {'; '.join(problems)}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
+from celery.signals import task_postrun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxgear.settings")
 
@@ -25,3 +26,15 @@ def _embedded_defaults() -> dict[str, Any]:
 
 
 app.add_defaults(_embedded_defaults)
+
+
+@task_postrun.connect
+def _return_connection(sender: Task | None = None, **kwargs: Any) -> None:
+    """After a task on a worker, its database connection goes back to the pool, as after
+    a web request (``CELERY_DB_REUSE_MAX`` keeps Celery from closing the pool instead). An
+    eager task runs inside its caller's request or transaction and leaves it alone."""
+    if sender is None or getattr(sender.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()

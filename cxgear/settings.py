@@ -195,6 +195,12 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
 CELERY_TIMEZONE = "UTC"
+# Celery's Django fixup closes a prefork worker's whole connection pool before and after
+# every task unless told to reuse connections: each task then opened a new PostgreSQL
+# connection, most of the CPU of a one-message recording pass. The worker returns its
+# connection to the pool after each task instead (``cxgear.celery``), where a dead one
+# is noticed as it is handed out; the fixup's own recycle is left to every thousandth.
+CELERY_DB_REUSE_MAX = 1000
 
 # --- REST framework --------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -2,8 +2,9 @@
 
 Every decision is one short transaction that locks the conversation it decides on
 (``skip_locked``: another worker deciding on it already is left alone) and then the
-agent it gives it to, and recounts that agent's open chats inside the lock. Capacity is
-never read in one transaction and written in another. The written policy is
+agent it gives it to, and reads that agent's open chats (``Membership.open_conversations``,
+which every write that moves a chat keeps, see ``count_moved``) inside the lock. Capacity
+is never read in one transaction and written in another. The written policy is
 ``docs/concurrency.md``.
 """
 
@@ -104,19 +105,6 @@ def _json_contains_supported() -> bool:
     return connection.vendor == "postgresql"
 
 
-def open_count_subquery() -> Subquery:
-    """The number of a member's assigned conversations. A bare ``COUNT(*)`` (no GROUP BY,
-    no column) lets PostgreSQL answer it from the ``open_by_agent`` index alone where
-    the table's pages are all-visible, instead of visiting every chat's row."""
-    return Subquery(
-        Conversation.objects.filter(agent_id=OuterRef("pk"), status=ConversationStatus.ASSIGNED)
-        .order_by()
-        .annotate(n=Func(template="COUNT(*)", output_field=IntegerField()))
-        .values("n"),
-        output_field=IntegerField(),
-    )
-
-
 def _wants(conversation: Conversation) -> tuple[str, list[str]]:
     return (conversation.language or "").lower(), sorted(conversation.required_skills or [])
 
@@ -145,32 +133,38 @@ def ineligibility(member: Membership, conversation: Conversation) -> list[str]:
 
 def eligible_agents(conversation: Conversation) -> QuerySet[Membership]:
     """Available members who may take ``conversation``, least loaded first, then whoever
-    has waited longest since their last assignment. Room is not filtered here (that
-    would count every member's chats twice): full members sort last, and the caller
-    sees that the first one is full. On PostgreSQL language and skills are filtered
-    here; elsewhere the caller applies ``speaks_and_knows``."""
+    has waited longest since their last assignment. Room is not filtered here: full
+    members sort last, and the caller sees that the first one is full. On PostgreSQL
+    language and skills are filtered here; elsewhere the caller applies
+    ``speaks_and_knows``."""
     qs = Membership.objects.filter(
         organization_id=conversation.organization_id,
         role__in=[Role.AGENT, Role.SUPERVISOR],
         projects=conversation.project_id,
         presence__status=PresenceStatus.AVAILABLE,
         max_open__gt=0,
-    ).annotate(open_count=open_count_subquery())
+    )
     if _json_contains_supported():
         language, skills = _wants(conversation)
         if language:
             qs = qs.filter(languages__contains=[language])
         if skills:
             qs = qs.filter(skills__contains=skills)
-    load = Cast("open_count", FloatField()) / Cast("max_open", FloatField())
-    return qs.annotate(load=load).order_by(
-        "load", F("last_assigned_at").asc(nulls_first=True), "pk"
-    )
+    return qs.order_by(*LOAD_ORDER)
+
+
+# Least loaded first (open chats over max_open), then whoever has waited longest since
+# their last assignment.
+LOAD_ORDER = (
+    Cast("open_conversations", FloatField()) / Cast("max_open", FloatField()),
+    F("last_assigned_at").asc(nulls_first=True),
+    "pk",
+)
 
 
 def _full(candidate: Membership) -> bool:
-    """As counted before the member's lock (a hint: the recount under the lock decides)."""
-    return candidate.open_count >= candidate.max_open  # type: ignore[attr-defined]
+    """As read before the member's lock (a hint: the read under the lock decides)."""
+    return candidate.open_conversations >= candidate.max_open
 
 
 def _first_matching(qs: QuerySet[Membership], conversation: Conversation) -> Membership | None:
@@ -179,15 +173,10 @@ def _first_matching(qs: QuerySet[Membership], conversation: Conversation) -> Mem
     return next((m for m in qs.iterator() if speaks_and_knows(m, conversation)), None)
 
 
-def open_count(member_id: int) -> int:
-    return Conversation.objects.filter(
-        agent_id=member_id, status=ConversationStatus.ASSIGNED
-    ).count()
-
-
 def lock_member(member_id: int) -> Membership:
     """Lock a member's row: every path that adds a chat to a member holds this lock while
-    it counts and writes, so two of them never both take the member's last place."""
+    it reads their open chats and writes, so two of them never both take the member's
+    last place."""
     return (
         Membership.objects.select_for_update(of=("self",), no_key=True)
         .select_related("presence")
@@ -195,17 +184,42 @@ def lock_member(member_id: int) -> Membership:
     )
 
 
+def open_with(conversation: Conversation) -> int | None:
+    """The member whose open chats ``conversation`` is one of (None: nobody's)."""
+    if conversation.status == ConversationStatus.ASSIGNED:
+        return conversation.agent_id
+    return None
+
+
+def count_moved(conversation: Conversation, was: int | None, **also: Any) -> None:
+    """Keep ``Membership.open_conversations`` after a write of ``conversation``'s status or
+    agent: the one rule every such write follows. ``was`` is ``open_with`` before the
+    write. The member it left loses one, the member it is open with now gains one (and
+    gets ``also`` written by the same UPDATE). The caller holds the conversation's lock;
+    the member rows are written in id order, after it and before any stream."""
+    now = open_with(conversation)
+    changes: dict[int, dict[str, Any]] = {}
+    if was is not None and was != now:
+        changes[was] = {"open_conversations": F("open_conversations") - 1}
+    if now is not None:
+        changes[now] = also | (
+            {"open_conversations": F("open_conversations") + 1} if was != now else {}
+        )
+    for member_id in sorted(changes):
+        if changes[member_id]:
+            Membership.objects.filter(pk=member_id).update(**changes[member_id])
+
+
 def _reread_locked(member_id: int, conversation: Conversation, held: set[int]) -> Membership:
     """A member whose row this transaction has locked already, read by a fresh statement:
-    their presence and open chats as committed when it starts (so after the lock). The
-    same statement answers the decision's other questions, each a round trip of its own
-    otherwise: whether an earlier queued chat could take the member's place
+    their presence and open chats as committed when it starts (so after the lock: every
+    write of the counter holds the same row lock). The same statement answers the
+    decision's other questions, each a round trip of its own otherwise: whether an earlier queued chat could take the member's place
     (``earlier_chat``) and whether the chat has waited for room (``has_waited``). The
     member's user is read for the assignment's event."""
     return (
         Membership.objects.select_related("presence", "user")
         .annotate(
-            open_count=open_count_subquery(),
             earlier_chat=_earlier_chat(conversation, held),
             has_waited=_has_waited(conversation),
         )
@@ -214,12 +228,12 @@ def _reread_locked(member_id: int, conversation: Conversation, held: set[int]) -
 
 
 def room_count(member: Membership) -> int | None:
-    """Under the member's lock: their open chats, as ``_reread_locked`` counted them, if
+    """Under the member's lock: their open chats, as ``_reread_locked`` read them, if
     they are Available and below their max_open, else None."""
     presence = getattr(member, "presence", None)
     if presence is None or presence.status != PresenceStatus.AVAILABLE:
         return None
-    count: int = member.open_count  # type: ignore[attr-defined]
+    count = member.open_conversations
     return count if count < member.max_open else None
 
 
@@ -256,7 +270,6 @@ def _sticky_agent(conversation: Conversation) -> Membership | None:
             projects=conversation.project_id,
         )
         .select_related("presence")
-        .annotate(open_count=open_count_subquery())
         .first()
     )
 
@@ -321,12 +334,14 @@ def assign(
     locks, record it and publish it after commit."""
     now = timezone.now()
     previous_agent_id = conversation.agent_id
+    was = open_with(conversation)
     conversation.status = ConversationStatus.ASSIGNED
     conversation.agent = agent
     conversation.assigned_at = now
     conversation.save(update_fields=["status", "agent", "assigned_at"])
-    if kind == EventKind.ASSIGNED:
-        Membership.objects.filter(pk=agent.pk).update(last_assigned_at=now)
+    count_moved(
+        conversation, was, **({"last_assigned_at": now} if kind == EventKind.ASSIGNED else {})
+    )
     ConversationEvent.objects.create(
         conversation=conversation,
         kind=kind,
@@ -429,7 +444,7 @@ class Decision(NamedTuple):
 
 
 def _give(conversation: Conversation, member_id: int, held: set[int], *, sticky: bool) -> Decision:
-    """Recount the member this transaction has locked and, if they still have room and no
+    """Read again the member this transaction has locked and, if they still have room and no
     earlier chat could take it, assign: to the customer's last agent (``sticky``), or
     by load, a "drain" when the chat had waited for room."""
     locked = _reread_locked(member_id, conversation, held)
@@ -493,16 +508,12 @@ def _signature(row: Mapping[str, Any]) -> Signature:
 
 
 def _anyone_has_room(organization_id: int) -> bool:
-    return (
-        Membership.objects.filter(
-            organization_id=organization_id,
-            role__in=[Role.AGENT, Role.SUPERVISOR],
-            presence__status=PresenceStatus.AVAILABLE,
-        )
-        .annotate(open_count=open_count_subquery())
-        .filter(open_count__lt=F("max_open"))
-        .exists()
-    )
+    return Membership.objects.filter(
+        organization_id=organization_id,
+        role__in=[Role.AGENT, Role.SUPERVISOR],
+        presence__status=PresenceStatus.AVAILABLE,
+        open_conversations__lt=F("max_open"),
+    ).exists()
 
 
 def route_one(*, conversation_id: int, held: set[int], wait: bool = False) -> Decision | None:
@@ -636,11 +647,13 @@ def requeue(
     routing to place it. The caller holds the conversation's lock."""
     now = timezone.now()
     previous_agent_id = conversation.agent_id
+    was = open_with(conversation)
     conversation.status = ConversationStatus.QUEUED
     conversation.agent = None
     conversation.assigned_at = None
     conversation.queued_at = now
     conversation.save(update_fields=["status", "agent", "assigned_at", "queued_at"])
+    count_moved(conversation, was)
     ConversationEvent.objects.create(
         conversation=conversation,
         kind=kind,

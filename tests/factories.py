@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import factory
 from django.utils import timezone
 
@@ -20,6 +22,7 @@ from conversations.models import (
     User,
 )
 from presence.models import AgentPresence, PresenceStatus
+from routing import router
 
 PASSWORD = "correct-horse-battery"
 
@@ -132,6 +135,13 @@ class ConversationFactory(factory.django.DjangoModelFactory):
     language = "en"
     assigned_at = factory.LazyAttribute(lambda c: timezone.now() if c.agent else None)
     last_inbound_at = factory.LazyFunction(timezone.now)
+
+    @classmethod
+    def _create(cls, model_class: type[Conversation], *args: Any, **kwargs: Any) -> Conversation:
+        """An assigned chat counts among its agent's open ones, as the services keep it."""
+        conversation = super()._create(model_class, *args, **kwargs)
+        router.count_moved(conversation, None)
+        return conversation
 
 
 class MessageFactory(factory.django.DjangoModelFactory):

@@ -4,9 +4,72 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 
 @pytest.mark.django_db
 def test_no_model_change_is_missing_a_migration():
     # --check exits non-zero when makemigrations would write anything.
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_open_conversations_counter_starts_from_the_chats_already_assigned():
+    before = [("conversations", "0001_initial")]
+    after = [("conversations", "0002_membership_open_conversations")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    organization = old.get_model("conversations", "Organization").objects.create(name="Old")
+    project = old.get_model("conversations", "Project").objects.create(
+        organization=organization, name="Old campaign"
+    )
+    channel = old.get_model("conversations", "Channel").objects.create(
+        organization=organization,
+        project=project,
+        key="old-channel",
+        phone_number_id="1",
+        access_token="t",
+        app_secret="s",
+        verify_token="v",
+    )
+    members = [
+        old.get_model("conversations", "Membership").objects.create(
+            organization=organization,
+            user=old.get_model("conversations", "User").objects.create(email=f"{i}@old.test"),
+        )
+        for i in range(3)
+    ]
+    Contact = old.get_model("conversations", "Contact")
+    Conversation = old.get_model("conversations", "Conversation")
+    for i, (status, agent) in enumerate(
+        [
+            ("assigned", members[0]),
+            ("assigned", members[0]),
+            ("assigned", members[1]),
+            ("closed", members[1]),
+            ("closed", members[2]),
+            ("queued", None),
+        ]
+    ):
+        Conversation.objects.create(
+            organization=organization,
+            project=project,
+            channel=channel,
+            contact=Contact.objects.create(organization=organization, wa_id=str(i)),
+            status=status,
+            agent=agent,
+        )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    try:
+        Membership = executor.loader.project_state(after).apps.get_model(
+            "conversations", "Membership"
+        )
+        counters = dict(Membership.objects.values_list("pk", "open_conversations"))
+        assert [counters[m.pk] for m in members] == [2, 1, 0]
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())

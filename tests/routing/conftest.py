@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -39,6 +40,22 @@ class Desk:
 
     def open_chats(self, agent: Membership, n: int) -> list[Conversation]:
         return [ConversationFactory(channel=self.channel, agent=agent) for _ in range(n)]
+
+    def miscounted(self) -> dict[int, tuple[int, int]]:
+        """Members whose ``open_conversations`` is not their number of assigned chats:
+        ``{member id: (counter, assigned chats)}`` (empty: every counter is true)."""
+        assigned = Counter(
+            Conversation.objects.filter(
+                organization=self.org, status=ConversationStatus.ASSIGNED
+            ).values_list("agent_id", flat=True)
+        )
+        return {
+            pk: (counter, assigned[pk])
+            for pk, counter in Membership.objects.filter(organization=self.org).values_list(
+                "pk", "open_conversations"
+            )
+            if counter != assigned[pk]
+        }
 
     def closed_chat(self, *, contact: Any, agent: Membership, hours_ago: float) -> Conversation:
         closed_at = timezone.now() - timedelta(hours=hours_ago)

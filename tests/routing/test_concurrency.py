@@ -17,9 +17,10 @@ from conversations.models import (
     ConversationEvent,
     ConversationStatus,
     EventKind,
+    Membership,
     Rule,
 )
-from conversations.services import conversation_close
+from conversations.services import conversation_close, conversation_transfer
 from routing.router import route_queue
 from tests.factories import ConversationFactory
 
@@ -82,6 +83,7 @@ def test_two_hundred_chats_at_twenty_agents_with_room_for_three_fill_every_place
         == (arrivals[60:])
     )
     assert ConversationEvent.objects.filter(kind=EventKind.ASSIGNED).count() == 60
+    assert desk.miscounted() == {}
 
     # Agents close chats at the same time; each close routes the queue in its worker.
     closing = list(assigned.select_related("agent")[:CLOSES])
@@ -115,3 +117,28 @@ def test_two_hundred_chats_at_twenty_agents_with_room_for_three_fill_every_place
         list(queued.order_by("-priority", "queued_at").values_list("pk", flat=True))
         == (arrivals[60 + CLOSES :])
     )
+    assert desk.miscounted() == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_transfers_both_ways_between_two_agents_at_once_all_land_and_count_true(desk):
+    """Each transfer writes both agents' rows: taken in id order, transfers in opposite
+    directions never deadlock."""
+    first, second = desk.agent(max_open=20), desk.agent(max_open=20)
+    moves = [(chat, second) for chat in desk.open_chats(first, 10)] + [
+        (chat, first) for chat in desk.open_chats(second, 10)
+    ]
+    batches = [moves[i::WORKERS] for i in range(WORKERS)]
+
+    def transfer_all(batch: list[tuple[Conversation, Membership]]) -> Callable[[], None]:
+        def job() -> None:
+            for chat, to in batch:
+                conversation_transfer(conversation=chat, actor=desk.supervisor, to_agent=to)
+
+        return job
+
+    in_parallel([transfer_all(batch) for batch in batches])
+
+    assert open_per_agent([first, second]) == {first.pk: 10, second.pk: 10}
+    assert ConversationEvent.objects.filter(kind=EventKind.TRANSFERRED).count() == 20
+    assert desk.miscounted() == {}

@@ -348,9 +348,10 @@ def test_an_admin_added_after_the_chat_arrived_hears_its_assignment(desk):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the statements of PostgreSQL")
 def test_a_decision_for_a_new_customer_takes_nine_statements(desk):
-    """BEGIN; lock the chat (with its last agent); choose and lock the agent; recount
-    (with the queue-order and waiting checks); the chat, the agent, the audit entry;
-    the realtime events; COMMIT. Each more is a round trip on every assignment."""
+    """BEGIN; lock the chat (with its last agent); choose and lock the agent; read the
+    agent again (with the queue-order and waiting checks); the chat, the agent (its open
+    chats and last assignment), the audit entry; the realtime events; COMMIT. Each more
+    is a round trip on every assignment."""
     desk.agent()
     chat = desk.chat()
 

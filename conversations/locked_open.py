@@ -1,0 +1,149 @@
+"""The open conversations a delivery writes into, locked, read by one statement written
+once per process.
+
+Recording a delivery starts by locking the open conversations of the customers it names,
+with their contact, project and agent (the events it publishes show them). Built as a
+queryset, that statement cost more CPU to build and compile on every call than the rest
+of a one-message recording pass together, and at a quiet hour every message is a pass of
+its own. So the SELECT is written here once from the models' own fields, and its rows
+become model instances the way Django's compiler makes them (``from_db`` and each
+column's converters), with the related objects in their caches: reading
+``conversation.agent.user`` makes no query."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from functools import cache
+from typing import Any
+
+from django.db import connection, models
+
+from conversations.models import (
+    Contact,
+    Conversation,
+    ConversationStatus,
+    Membership,
+    Project,
+    User,
+)
+
+Converter = Callable[[Any, Any, Any], Any]
+
+
+class _Part:
+    """One model's columns in the SELECT: where they sit in a row and how each is read."""
+
+    def __init__(self, model: type[models.Model], alias: str, start: int) -> None:
+        self.model = model
+        fields = model._meta.concrete_fields
+        self.attnames = [field.attname for field in fields]
+        self.start, self.end = start, start + len(fields)
+        quote = connection.ops.quote_name
+        self.pk_index = self.attnames.index(model._meta.pk.attname)
+        self.columns = [f"{alias}.{quote(field.column)}" for field in fields]
+        self.column = dict(zip(self.attnames, self.columns, strict=True))
+        # As Django's compiler reads a column: the backend's converters, then the field's.
+        self.converters: list[tuple[int, Any, list[Converter]]] = []
+        for index, field in enumerate(fields):
+            col = field.get_col(alias)
+            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            if found:
+                self.converters.append((index, col, found))
+
+    def instance(self, row: tuple[Any, ...]) -> Any:
+        values = list(row[self.start : self.end])
+        if values[self.pk_index] is None:
+            return None  # the outer join found nothing (a queued chat has no agent)
+        for index, col, converters in self.converters:
+            for convert in converters:
+                values[index] = convert(values[index], col, connection)
+        return self.model.from_db(connection.alias, self.attnames, values)
+
+
+class _Statement:
+    def __init__(self) -> None:
+        quote = connection.ops.quote_name
+        parts: list[_Part] = []
+        for model, alias in (
+            (Conversation, "cv"),
+            (Contact, "ct"),
+            (Project, "pj"),
+            (Membership, "mb"),
+            (User, "us"),
+        ):
+            parts.append(_Part(model, alias, parts[-1].end if parts else 0))
+        self.conversation, self.contact, self.project, self.agent, self.user = parts
+        cv, ct = self.conversation.column, self.contact.column
+        pj, mb, us = self.project.column, self.agent.column, self.user.column
+        columns = ", ".join(column for part in parts for column in part.columns)
+        # The customers are found first (by the unique ids of the organization's contacts),
+        # then their open conversations: a plan that holds whatever the planner's
+        # statistics say, as fresh tables have none.
+        named = Contact._meta
+        self.head = (
+            f"SELECT {columns} FROM {quote(Conversation._meta.db_table)} cv"
+            f" JOIN {quote(Contact._meta.db_table)} ct ON {ct['id']} = {cv['contact_id']}"
+            f" JOIN {quote(Project._meta.db_table)} pj ON {pj['id']} = {cv['project_id']}"
+            f" LEFT JOIN {quote(Membership._meta.db_table)} mb ON {mb['id']} = {cv['agent_id']}"
+            f" LEFT JOIN {quote(User._meta.db_table)} us ON {us['id']} = {mb['user_id']}"
+            f" WHERE {cv['channel_id']} = %s AND {cv['status']} <> %s"
+            f" AND {cv['contact_id']} IN (SELECT {quote(named.pk.column)}"
+            f" FROM {quote(named.db_table)} WHERE"
+            f" {quote(named.get_field('organization').column)} = %s AND ("
+        )
+        self.keys = {
+            name: quote(named.get_field(name).column) for name in ("id", "wa_id", "user_id")
+        }
+        lock = (
+            f" FOR UPDATE OF {quote('cv')}" if connection.features.has_select_for_update_of else ""
+        )
+        self.tail = f")) ORDER BY {cv['id']}{lock}"
+
+    def sql(self, keys: dict[str, Collection[object]]) -> tuple[str, list[object]]:
+        conditions: list[str] = []
+        params: list[object] = []
+        for name, values in keys.items():
+            if values:
+                conditions.append(f"{self.keys[name]} IN ({', '.join(['%s'] * len(values))})")
+                params += values
+        return self.head + " OR ".join(conditions) + self.tail, params
+
+    def conversations(self, rows: list[tuple[Any, ...]]) -> list[Conversation]:
+        found = []
+        for row in rows:
+            conversation = self.conversation.instance(row)
+            agent = self.agent.instance(row)
+            if agent is not None:
+                agent.user = self.user.instance(row)
+            conversation.contact = self.contact.instance(row)
+            conversation.project = self.project.instance(row)
+            conversation.agent = agent
+            found.append(conversation)
+        return found
+
+
+@cache
+def _statement() -> _Statement:
+    return _Statement()
+
+
+def lock_open_conversations(
+    *,
+    channel_id: int,
+    organization_id: int,
+    contact_ids: Collection[int] = (),
+    wa_ids: Collection[str] = (),
+    user_ids: Collection[str] = (),
+) -> list[Conversation]:
+    """The open (queued or assigned) conversations on the channel of the contacts named by
+    id, WhatsApp id or WhatsApp user id, oldest first, locked until the caller's
+    transaction ends, with contact, project and agent (and the agent's user) loaded."""
+    statement = _statement()
+    sql, keys = statement.sql({"id": contact_ids, "wa_id": wa_ids, "user_id": user_ids})
+    if not keys:
+        return []
+    params: list[object] = [channel_id, ConversationStatus.CLOSED.value, organization_id, *keys]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return statement.conversations(rows)
