@@ -1,5 +1,5 @@
 # CXGear chat dock: one image for the websockets (daphne), the plain HTTP paths
-# (gunicorn), the Celery worker and beat.
+# (granian), the Celery worker and beat.
 FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -153,6 +153,7 @@ def machine() -> dict[str, str]:
     import channels
     import daphne
     import django
+    import granian
     import gunicorn
 
     mem_kib = 0
@@ -174,6 +175,7 @@ def machine() -> dict[str, str]:
         "django": django.__version__,
         "channels": channels.__version__,
         "daphne": daphne.__version__,
+        "granian": granian.__version__,
         "gunicorn": gunicorn.__version__,
         "celery": celery.__version__,
         "psycopg": psycopg.__version__,

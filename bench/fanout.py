@@ -1,7 +1,7 @@
 """Dock fan-out: 1,000 dock websockets on one daphne process.
 
 Each of 1,000 agents has one open chat and one signed-in dock. Customers then write
-(signed webhook deliveries to gunicorn, paced, to random chats) and each message is
+(signed webhook deliveries to granian, paced, to random chats) and each message is
 timed from just before its webhook is sent until its ``message.created`` event arrives
 in the socket of that chat's agent; an event that arrives in any other socket counts
 against the run. Memory per connection is daphne's resident memory after the sockets
@@ -165,7 +165,7 @@ def _publish_probe(member: int, name: str) -> None:
 
 async def _probe(docks: Docks, members: list[int]) -> None:
     """The publish path alone: an event stored and pushed by ``realtime.publish`` from
-    this process, timed to its socket (no webhook, no message stored, no gunicorn)."""
+    this process, timed to its socket (no webhook, no message stored, no HTTP server)."""
     for i in range(PROBES):
         name = f"probe-{i}"
         docks.probes[name] = time.perf_counter()
@@ -180,8 +180,8 @@ async def _customers(docks: Docks, web_port: int, seed: dict, plan: list[dict]) 
     channel = seed["channel"]
     url = f"http://{stack.HOST}:{web_port}/webhooks/whatsapp/{channel.key}/"
     failed = 0
-    # gunicorn closes a connection idle for 2 s (its keep-alive): the client lets go of
-    # one sooner, so it never sends on a connection the server is closing.
+    # The client lets go of a connection idle for 1 s: a server may close an idle one
+    # (gunicorn does after 2 s), and a request sent on one that is closing must reconnect.
     limits = httpx.Limits(keepalive_expiry=1.0)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
 
@@ -215,7 +215,7 @@ async def _customers(docks: Docks, web_port: int, seed: dict, plan: list[dict]) 
 
 
 async def _warm_up(client: httpx.AsyncClient, url: str, channel: Any, plan: list[dict]) -> None:
-    """Unmeasured deliveries first, 16 at a time so that every gunicorn thread serves
+    """Unmeasured deliveries first, 16 at a time so that every server thread serves
     some: a fresh server's first requests open its database, Redis and broker
     connections, which a server in service has long done (the ingest run warms up too)."""
     for start in range(0, WARMUP, 16):
@@ -259,7 +259,7 @@ async def _measure(
     plan = [random.choice(docks_seed) for _ in range(MESSAGES)]
     cpu = {
         "daphne": daphne_proc.cpu_seconds(),
-        "gunicorn": web.cpu_seconds(),
+        "granian": web.cpu_seconds(),
         "celery": worker.cpu_seconds(),
     }
     busy = machine_busy_seconds()
@@ -271,7 +271,7 @@ async def _measure(
     docks.cpu = cpu_split(
         {
             "daphne": daphne_proc.cpu_seconds() - cpu["daphne"],
-            "gunicorn": web.cpu_seconds() - cpu["gunicorn"],
+            "granian": web.cpu_seconds() - cpu["granian"],
             "celery": worker.cpu_seconds() - cpu["celery"],
             "this client": time.process_time() - own,
         },
@@ -286,9 +286,7 @@ async def _measure(
 def run(ctx: Context, worker: stack.Process) -> list[Figure]:
     seed, docks_seed = _seed_docks()
     web_port = ctx.port()
-    web = ctx.start(
-        stack.gunicorn(port=web_port, env=ctx.env("web"), log_dir=ctx.log_dir, workers=2, threads=8)
-    )
+    web = ctx.start(stack.granian(port=web_port, env=ctx.env("web"), log_dir=ctx.log_dir))
     port = ctx.port()
     daphne_proc = ctx.start(stack.daphne(port=port, env=ctx.env("daphne"), log_dir=ctx.log_dir))
     random.seed(1000)

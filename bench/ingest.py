@@ -1,12 +1,12 @@
 """Ingest: signed webhook deliveries at concurrency, against the raw insert rate.
 
-Each server shape (gunicorn's sync and threaded workers for WSGI, one daphne process for
-ASGI) gets the same deliveries: one text message each, from a thousand customers, so
-conversations open, fill and trigger routing on a real Celery worker as they would in a
-shift. The webhook keeps each delivery and answers; the worker records it into its
-thread. Figures: accepted messages per second, time to the 200, and when every message
-was in its thread (how far recording trails the 200s). The baseline is PostgreSQL itself on the same machine in the
-same run: single-row INSERTs from one psycopg connection, and pgbench's insert rate at
+Each server shape (granian as deployed, gunicorn's sync and threaded workers, and one
+daphne process for ASGI) gets the same deliveries: one text message each, from a thousand
+customers, so conversations open, fill and trigger routing on a real Celery worker as
+they would in a shift. The webhook keeps each delivery and answers; the worker records it
+into its thread. Figures: accepted messages per second, time to the 200, and when every
+message was in its thread (how far recording trails the 200s). The baseline is
+PostgreSQL itself on the same machine in the same run: single-row INSERTs from one psycopg connection, and pgbench's insert rate at
 the same concurrency."""
 
 from __future__ import annotations
@@ -61,6 +61,10 @@ SHAPES = [
         lambda ctx, port: stack.gunicorn(
             port=port, env=ctx.env("web"), log_dir=ctx.log_dir, workers=2, threads=8
         ),
+    ),
+    Shape(
+        "granian 2x4",
+        lambda ctx, port: stack.granian(port=port, env=ctx.env("web"), log_dir=ctx.log_dir),
     ),
     Shape(
         "daphne x1",

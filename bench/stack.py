@@ -389,6 +389,17 @@ def gunicorn(
     return Process(name=f"gunicorn-{port}", argv=argv, env=env, log_dir=log_dir, port=port)
 
 
+def granian(
+    *, port: int, env: Mapping[str, str], log_dir: Path, workers: int = 2, threads: int = 4
+) -> Process:
+    """The plain HTTP paths under WSGI, served by granian: HTTP in compiled code, the
+    application in ``threads`` threads of each of ``workers`` processes."""
+    argv = [PYTHON, "-m", "granian", "--interface", "wsgi", "--host", HOST]
+    argv += ["--port", str(port), "--workers", str(workers), "--blocking-threads", str(threads)]
+    argv += ["--log-level", "warning", "cxgear.wsgi:application"]
+    return Process(name=f"granian-{port}", argv=argv, env=env, log_dir=log_dir, port=port)
+
+
 def daphne(*, port: int, env: Mapping[str, str], log_dir: Path) -> Process:
     argv = [PYTHON, "-m", "daphne", "-b", HOST, "-p", str(port), "cxgear.asgi:application"]
     return Process(name=f"daphne-{port}", argv=argv, env=env, log_dir=log_dir, port=port)

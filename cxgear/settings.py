@@ -61,6 +61,10 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = [h.strip() for h in (env("ALLOWED_HOSTS") or "").split(",") if h.strip()]
 if DEBUG and not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+# Behind a proxy that terminates TLS (compose's nginx), the scheme it saw arrives in
+# X-Forwarded-Proto; only trust it when a proxy in front always sets it.
+if env_bool("TRUST_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in (env("CSRF_TRUSTED_ORIGINS") or "").split(",") if o.strip()
 ]

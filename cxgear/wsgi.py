@@ -1,4 +1,4 @@
-"""WSGI entry point, for serving the plain HTTP paths from gunicorn where throughput matters.
+"""WSGI entry point: granian serves the plain HTTP paths from it, where throughput matters.
 
 Signed WhatsApp deliveries (``POST /webhooks/whatsapp/<key>/``) skip the middleware
 stack and URL resolving: no middleware does anything for them (no session, no user, no

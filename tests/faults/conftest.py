@@ -69,9 +69,9 @@ class Stack:
         return process.start(timeout=60)
 
     def web(self) -> str:
-        """gunicorn serving the project; returns its base URL."""
+        """granian serving the project's plain HTTP paths, as deployed; returns its base URL."""
         port = stack.free_port()
-        self.start(stack.gunicorn(port=port, env=self.env, log_dir=self.log_dir, workers=2))
+        self.start(stack.granian(port=port, env=self.env, log_dir=self.log_dir))
         return f"http://{stack.HOST}:{port}"
 
     def worker(self, name: str = "worker", beat: bool = True) -> stack.Process:

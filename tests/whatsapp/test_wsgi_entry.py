@@ -1,4 +1,4 @@
-"""The WSGI entry that gunicorn serves: signed deliveries go straight to the webhook, past
+"""The WSGI entry that granian serves: signed deliveries go straight to the webhook, past
 the middleware, and still get every answer Django would give them; all else takes the
 usual road."""
 
@@ -31,7 +31,7 @@ class Answer:
 
 
 def call(method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None):
-    """One request through ``cxgear.wsgi.application``, as gunicorn makes it."""
+    """One request through ``cxgear.wsgi.application``, as a WSGI server makes it."""
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,

@@ -3,7 +3,7 @@
 Starts the ASGI server, the fake WhatsApp Cloud API (unless ``WHATSAPP_GRAPH_URL`` points
 elsewhere) and the customer simulator writing to the demo number; stops them all on
 Ctrl-C. With ``REDIS_URL`` set it runs the deployed shape: a Celery worker with beat,
-and gunicorn serving the plain HTTP paths where throughput matters (the webhook Meta
+and granian serving the plain HTTP paths where throughput matters (the webhook Meta
 and the simulator post to); daphne on the main port still serves everything, websockets
 included. Embedded, daphne alone serves it all: its channel layer lives in its process."""
 
@@ -24,8 +24,8 @@ from conversations.demo import DEMO_PASSWORD, DEMO_PHONE_NUMBER_ID, PEOPLE
 from conversations.models import Channel
 
 # Measured best for the webhook on two cores (docs/BENCHMARKS.md): two processes of
-# eight threads, which keep clients' connections alive.
-GUNICORN_OPTIONS = ("-k", "gthread", "-w", "2", "--threads", "8", "--log-level", "warning")
+# four application threads each, HTTP handled in compiled code.
+GRANIAN_OPTIONS = ("--interface", "wsgi", "--workers", "2", "--blocking-threads", "4")
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -40,7 +40,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--fake-cloud-port", type=int, default=8001)
         parser.add_argument(
-            "--http-port", type=int, default=8002, help="gunicorn's port (with REDIS_URL)"
+            "--http-port", type=int, default=8002, help="granian's port (with REDIS_URL)"
         )
         parser.add_argument("--rate", type=float, default=0.2, help="simulated messages per second")
         parser.add_argument("--duration", type=float, default=8 * 3600)
@@ -51,7 +51,7 @@ class Command(BaseCommand):
         if channel is None:
             raise CommandError("no demo channel: run `manage.py bootstrap_demo` first")
         base = f"http://{options['host']}:{options['port']}"
-        # Where deliveries go: gunicorn when it runs, else the ASGI server.
+        # Where deliveries go: granian when it runs, else the ASGI server.
         inbound = base if settings.EMBEDDED else f"http://{options['host']}:{options['http_port']}"
         env = dict(os.environ, PUBLIC_BASE_URL=os.environ.get("PUBLIC_BASE_URL", inbound))
         manage = [sys.executable, "manage.py"]
@@ -93,10 +93,10 @@ class Command(BaseCommand):
                 [
                     sys.executable,
                     "-m",
-                    "gunicorn",
-                    "cxgear.wsgi:application",
-                    *("-b", f"{options['host']}:{options['http_port']}"),
-                    *GUNICORN_OPTIONS,
+                    "granian",
+                    *GRANIAN_OPTIONS,
+                    *("--host", options["host"], "--port", str(options["http_port"])),
+                    *("--log-level", "warning", "cxgear.wsgi:application"),
                 ]
             )
         servers = list(children)  # the simulator may finish; these must not
@@ -128,6 +128,9 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self.stdout.write("stopping")
         finally:
+            # Stopping already: a second Ctrl-C or SIGTERM must not cut the clean-up short.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             for child in children:
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)
