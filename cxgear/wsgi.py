@@ -22,6 +22,8 @@ from django.utils.log import log_response
 
 
 class WebhookFirstHandler(WSGIHandler):
+    """Django's WSGI handler, with the middleware chain left out for webhook deliveries."""
+
     @cached_property
     def webhook_prefix(self) -> str:
         return reverse("whatsapp-webhook", kwargs={"channel_key": "-"}).removesuffix("-/")
