@@ -1,22 +1,20 @@
 """The open conversations a delivery writes into, locked, read by one statement written
-once per process.
+once per process (``conversations.rows``).
 
 Recording a delivery starts by locking the open conversations of the customers it names,
 with their contact, project and agent (the events it publishes show them). Built as a
 queryset, that statement cost more CPU to build and compile on every call than the rest
 of a one-message recording pass together, and at a quiet hour every message is a pass of
-its own. So the SELECT is written here once from the models' own fields, and its rows
-become model instances the way Django's compiler makes them (``from_db`` and each
-column's converters), with the related objects in their caches: reading
-``conversation.agent.user`` makes no query."""
+its own. The related objects are put in their caches: reading ``conversation.agent.user``
+makes no query."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from functools import cache
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection
 
 from conversations.models import (
     Contact,
@@ -26,44 +24,13 @@ from conversations.models import (
     Project,
     User,
 )
-
-Converter = Callable[[Any, Any, Any], Any]
-
-
-class _Part:
-    """One model's columns in the SELECT: where they sit in a row and how each is read."""
-
-    def __init__(self, model: type[models.Model], alias: str, start: int) -> None:
-        self.model = model
-        fields = model._meta.concrete_fields
-        self.attnames = [field.attname for field in fields]
-        self.start, self.end = start, start + len(fields)
-        quote = connection.ops.quote_name
-        self.pk_index = self.attnames.index(model._meta.pk.attname)
-        self.columns = [f"{alias}.{quote(field.column)}" for field in fields]
-        self.column = dict(zip(self.attnames, self.columns, strict=True))
-        # As Django's compiler reads a column: the backend's converters, then the field's.
-        self.converters: list[tuple[int, Any, list[Converter]]] = []
-        for index, field in enumerate(fields):
-            col = field.get_col(alias)
-            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-            if found:
-                self.converters.append((index, col, found))
-
-    def instance(self, row: tuple[Any, ...]) -> Any:
-        values = list(row[self.start : self.end])
-        if values[self.pk_index] is None:
-            return None  # the outer join found nothing (a queued chat has no agent)
-        for index, col, converters in self.converters:
-            for convert in converters:
-                values[index] = convert(values[index], col, connection)
-        return self.model.from_db(connection.alias, self.attnames, values)
+from conversations.rows import ModelColumns
 
 
 class _Statement:
     def __init__(self) -> None:
         quote = connection.ops.quote_name
-        parts: list[_Part] = []
+        parts: list[ModelColumns] = []
         for model, alias in (
             (Conversation, "cv"),
             (Contact, "ct"),
@@ -71,7 +38,7 @@ class _Statement:
             (Membership, "mb"),
             (User, "us"),
         ):
-            parts.append(_Part(model, alias, parts[-1].end if parts else 0))
+            parts.append(ModelColumns(model, alias, parts[-1].end if parts else 0))
         self.conversation, self.contact, self.project, self.agent, self.user = parts
         cv, ct = self.conversation.column, self.contact.column
         pj, mb, us = self.project.column, self.agent.column, self.user.column

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -38,15 +39,18 @@ from django.utils import timezone
 
 from conversations import realtime
 from conversations.models import (
+    Contact,
     Conversation,
     ConversationEvent,
     ConversationStatus,
     EventKind,
     Membership,
+    Project,
     Role,
     Rule,
 )
 from conversations.payloads import conversation_payload
+from conversations.rows import ModelColumns
 from presence.models import PresenceStatus
 from presence.services import presence_expire_stale
 from routing.triggers import request_routing
@@ -235,25 +239,6 @@ def room_count(member: Membership) -> int | None:
         return None
     count = member.open_conversations
     return count if count < member.max_open else None
-
-
-def _last_agent() -> Subquery:
-    """The agent of the customer's last closed chat on the outer conversation's project,
-    within the sticky window (the customer's "own" agent). The outer conversation is
-    queued, so it is never among them."""
-    since = timezone.now() - timedelta(hours=settings.ROUTING_STICKY_WINDOW_HOURS)
-    return Subquery(
-        Conversation.objects.filter(
-            contact_id=OuterRef("contact_id"),
-            project_id=OuterRef("project_id"),
-            status=ConversationStatus.CLOSED,
-            agent__isnull=False,
-            closed_at__gte=since,
-        )
-        .order_by("-closed_at")
-        .values("agent_id")[:1],
-        output_field=IntegerField(),
-    )
 
 
 def _sticky_agent(conversation: Conversation) -> Membership | None:
@@ -521,18 +506,80 @@ def route_one(*, conversation_id: int, held: set[int], wait: bool = False) -> De
     with ``skip_locked`` (None when another worker holds it or it is no longer queued),
     or, with ``wait``, waiting for the worker that holds it to finish."""
     with transaction.atomic():
-        # The locking statement also reads what the decision and its event need of the
-        # chat: the customer's last agent, the contact and the project.
-        conversation = (
-            Conversation.objects.filter(pk=conversation_id, status=ConversationStatus.QUEUED)
-            .select_for_update(skip_locked=not wait, of=("self",), no_key=True)
-            .select_related("contact", "project")
-            .annotate(last_agent_id=_last_agent())
-            .first()
-        )
+        conversation = _lock_queued(conversation_id, wait=wait)
         if conversation is None:
             return None
         return _decide(conversation, held)
+
+
+class _QueuedLock:
+    """The statement that opens every decision, written once per process
+    (``conversations.rows``): the queued chat, locked, with what the decision and its
+    event need of it: its contact, its project and the customer's last agent
+    (``last_agent_id``: the agent of their last closed chat on the project within the
+    sticky window; the chat itself is queued, so never among them). Built as a queryset,
+    building and compiling it cost more CPU than PostgreSQL spent running it."""
+
+    def __init__(self) -> None:
+        quote = connection.ops.quote_name
+        self.conversation = ModelColumns(Conversation, "cv")
+        self.contact = ModelColumns(Contact, "ct", self.conversation.end)
+        self.project = ModelColumns(Project, "pj", self.contact.end)
+        cv, ct, pj = self.conversation.column, self.contact.column, self.project.column
+        closed = ModelColumns(Conversation, "h").column
+        table = quote(Conversation._meta.db_table)
+        last_agent = (
+            f"(SELECT {closed['agent_id']} FROM {table} h"
+            f" WHERE {closed['contact_id']} = {cv['contact_id']}"
+            f" AND {closed['project_id']} = {cv['project_id']} AND {closed['status']} = %s"
+            f" AND {closed['agent_id']} IS NOT NULL AND {closed['closed_at']} >= %s"
+            f" ORDER BY {closed['closed_at']} DESC LIMIT 1)"
+        )
+        columns = [*self.conversation.columns, *self.contact.columns, *self.project.columns]
+        select = (
+            f"SELECT {', '.join(columns)}, {last_agent} FROM {table} cv"
+            f" JOIN {quote(Contact._meta.db_table)} ct ON {ct['id']} = {cv['contact_id']}"
+            f" JOIN {quote(Project._meta.db_table)} pj ON {pj['id']} = {cv['project_id']}"
+            f" WHERE {cv['id']} = %s AND {cv['status']} = %s"
+        )
+        features = connection.features
+        lock = ""
+        if features.has_select_for_update:
+            lock = " FOR NO KEY UPDATE" if features.has_select_for_no_key_update else " FOR UPDATE"
+            if features.has_select_for_update_of:
+                lock += " OF cv"
+        self.waiting = select + lock
+        skip = " SKIP LOCKED" if lock and features.has_select_for_update_skip_locked else ""
+        self.skipping = select + lock + skip
+
+    def conversation_of(self, row: tuple[Any, ...]) -> Conversation:
+        conversation: Conversation = self.conversation.instance(row)
+        conversation.contact = self.contact.instance(row)
+        conversation.project = self.project.instance(row)
+        conversation.last_agent_id = row[self.project.end]  # type: ignore[attr-defined]
+        return conversation
+
+
+@cache
+def _queued_lock() -> _QueuedLock:
+    return _QueuedLock()
+
+
+def _lock_queued(conversation_id: int, *, wait: bool) -> Conversation | None:
+    """The queued conversation, locked (skipped when another transaction holds it, unless
+    ``wait``), or None when it is not queued (any more)."""
+    statement = _queued_lock()
+    since = timezone.now() - timedelta(hours=settings.ROUTING_STICKY_WINDOW_HOURS)
+    params = [
+        ConversationStatus.CLOSED.value,
+        since,
+        conversation_id,
+        ConversationStatus.QUEUED.value,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(statement.waiting if wait else statement.skipping, params)
+        row = cursor.fetchone()
+    return None if row is None else statement.conversation_of(row)
 
 
 SCAN_CHUNK = 100
