@@ -21,36 +21,25 @@ from conversations.models import (
     Conversation,
     ConversationStatus,
     Membership,
-    Project,
     User,
 )
-from conversations.rows import ModelColumns
+from conversations.rows import ConversationColumns, ModelColumns, lock_clause
 
 
 class _Statement:
     def __init__(self) -> None:
         quote = connection.ops.quote_name
-        parts: list[ModelColumns] = []
-        for model, alias in (
-            (Conversation, "cv"),
-            (Contact, "ct"),
-            (Project, "pj"),
-            (Membership, "mb"),
-            (User, "us"),
-        ):
-            parts.append(ModelColumns(model, alias, parts[-1].end if parts else 0))
-        self.conversation, self.contact, self.project, self.agent, self.user = parts
-        cv, ct = self.conversation.column, self.contact.column
-        pj, mb, us = self.project.column, self.agent.column, self.user.column
-        columns = ", ".join(column for part in parts for column in part.columns)
+        self.chat = ConversationColumns()
+        self.agent = ModelColumns(Membership, "mb", self.chat.end)
+        self.user = ModelColumns(User, "us", self.agent.end)
+        cv, mb, us = self.chat.conversation.column, self.agent.column, self.user.column
+        columns = ", ".join([*self.chat.columns, *self.agent.columns, *self.user.columns])
         # The customers are found first (by the unique ids of the organization's contacts),
         # then their open conversations: a plan that holds whatever the planner's
         # statistics say, as fresh tables have none.
         named = Contact._meta
         self.head = (
-            f"SELECT {columns} FROM {quote(Conversation._meta.db_table)} cv"
-            f" JOIN {quote(Contact._meta.db_table)} ct ON {ct['id']} = {cv['contact_id']}"
-            f" JOIN {quote(Project._meta.db_table)} pj ON {pj['id']} = {cv['project_id']}"
+            f"SELECT {columns} FROM {self.chat.from_clause}"
             f" LEFT JOIN {quote(Membership._meta.db_table)} mb ON {mb['id']} = {cv['agent_id']}"
             f" LEFT JOIN {quote(User._meta.db_table)} us ON {us['id']} = {mb['user_id']}"
             f" WHERE {cv['channel_id']} = %s AND {cv['status']} <> %s"
@@ -61,10 +50,7 @@ class _Statement:
         self.keys = {
             name: quote(named.get_field(name).column) for name in ("id", "wa_id", "user_id")
         }
-        lock = (
-            f" FOR UPDATE OF {quote('cv')}" if connection.features.has_select_for_update_of else ""
-        )
-        self.tail = f")) ORDER BY {cv['id']}{lock}"
+        self.tail = f")) ORDER BY {cv['id']}{lock_clause('cv')}"
 
     def sql(self, keys: dict[str, Collection[object]]) -> tuple[str, list[object]]:
         conditions: list[str] = []
@@ -78,12 +64,10 @@ class _Statement:
     def conversations(self, rows: list[tuple[Any, ...]]) -> list[Conversation]:
         found = []
         for row in rows:
-            conversation = self.conversation.instance(row)
+            conversation = self.chat.instance(row)
             agent = self.agent.instance(row)
             if agent is not None:
                 agent.user = self.user.instance(row)
-            conversation.contact = self.contact.instance(row)
-            conversation.project = self.project.instance(row)
             conversation.agent = agent
             found.append(conversation)
         return found

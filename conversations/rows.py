@@ -46,3 +46,48 @@ class ModelColumns:
             for convert in converters:
                 values[index] = convert(values[index], col, connection)
         return self.model.from_db(connection.alias, self.attnames, values)
+
+
+def lock_clause(alias: str, *, no_key: bool = False, skip_locked: bool = False) -> str:
+    """The row lock ``select_for_update(of=(alias,), no_key=..., skip_locked=...)`` writes
+    on this database; none where there is none (SQLite: one writer at a time)."""
+    features = connection.features
+    if not features.has_select_for_update:
+        return ""
+    clause = (
+        " FOR NO KEY UPDATE" if no_key and features.has_select_for_no_key_update else " FOR UPDATE"
+    )
+    if features.has_select_for_update_of:
+        clause += f" OF {alias}"
+    if skip_locked and features.has_select_for_update_skip_locked:
+        clause += " SKIP LOCKED"
+    return clause
+
+
+class ConversationColumns:
+    """A conversation (alias ``cv``) with its contact (``ct``) and project (``pj``), which
+    every event about it shows: their columns and the FROM clause joining them, for a
+    SELECT whose further columns start at ``end``, and the conversation read from a row
+    with both in its caches."""
+
+    def __init__(self) -> None:
+        from conversations.models import Contact, Conversation, Project
+
+        quote = connection.ops.quote_name
+        self.conversation = ModelColumns(Conversation, "cv")
+        self.contact = ModelColumns(Contact, "ct", self.conversation.end)
+        self.project = ModelColumns(Project, "pj", self.contact.end)
+        self.end = self.project.end
+        self.columns = [*self.conversation.columns, *self.contact.columns, *self.project.columns]
+        cv, ct, pj = self.conversation.column, self.contact.column, self.project.column
+        self.from_clause = (
+            f"{quote(Conversation._meta.db_table)} cv"
+            f" JOIN {quote(Contact._meta.db_table)} ct ON {ct['id']} = {cv['contact_id']}"
+            f" JOIN {quote(Project._meta.db_table)} pj ON {pj['id']} = {cv['project_id']}"
+        )
+
+    def instance(self, row: tuple[Any, ...]) -> Any:
+        conversation = self.conversation.instance(row)
+        conversation.contact = self.contact.instance(row)
+        conversation.project = self.project.instance(row)
+        return conversation

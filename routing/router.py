@@ -39,18 +39,16 @@ from django.utils import timezone
 
 from conversations import realtime
 from conversations.models import (
-    Contact,
     Conversation,
     ConversationEvent,
     ConversationStatus,
     EventKind,
     Membership,
-    Project,
     Role,
     Rule,
 )
 from conversations.payloads import conversation_payload
-from conversations.rows import ModelColumns
+from conversations.rows import ConversationColumns, ModelColumns, lock_clause
 from presence.models import PresenceStatus
 from presence.services import presence_expire_stale
 from routing.triggers import request_routing
@@ -521,42 +519,26 @@ class _QueuedLock:
     building and compiling it cost more CPU than PostgreSQL spent running it."""
 
     def __init__(self) -> None:
-        quote = connection.ops.quote_name
-        self.conversation = ModelColumns(Conversation, "cv")
-        self.contact = ModelColumns(Contact, "ct", self.conversation.end)
-        self.project = ModelColumns(Project, "pj", self.contact.end)
-        cv, ct, pj = self.conversation.column, self.contact.column, self.project.column
+        self.chat = ConversationColumns()
+        cv = self.chat.conversation.column
         closed = ModelColumns(Conversation, "h").column
-        table = quote(Conversation._meta.db_table)
         last_agent = (
-            f"(SELECT {closed['agent_id']} FROM {table} h"
+            f"(SELECT {closed['agent_id']} FROM {connection.ops.quote_name(Conversation._meta.db_table)} h"
             f" WHERE {closed['contact_id']} = {cv['contact_id']}"
             f" AND {closed['project_id']} = {cv['project_id']} AND {closed['status']} = %s"
             f" AND {closed['agent_id']} IS NOT NULL AND {closed['closed_at']} >= %s"
             f" ORDER BY {closed['closed_at']} DESC LIMIT 1)"
         )
-        columns = [*self.conversation.columns, *self.contact.columns, *self.project.columns]
         select = (
-            f"SELECT {', '.join(columns)}, {last_agent} FROM {table} cv"
-            f" JOIN {quote(Contact._meta.db_table)} ct ON {ct['id']} = {cv['contact_id']}"
-            f" JOIN {quote(Project._meta.db_table)} pj ON {pj['id']} = {cv['project_id']}"
+            f"SELECT {', '.join(self.chat.columns)}, {last_agent} FROM {self.chat.from_clause}"
             f" WHERE {cv['id']} = %s AND {cv['status']} = %s"
         )
-        features = connection.features
-        lock = ""
-        if features.has_select_for_update:
-            lock = " FOR NO KEY UPDATE" if features.has_select_for_no_key_update else " FOR UPDATE"
-            if features.has_select_for_update_of:
-                lock += " OF cv"
-        self.waiting = select + lock
-        skip = " SKIP LOCKED" if lock and features.has_select_for_update_skip_locked else ""
-        self.skipping = select + lock + skip
+        self.waiting = select + lock_clause("cv", no_key=True)
+        self.skipping = select + lock_clause("cv", no_key=True, skip_locked=True)
 
     def conversation_of(self, row: tuple[Any, ...]) -> Conversation:
-        conversation: Conversation = self.conversation.instance(row)
-        conversation.contact = self.contact.instance(row)
-        conversation.project = self.project.instance(row)
-        conversation.last_agent_id = row[self.project.end]  # type: ignore[attr-defined]
+        conversation: Conversation = self.chat.instance(row)
+        conversation.last_agent_id = row[self.chat.end]  # type: ignore[attr-defined]
         return conversation
 
 
