@@ -9,7 +9,6 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from conversations import selectors as conversation_selectors
 from conversations.api_permissions import (
     CHAT_WORKERS,
     SUPERVISORS,
@@ -63,7 +62,7 @@ class MeApi(ScopedAPIView):
             "presence": presence.status if presence else PresenceStatus.OFFLINE,
             "presence_since": presence.since if presence else None,
             "max_open": member.max_open,
-            "open_count": conversation_selectors.open_conversations_of(member=member).count(),
+            "open_count": member.open_conversations,
             "skills": member.skills,
             "languages": member.languages,
         }

@@ -107,10 +107,8 @@ def agent_loads(*, member: Membership) -> list[AgentLoad]:
             organization_id=member.organization_id, status=ConversationStatus.ASSIGNED
         )
     ).values_list("agent_id", "pk", "unanswered_since")  # type: ignore[misc]
-    open_count: dict[int, int] = {}
     oldest: dict[int, tuple[datetime, int]] = {}
     for agent_id, conversation_id, since in open_rows:
-        open_count[agent_id] = open_count.get(agent_id, 0) + 1
         if since is not None and (agent_id not in oldest or since < oldest[agent_id][0]):
             oldest[agent_id] = (since, conversation_id)
     loads = []
@@ -122,7 +120,7 @@ def agent_loads(*, member: Membership) -> list[AgentLoad]:
                 member=agent,
                 presence=presence.status if presence else PresenceStatus.OFFLINE,
                 presence_since=presence.since if presence else None,
-                open_count=open_count.get(agent.pk, 0),
+                open_count=agent.open_conversations,
                 oldest_waiting_since=waiting[0] if waiting else None,
                 oldest_waiting_conversation=waiting[1] if waiting else None,
                 now=now,
