@@ -1,13 +1,17 @@
-"""Model instances from a SELECT written once per process.
+"""Statements written once per process, and model instances from their rows.
 
 On the hottest paths (recording a delivery, a routing decision) building and compiling a
-queryset every call cost more CPU than the statement itself. There the SQL is written
-once from the models' own fields, and each row becomes model instances the way Django's
-compiler makes them: ``from_db``, after each column's converters."""
+queryset, or the UPDATE of a ``save``, every call cost more CPU than the statement
+itself. There the SQL is written once from the models' own fields; each row read becomes
+model instances the way Django's compiler makes them (``from_db``, after each column's
+converters), and each value written is prepared the way ``save`` prepares it
+(``get_db_prep_save``). No model signals are sent: the models written here have no
+receivers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any
 
 from django.db import connection, models
@@ -91,3 +95,51 @@ class ConversationColumns:
         conversation.contact = self.contact.instance(row)
         conversation.project = self.project.instance(row)
         return conversation
+
+
+@cache
+def _update_statement(model: type[models.Model], attnames: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    meta = model._meta
+    columns = [quote(meta.get_field(name).column) for name in attnames]
+    return (
+        f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{c} = %s' for c in columns)}"
+        f" WHERE {quote(meta.pk.column)} = %s"
+    )
+
+
+def save_fields(instance: models.Model, fields: Sequence[str]) -> None:
+    """``instance.save(update_fields=fields)`` for a row that exists (the caller holds
+    its lock), by a statement written once per model and fields."""
+    meta = instance._meta
+    concrete = [meta.get_field(name) for name in fields]
+    attnames = tuple(field.attname for field in concrete)
+    values = [
+        field.get_db_prep_save(getattr(instance, field.attname), connection)  # type: ignore[union-attr]
+        for field in concrete
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_update_statement(type(instance), attnames), [*values, instance.pk])
+
+
+@cache
+def _insert_statement(model: type[models.Model]) -> tuple[str, tuple[models.Field, ...]]:
+    quote = connection.ops.quote_name
+    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})",
+        fields,
+    )
+
+
+def insert(instance: models.Model) -> None:
+    """Insert ``instance``, a new row whose key the database makes, by a statement
+    written once per model. Its key is not read back: the callers never use it."""
+    sql, fields = _insert_statement(type(instance))
+    values = [
+        field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)

@@ -21,23 +21,16 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
-    BooleanField,
     Exists,
     F,
-    FloatField,
-    Func,
-    IntegerField,
     Model,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Value,
 )
-from django.db.models.functions import Cast
 from django.utils import timezone
 
-from conversations import realtime
+from conversations import realtime, rows
 from conversations.models import (
     Conversation,
     ConversationEvent,
@@ -48,9 +41,10 @@ from conversations.models import (
     Rule,
 )
 from conversations.payloads import conversation_payload
-from conversations.rows import ConversationColumns, ModelColumns, lock_clause
 from presence.models import PresenceStatus
 from presence.services import presence_expire_stale
+from routing import statements
+from routing.statements import WAITING_REASON
 from routing.triggers import request_routing
 
 logger = logging.getLogger(__name__)
@@ -59,9 +53,6 @@ logger = logging.getLogger(__name__)
 # between the choice and the lock (another worker got there first), or an earlier chat
 # had to be decided first; after that the pass moves on and the sweep comes back.
 MAX_RETRIES = 20
-# The audit entry written the first time a chat finds nobody with room; an assignment
-# after it is a "drain" (capacity freed), one without it "least-loaded" (at arrival).
-WAITING_REASON = "no-eligible-agent"
 
 
 class Outcome(enum.Enum):
@@ -84,13 +75,6 @@ class Cursor:
     def of(cls, row: Mapping[str, Any]) -> Cursor:
         return cls(row["priority"], row["queued_at"], row["pk"])
 
-    def before(self) -> Q:
-        return (
-            Q(priority__gt=self.priority)
-            | Q(priority=self.priority, queued_at__lt=self.queued_at)
-            | Q(priority=self.priority, queued_at=self.queued_at, pk__lt=self.pk)
-        )
-
     def after(self) -> Q:
         return (
             Q(priority__lt=self.priority)
@@ -101,10 +85,6 @@ class Cursor:
 
 def queue_order(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
     return qs.order_by("-priority", "queued_at", "pk")
-
-
-def _json_contains_supported() -> bool:
-    return connection.vendor == "postgresql"
 
 
 def _wants(conversation: Conversation) -> tuple[str, list[str]]:
@@ -133,57 +113,16 @@ def ineligibility(member: Membership, conversation: Conversation) -> list[str]:
     return problems
 
 
-def eligible_agents(conversation: Conversation) -> QuerySet[Membership]:
-    """Available members who may take ``conversation``, least loaded first, then whoever
-    has waited longest since their last assignment. Room is not filtered here: full
-    members sort last, and the caller sees that the first one is full. On PostgreSQL
-    language and skills are filtered here; elsewhere the caller applies
-    ``speaks_and_knows``."""
-    qs = Membership.objects.filter(
-        organization_id=conversation.organization_id,
-        role__in=[Role.AGENT, Role.SUPERVISOR],
-        projects=conversation.project_id,
-        presence__status=PresenceStatus.AVAILABLE,
-        max_open__gt=0,
-    )
-    if _json_contains_supported():
-        language, skills = _wants(conversation)
-        if language:
-            qs = qs.filter(languages__contains=[language])
-        if skills:
-            qs = qs.filter(skills__contains=skills)
-    return qs.order_by(*LOAD_ORDER)
-
-
-# Least loaded first (open chats over max_open), then whoever has waited longest since
-# their last assignment.
-LOAD_ORDER = (
-    Cast("open_conversations", FloatField()) / Cast("max_open", FloatField()),
-    F("last_assigned_at").asc(nulls_first=True),
-    "pk",
-)
-
-
 def _full(candidate: Membership) -> bool:
     """As read before the member's lock (a hint: the read under the lock decides)."""
     return candidate.open_conversations >= candidate.max_open
 
 
-def _first_matching(qs: QuerySet[Membership], conversation: Conversation) -> Membership | None:
-    if _json_contains_supported():
-        return qs.first()
-    return next((m for m in qs.iterator() if speaks_and_knows(m, conversation)), None)
-
-
 def lock_member(member_id: int) -> Membership:
     """Lock a member's row: every path that adds a chat to a member holds this lock while
     it reads their open chats and writes, so two of them never both take the member's
-    last place."""
-    return (
-        Membership.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("presence")
-        .get(pk=member_id)
-    )
+    last place. The member comes with their presence and user."""
+    return statements.members().lock(member_id)
 
 
 def open_with(conversation: Conversation) -> int | None:
@@ -193,45 +132,49 @@ def open_with(conversation: Conversation) -> int | None:
     return None
 
 
-def count_moved(conversation: Conversation, was: int | None, **also: Any) -> None:
+def count_moved(
+    conversation: Conversation, was: int | None, *, last_assigned_at: datetime | None = None
+) -> None:
     """Keep ``Membership.open_conversations`` after a write of ``conversation``'s status or
     agent: the one rule every such write follows. ``was`` is ``open_with`` before the
     write. The member it left loses one, the member it is open with now gains one (and
-    gets ``also`` written by the same UPDATE). The caller holds the conversation's lock;
-    the member rows are written in id order, after it and before any stream."""
+    gets ``last_assigned_at`` written by the same UPDATE). The caller holds the
+    conversation's lock; the member rows are written in id order, after it and before any
+    stream."""
     now = open_with(conversation)
-    changes: dict[int, dict[str, Any]] = {}
+    changes: dict[int, int] = {}
     if was is not None and was != now:
-        changes[was] = {"open_conversations": F("open_conversations") - 1}
+        changes[was] = -1
     if now is not None:
-        changes[now] = also | (
-            {"open_conversations": F("open_conversations") + 1} if was != now else {}
-        )
-    for member_id in sorted(changes):
-        if changes[member_id]:
-            Membership.objects.filter(pk=member_id).update(**changes[member_id])
+        changes[now] = 0 if was == now else 1
+    stamp = Membership._meta.get_field("last_assigned_at")
+    with connection.cursor() as cursor:
+        for member_id in sorted(changes):
+            stamped = member_id == now and last_assigned_at is not None
+            if not (changes[member_id] or stamped):
+                continue
+            params: list[Any] = [changes[member_id], member_id]
+            if stamped:
+                params.insert(1, stamp.get_db_prep_save(last_assigned_at, connection))
+            cursor.execute(_count_statement(stamped), params)
 
 
-def _reread_locked(member_id: int, conversation: Conversation, held: set[int]) -> Membership:
-    """A member whose row this transaction has locked already, read by a fresh statement:
-    their presence and open chats as committed when it starts (so after the lock: every
-    write of the counter holds the same row lock). The same statement answers the
-    decision's other questions, each a round trip of its own otherwise: whether an earlier queued chat could take the member's place
-    (``earlier_chat``) and whether the chat has waited for room (``has_waited``). The
-    member's user is read for the assignment's event."""
+@cache
+def _count_statement(stamped: bool) -> str:
+    """``count_moved``'s UPDATE of one member, written once."""
+    quote = connection.ops.quote_name
+    meta = Membership._meta
+    counter = quote(meta.get_field("open_conversations").column)
+    stamp = f", {quote(meta.get_field('last_assigned_at').column)} = %s" if stamped else ""
     return (
-        Membership.objects.select_related("presence", "user")
-        .annotate(
-            earlier_chat=_earlier_chat(conversation, held),
-            has_waited=_has_waited(conversation),
-        )
-        .get(pk=member_id)
+        f"UPDATE {quote(meta.db_table)} SET {counter} = {counter} + %s{stamp}"
+        f" WHERE {quote(meta.pk.column)} = %s"
     )
 
 
 def room_count(member: Membership) -> int | None:
-    """Under the member's lock: their open chats, as ``_reread_locked`` read them, if
-    they are Available and below their max_open, else None."""
+    """Under the member's lock: their open chats, as a fresh read after the lock found
+    them, if they are Available and below their max_open, else None."""
     presence = getattr(member, "presence", None)
     if presence is None or presence.status != PresenceStatus.AVAILABLE:
         return None
@@ -245,28 +188,7 @@ def _sticky_agent(conversation: Conversation) -> Membership | None:
     agent_id = conversation.last_agent_id  # type: ignore[attr-defined]
     if agent_id is None:
         return None
-    return (
-        Membership.objects.filter(
-            pk=agent_id,
-            organization_id=conversation.organization_id,
-            role__in=[Role.AGENT, Role.SUPERVISOR],
-            projects=conversation.project_id,
-        )
-        .select_related("presence")
-        .first()
-    )
-
-
-def _has_waited(conversation: Conversation) -> Exists:
-    """Whether ``conversation`` got its waiting note during this stay in the queue."""
-    return Exists(
-        ConversationEvent.objects.filter(
-            conversation_id=conversation.pk,
-            kind=EventKind.QUEUED,
-            data__reason=WAITING_REASON,
-            created_at__gte=conversation.queued_at,
-        )
-    )
+    return statements.members().working_on(agent_id, conversation)
 
 
 def mark_waiting(*, organization_id: int, queued_before: datetime, held: Iterable[int] = ()) -> int:
@@ -321,20 +243,20 @@ def assign(
     conversation.status = ConversationStatus.ASSIGNED
     conversation.agent = agent
     conversation.assigned_at = now
-    conversation.save(update_fields=["status", "agent", "assigned_at"])
-    count_moved(
-        conversation, was, **({"last_assigned_at": now} if kind == EventKind.ASSIGNED else {})
-    )
-    ConversationEvent.objects.create(
-        conversation=conversation,
-        kind=kind,
-        rule=rule,
-        actor=actor,
-        from_agent_id=previous_agent_id,
-        to_agent=agent,
-        note=note,
-        data=data or {},
-        created_at=now,
+    rows.save_fields(conversation, ["status", "agent", "assigned_at"])
+    count_moved(conversation, was, last_assigned_at=now if kind == EventKind.ASSIGNED else None)
+    rows.insert(
+        ConversationEvent(
+            conversation=conversation,
+            kind=kind,
+            rule=rule,
+            actor=actor,
+            from_agent_id=previous_agent_id,
+            to_agent=agent,
+            note=note,
+            data=data or {},
+            created_at=now,
+        )
     )
     publish_conversation(
         "conversation.assigned" if kind == EventKind.ASSIGNED else "conversation.transferred",
@@ -383,36 +305,6 @@ def _with_payload_relations(conversation: Conversation) -> Conversation:
     return Conversation.objects.select_related(*PAYLOAD_RELATIONS).get(pk=conversation.pk)
 
 
-def _earlier_chat(conversation: Conversation, held: set[int]) -> Subquery | Value:
-    """An earlier queued chat that the outer query's member could take, if any, other than
-    those held for their own last agent. Under skip_locked another worker may be deciding
-    on it right now; giving the member's place to a later chat would break queue order."""
-    if not _json_contains_supported():
-        # SQLite runs one writer at a time: nobody decides on it in parallel.
-        return Value(None, output_field=IntegerField())
-    cursor = Cursor(conversation.priority, conversation.queued_at, conversation.pk)
-    # A JSON array contains a string it lists: the member speaks the chat's language.
-    speaks = Func(
-        OuterRef("languages"),
-        Func(F("language"), function="to_jsonb"),
-        template="%(expressions)s",
-        arg_joiner=" @> ",
-        output_field=BooleanField(),
-    )
-    qs = (
-        Conversation.objects.filter(
-            cursor.before(),
-            organization_id=conversation.organization_id,
-            status=ConversationStatus.QUEUED,
-            project__members=OuterRef("pk"),
-            required_skills__contained_by=OuterRef("skills"),
-        )
-        .filter(Q(language="") | Q(speaks))
-        .exclude(pk__in=held)
-    )
-    return Subquery(queue_order(qs).values("pk")[:1], output_field=IntegerField())
-
-
 class Decision(NamedTuple):
     """What one decision did, and what it learned under its locks that the pass would
     otherwise ask the database again."""
@@ -430,14 +322,15 @@ def _give(conversation: Conversation, member_id: int, held: set[int], *, sticky:
     """Read again the member this transaction has locked and, if they still have room and no
     earlier chat could take it, assign: to the customer's last agent (``sticky``), or
     by load, a "drain" when the chat had waited for room."""
-    locked = _reread_locked(member_id, conversation, held)
+    # A fresh statement after the lock: presence and open chats as committed now (every
+    # write of the counter holds the same row lock).
+    locked, earlier = statements.members().read_locked(member_id, conversation, held)
     count = room_count(locked)
     if count is None:
         return Decision(Outcome.RETRY, filled=True)
-    earlier: int | None = locked.earlier_chat  # type: ignore[attr-defined]
     if earlier is not None:
         return Decision(Outcome.BEHIND, earlier)
-    has_waited: bool = locked.has_waited  # type: ignore[attr-defined]
+    has_waited: bool = conversation.has_waited  # type: ignore[attr-defined]
     if sticky:
         rule, note = Rule.STICKY, "Back to the customer's last agent."
     else:
@@ -466,15 +359,23 @@ def _decide(conversation: Conversation, held: set[int]) -> Decision:
         if status != PresenceStatus.OFFLINE and waited < settings.ROUTING_STICKY_WAIT_SECONDS:
             return Decision(Outcome.STICKY_WAIT)
 
-    candidates = eligible_agents(conversation)
+    language, skills = _wants(conversation)
+
+    def best(*, skip_locked: bool) -> Membership | None:
+        found = statements.members().best_available(
+            conversation, language=language, skills=skills, skip_locked=skip_locked
+        )
+        # SQLite's candidates still need the language and skill rules (PostgreSQL's pass).
+        return next((m for m in found if speaks_and_knows(m, conversation)), None)
+
     choice: Membership | None = None
-    if _json_contains_supported():
+    if statements.json_containment():
         # Prefer an agent no other worker is deciding on: parallel workers spread out.
-        choice = candidates.select_for_update(skip_locked=True, of=("self",), no_key=True).first()
+        choice = best(skip_locked=True)
     held_already = choice is not None and not _full(choice)
     if not held_already:
         # Every unlocked candidate is full; one another worker holds may have room.
-        choice = _first_matching(candidates, conversation)
+        choice = best(skip_locked=False)
     if choice is None or _full(choice):
         return Decision(Outcome.WAITING)
     if not held_already:
@@ -504,64 +405,14 @@ def route_one(*, conversation_id: int, held: set[int], wait: bool = False) -> De
     with ``skip_locked`` (None when another worker holds it or it is no longer queued),
     or, with ``wait``, waiting for the worker that holds it to finish."""
     with transaction.atomic():
-        conversation = _lock_queued(conversation_id, wait=wait)
+        conversation = statements.queued_chat().read(
+            conversation_id,
+            sticky_since=timezone.now() - timedelta(hours=settings.ROUTING_STICKY_WINDOW_HOURS),
+            wait=wait,
+        )
         if conversation is None:
             return None
         return _decide(conversation, held)
-
-
-class _QueuedLock:
-    """The statement that opens every decision, written once per process
-    (``conversations.rows``): the queued chat, locked, with what the decision and its
-    event need of it: its contact, its project and the customer's last agent
-    (``last_agent_id``: the agent of their last closed chat on the project within the
-    sticky window; the chat itself is queued, so never among them). Built as a queryset,
-    building and compiling it cost more CPU than PostgreSQL spent running it."""
-
-    def __init__(self) -> None:
-        self.chat = ConversationColumns()
-        cv = self.chat.conversation.column
-        closed = ModelColumns(Conversation, "h").column
-        last_agent = (
-            f"(SELECT {closed['agent_id']} FROM {connection.ops.quote_name(Conversation._meta.db_table)} h"
-            f" WHERE {closed['contact_id']} = {cv['contact_id']}"
-            f" AND {closed['project_id']} = {cv['project_id']} AND {closed['status']} = %s"
-            f" AND {closed['agent_id']} IS NOT NULL AND {closed['closed_at']} >= %s"
-            f" ORDER BY {closed['closed_at']} DESC LIMIT 1)"
-        )
-        select = (
-            f"SELECT {', '.join(self.chat.columns)}, {last_agent} FROM {self.chat.from_clause}"
-            f" WHERE {cv['id']} = %s AND {cv['status']} = %s"
-        )
-        self.waiting = select + lock_clause("cv", no_key=True)
-        self.skipping = select + lock_clause("cv", no_key=True, skip_locked=True)
-
-    def conversation_of(self, row: tuple[Any, ...]) -> Conversation:
-        conversation: Conversation = self.chat.instance(row)
-        conversation.last_agent_id = row[self.chat.end]  # type: ignore[attr-defined]
-        return conversation
-
-
-@cache
-def _queued_lock() -> _QueuedLock:
-    return _QueuedLock()
-
-
-def _lock_queued(conversation_id: int, *, wait: bool) -> Conversation | None:
-    """The queued conversation, locked (skipped when another transaction holds it, unless
-    ``wait``), or None when it is not queued (any more)."""
-    statement = _queued_lock()
-    since = timezone.now() - timedelta(hours=settings.ROUTING_STICKY_WINDOW_HOURS)
-    params = [
-        ConversationStatus.CLOSED.value,
-        since,
-        conversation_id,
-        ConversationStatus.QUEUED.value,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(statement.waiting if wait else statement.skipping, params)
-        row = cursor.fetchone()
-    return None if row is None else statement.conversation_of(row)
 
 
 SCAN_CHUNK = 100
@@ -681,17 +532,19 @@ def requeue(
     conversation.agent = None
     conversation.assigned_at = None
     conversation.queued_at = now
-    conversation.save(update_fields=["status", "agent", "assigned_at", "queued_at"])
+    rows.save_fields(conversation, ["status", "agent", "assigned_at", "queued_at"])
     count_moved(conversation, was)
-    ConversationEvent.objects.create(
-        conversation=conversation,
-        kind=kind,
-        rule=rule,
-        actor=actor,
-        from_agent_id=previous_agent_id,
-        note=note,
-        data=data or {},
-        created_at=now,
+    rows.insert(
+        ConversationEvent(
+            conversation=conversation,
+            kind=kind,
+            rule=rule,
+            actor=actor,
+            from_agent_id=previous_agent_id,
+            note=note,
+            data=data or {},
+            created_at=now,
+        )
     )
     publish_conversation("conversation.transferred", conversation, to=[previous_agent_id])
     request_routing(organization_id=conversation.organization_id)

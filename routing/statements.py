@@ -1,0 +1,269 @@
+"""The reads of a routing decision, each a statement written once per process.
+
+A decision is CPU-bound in the worker, and built as querysets its reads cost more CPU to
+build and compile on every call than PostgreSQL spent running them. So they are written
+here once from the models' own fields (``conversations.rows``), and their rows become
+model instances with what the decision reads of them in their caches: reading
+``member.presence``, ``member.user`` or ``conversation.contact`` makes no query. The
+rules they serve, and why each is asked where it is, are ``routing.router``'s.
+
+SQLite (embedded mode) has no JSON containment and runs one writer at a time: there the
+candidates come without their language and skill conditions (the router applies those in
+Python) and nobody can be deciding on an earlier chat in parallel."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from django.db import connection
+
+from conversations.models import (
+    Conversation,
+    ConversationEvent,
+    ConversationStatus,
+    EventKind,
+    Membership,
+    Role,
+    User,
+)
+from conversations.rows import ConversationColumns, ModelColumns, lock_clause
+from presence.models import AgentPresence, PresenceStatus
+
+# The audit entry written the first time a chat finds nobody with room; an assignment
+# after it is a "drain" (capacity freed), one without it "least-loaded" (at arrival).
+WAITING_REASON = "no-eligible-agent"
+WORKING_ROLES = (Role.AGENT.value, Role.SUPERVISOR.value)
+
+
+def json_containment() -> bool:
+    """Whether this database filters JSON arrays by containment (PostgreSQL's ``@>``)."""
+    return connection.vendor == "postgresql"
+
+
+def _table(model: type[Any]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _json_text(column: str, key: str) -> str:
+    """The text at ``key`` of the JSON object in ``column``, as this database writes it."""
+    if connection.vendor == "postgresql":
+        return f"({column} ->> '{key}')"
+    return f"json_extract({column}, '$.{key}')"
+
+
+class _QueuedChat:
+    """The statement that opens every decision: the queued chat, locked, with what the
+    decision and its event need of it: its contact, its project, the customer's last agent
+    (``last_agent_id``: the agent of their last closed chat on the project within the
+    sticky window; the chat itself is queued, so never among them) and whether it got its
+    waiting note during this stay in the queue (``has_waited``)."""
+
+    def __init__(self) -> None:
+        self.chat = ConversationColumns()
+        cv = self.chat.conversation.column
+        closed = ModelColumns(Conversation, "h").column
+        noted = ModelColumns(ConversationEvent, "e").column
+        last_agent = (
+            f"(SELECT {closed['agent_id']} FROM {_table(Conversation)} h"
+            f" WHERE {closed['contact_id']} = {cv['contact_id']}"
+            f" AND {closed['project_id']} = {cv['project_id']} AND {closed['status']} = %s"
+            f" AND {closed['agent_id']} IS NOT NULL AND {closed['closed_at']} >= %s"
+            f" ORDER BY {closed['closed_at']} DESC LIMIT 1)"
+        )
+        has_waited = (
+            f"EXISTS (SELECT 1 FROM {_table(ConversationEvent)} e"
+            f" WHERE {noted['conversation_id']} = {cv['id']} AND {noted['kind']} = %s"
+            f" AND {_json_text(noted['data'], 'reason')} = %s"
+            f" AND {noted['created_at']} >= {cv['queued_at']})"
+        )
+        select = (
+            f"SELECT {', '.join(self.chat.columns)}, {last_agent}, {has_waited}"
+            f" FROM {self.chat.from_clause} WHERE {cv['id']} = %s AND {cv['status']} = %s"
+        )
+        self.waiting = select + lock_clause("cv", no_key=True)
+        self.skipping = select + lock_clause("cv", no_key=True, skip_locked=True)
+
+    def read(
+        self, conversation_id: int, *, sticky_since: datetime, wait: bool
+    ) -> Conversation | None:
+        params = [
+            ConversationStatus.CLOSED.value,
+            connection.ops.adapt_datetimefield_value(sticky_since),
+            EventKind.QUEUED.value,
+            WAITING_REASON,
+            conversation_id,
+            ConversationStatus.QUEUED.value,
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(self.waiting if wait else self.skipping, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        conversation: Conversation = self.chat.instance(row)
+        conversation.last_agent_id, has_waited = row[self.chat.end :]  # type: ignore[attr-defined]
+        conversation.has_waited = bool(has_waited)  # type: ignore[attr-defined]
+        return conversation
+
+
+class _Members:
+    """Members (alias ``m``) with their user and their presence (None: never set), and
+    the statements that read them for a decision."""
+
+    def __init__(self) -> None:
+        quote = connection.ops.quote_name
+        self.member = ModelColumns(Membership, "m")
+        self.user = ModelColumns(User, "u", self.member.end)
+        self.presence = ModelColumns(AgentPresence, "p", self.user.end)
+        self.end = self.presence.end
+        m, u, p = self.member.column, self.user.column, self.presence.column
+        self.columns = ", ".join([*self.member.columns, *self.user.columns, *self.presence.columns])
+        self.from_clause = (
+            f" FROM {_table(Membership)} m JOIN {_table(User)} u ON {u['id']} = {m['user_id']}"
+            f" LEFT JOIN {_table(AgentPresence)} p ON {p['membership_id']} = {m['id']}"
+        )
+        through = Membership.projects.through._meta
+        project_column = quote(Membership.projects.field.m2m_reverse_name())
+        self._works_on = (
+            f"EXISTS (SELECT 1 FROM {quote(through.db_table)} mp"
+            f" WHERE mp.{quote(Membership.projects.field.m2m_column_name())} = {{member}}"
+            f" AND mp.{project_column} = {{project}})"
+        )
+        # Who may work the organization's chats of a project.
+        works = (
+            f"{m['organization_id']} = %s AND {m['role']} IN (%s, %s)"
+            f" AND {self._works_on.format(member=m['id'], project='%s')}"
+        )
+        self.by_id = f"SELECT {self.columns}{self.from_clause} WHERE {m['id']} = %s"
+        self.locking = self.by_id + lock_clause("m", no_key=True)
+        self.sticky = f"{self.by_id} AND {works}"
+        # Only the members' own columns: the choice reads their load, and the read after
+        # the lock brings the rest.
+        self.candidates = (
+            f"SELECT {', '.join(self.member.columns)} FROM {_table(Membership)} m"
+            f" JOIN {_table(AgentPresence)} p ON {p['membership_id']} = {m['id']}"
+            f" WHERE {works} AND {p['status']} = %s AND {m['max_open']} > 0"
+        )
+        # Least loaded first (open chats over max_open), then whoever has waited longest
+        # since their last assignment.
+        self.load_order = (
+            f" ORDER BY {m['open_conversations']} * 1.0 / {m['max_open']},"
+            f" {m['last_assigned_at']} ASC NULLS FIRST, {m['id']}"
+        )
+        self.speaks = f"{m['languages']} @> to_jsonb(%s::text)"
+        self.knows = f"{m['skills']} @> %s::jsonb"
+        self.reread = self._reread()
+
+    def _reread(self) -> str:
+        """A member by id, and the first queued chat before a position in queue order that
+        they could take, other than those held for their own last agent: on PostgreSQL,
+        where another worker may be deciding on it right now (``skip_locked``)."""
+        m = self.member.column
+        where = f" WHERE {m['id']} = %s"
+        if not json_containment():
+            return f"SELECT {self.columns}, NULL{self.from_clause}{where}"
+        q = ModelColumns(Conversation, "q").column
+        # Queue order is priority descending, then queued_at and id ascending: a row
+        # comparison on (-priority, queued_at, id) says "before".
+        earlier = (
+            f"(SELECT {q['id']} FROM {_table(Conversation)} q"
+            f" WHERE {q['organization_id']} = {m['organization_id']} AND {q['status']} = %s"
+            f" AND (-{q['priority']}, {q['queued_at']}, {q['id']}) < (%s, %s, %s)"
+            f" AND {self._works_on.format(member=m['id'], project=q['project_id'])}"
+            f" AND {q['required_skills']} <@ {m['skills']}"
+            f" AND ({q['language']} = '' OR {m['languages']} @> to_jsonb({q['language']}))"
+            f" AND NOT ({q['id']} = ANY(%s::bigint[]))"
+            f" ORDER BY {q['priority']} DESC, {q['queued_at']}, {q['id']} LIMIT 1)"
+        )
+        return f"SELECT {self.columns}, {earlier}{self.from_clause}{where}"
+
+    def instance(self, row: tuple[Any, ...]) -> Membership:
+        member: Membership = self.member.instance(row)
+        member.user = self.user.instance(row)
+        Membership._meta.get_field("presence").set_cached_value(  # type: ignore[union-attr]
+            member, self.presence.instance(row)
+        )
+        return member
+
+    def _fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def lock(self, member_id: int) -> Membership:
+        """The member, their row locked (``FOR NO KEY UPDATE``) until commit."""
+        (row,) = self._fetch(self.locking, [member_id])
+        return self.instance(row)
+
+    def working_on(self, member_id: int, conversation: Conversation) -> Membership | None:
+        """The member, if they work the chats of ``conversation``'s project."""
+        rows = self._fetch(
+            self.sticky,
+            [member_id, conversation.organization_id, *WORKING_ROLES, conversation.project_id],
+        )
+        return self.instance(rows[0]) if rows else None
+
+    def best_available(
+        self,
+        conversation: Conversation,
+        *,
+        language: str,
+        skills: list[str],
+        skip_locked: bool,
+    ) -> list[Membership]:
+        """Available members who work on ``conversation``'s project and (where the
+        database can say it) speak ``language`` and know ``skills``, least loaded first:
+        room is not filtered, the full ones sort last. With ``skip_locked``, the first
+        that no other transaction holds, locked; else the first, or all of them where the
+        database cannot filter by language and skills. Read without user and presence."""
+        sql = self.candidates
+        params: list[Any] = [
+            conversation.organization_id,
+            *WORKING_ROLES,
+            conversation.project_id,
+            PresenceStatus.AVAILABLE.value,
+        ]
+        if json_containment():
+            if language:
+                sql += f" AND {self.speaks}"
+                params.append(language)
+            if skills:
+                sql += f" AND {self.knows}"
+                params.append(json.dumps(skills))
+        sql += self.load_order
+        if json_containment() or skip_locked:
+            sql += " LIMIT 1"
+        if skip_locked:
+            sql += lock_clause("m", no_key=True, skip_locked=True)
+        return [self.member.instance(row) for row in self._fetch(sql, params)]
+
+    def read_locked(
+        self, member_id: int, conversation: Conversation, held: Collection[int]
+    ) -> tuple[Membership, int | None]:
+        """A member whose row the caller's transaction has locked, read by a fresh
+        statement, and the earliest queued chat before ``conversation`` they could take
+        (None: none, or none that can be decided in parallel)."""
+        params: list[Any] = []
+        if json_containment():
+            params = [
+                ConversationStatus.QUEUED.value,
+                -conversation.priority,
+                conversation.queued_at,
+                conversation.pk,
+                list(held),
+            ]
+        (row,) = self._fetch(self.reread, [*params, member_id])
+        return self.instance(row), row[self.end]
+
+
+@cache
+def queued_chat() -> _QueuedChat:
+    return _QueuedChat()
+
+
+@cache
+def members() -> _Members:
+    return _Members()
