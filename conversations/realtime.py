@@ -25,6 +25,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from conversations.models import DockEvent, DockStream, Membership, Role
+from conversations.rows import column_of, field_of, table_of
 
 logger = logging.getLogger(__name__)
 
@@ -54,16 +55,14 @@ def _supervisors(organization_id: int) -> QuerySet[Membership, int]:
 def _one_statement(with_supervisors: bool) -> str:
     """``_record_in_one_statement``'s SQL, written once: building the supervisors' query
     on every publish cost more CPU than PostgreSQL spent running the whole statement."""
-    quote = connection.ops.quote_name
     events = DockEvent._meta.db_table
     streams = DockStream._meta.db_table
     sources = ["(SELECT unnest(%s::bigint[]))"]
     if with_supervisors:
-        members = Membership._meta
         sources.append(
-            f"(SELECT {quote(members.pk.column)} FROM {quote(members.db_table)}"
-            f" WHERE {quote(members.get_field('organization').column)} = %s"
-            f" AND {quote(members.get_field('role').column)} = ANY(%s))"
+            f"(SELECT {column_of(Membership._meta.pk)} FROM {table_of(Membership)}"
+            f" WHERE {column_of(field_of(Membership, 'organization'))} = %s"
+            f" AND {column_of(field_of(Membership, 'role'))} = ANY(%s))"
         )
     return (
         f"WITH recipient (id) AS ({' UNION '.join(sources)}), "

@@ -12,11 +12,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, models
 
 Converter = Callable[[Any, Any, Any], Any]
+
+
+def field_of(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """``model``'s concrete field named ``name`` (or by its attname)."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field), f"{model.__name__}.{name} has no column"
+    return field
+
+
+def column_of(field: models.Field[Any, Any]) -> str:
+    """A concrete field's column, quoted for this database."""
+    return connection.ops.quote_name(cast(str, field.column))
+
+
+def table_of(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
 
 
 class ModelColumns:
@@ -29,9 +45,8 @@ class ModelColumns:
         fields = model._meta.concrete_fields
         self.attnames = [field.attname for field in fields]
         self.start, self.end = start, start + len(fields)
-        quote = connection.ops.quote_name
         self.pk_index = self.attnames.index(model._meta.pk.attname)
-        self.columns = [f"{alias}.{quote(field.column)}" for field in fields]
+        self.columns = [f"{alias}.{column_of(field)}" for field in fields]
         self.column = dict(zip(self.attnames, self.columns, strict=True))
         # As Django's compiler reads a column: the backend's converters, then the field's.
         self.converters: list[tuple[int, Any, list[Converter]]] = []
@@ -99,39 +114,32 @@ class ConversationColumns:
 
 @cache
 def _update_statement(model: type[models.Model], attnames: tuple[str, ...]) -> str:
-    quote = connection.ops.quote_name
-    meta = model._meta
-    columns = [quote(meta.get_field(name).column) for name in attnames]
+    columns = [column_of(field_of(model, name)) for name in attnames]
     return (
-        f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{c} = %s' for c in columns)}"
-        f" WHERE {quote(meta.pk.column)} = %s"
+        f"UPDATE {table_of(model)} SET {', '.join(f'{c} = %s' for c in columns)}"
+        f" WHERE {column_of(model._meta.pk)} = %s"
     )
 
 
 def save_fields(instance: models.Model, fields: Sequence[str]) -> None:
     """``instance.save(update_fields=fields)`` for a row that exists (the caller holds
     its lock), by a statement written once per model and fields."""
-    meta = instance._meta
-    concrete = [meta.get_field(name) for name in fields]
-    attnames = tuple(field.attname for field in concrete)
+    model = type(instance)
+    concrete = [field_of(model, name) for name in fields]
     values = [
-        field.get_db_prep_save(getattr(instance, field.attname), connection)  # type: ignore[union-attr]
-        for field in concrete
+        field.get_db_prep_save(getattr(instance, field.attname), connection) for field in concrete
     ]
+    statement = _update_statement(model, tuple(field.attname for field in concrete))
     with connection.cursor() as cursor:
-        cursor.execute(_update_statement(type(instance), attnames), [*values, instance.pk])
+        cursor.execute(statement, [*values, instance.pk])
 
 
 @cache
-def _insert_statement(model: type[models.Model]) -> tuple[str, tuple[models.Field, ...]]:
-    quote = connection.ops.quote_name
+def _insert_statement(model: type[models.Model]) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
     fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
-    columns = ", ".join(quote(f.column) for f in fields)
+    columns = ", ".join(column_of(f) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
-    return (
-        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})",
-        fields,
-    )
+    return f"INSERT INTO {table_of(model)} ({columns}) VALUES ({placeholders})", fields
 
 
 def insert(instance: models.Model) -> None:

@@ -147,7 +147,7 @@ def count_moved(
         changes[was] = -1
     if now is not None:
         changes[now] = 0 if was == now else 1
-    stamp = Membership._meta.get_field("last_assigned_at")
+    stamp = rows.field_of(Membership, "last_assigned_at")
     with connection.cursor() as cursor:
         for member_id in sorted(changes):
             stamped = member_id == now and last_assigned_at is not None
@@ -162,13 +162,11 @@ def count_moved(
 @cache
 def _count_statement(stamped: bool) -> str:
     """``count_moved``'s UPDATE of one member, written once."""
-    quote = connection.ops.quote_name
-    meta = Membership._meta
-    counter = quote(meta.get_field("open_conversations").column)
-    stamp = f", {quote(meta.get_field('last_assigned_at').column)} = %s" if stamped else ""
+    counter = rows.column_of(rows.field_of(Membership, "open_conversations"))
+    stamp = rows.column_of(rows.field_of(Membership, "last_assigned_at"))
     return (
-        f"UPDATE {quote(meta.db_table)} SET {counter} = {counter} + %s{stamp}"
-        f" WHERE {quote(meta.pk.column)} = %s"
+        f"UPDATE {rows.table_of(Membership)} SET {counter} = {counter} + %s"
+        f"{f', {stamp} = %s' if stamped else ''} WHERE {rows.column_of(Membership._meta.pk)} = %s"
     )
 
 
@@ -432,15 +430,15 @@ def _queued(organization_id: int) -> Iterator[Mapping[str, Any]]:
         )
         if cursor is not None:
             qs = qs.filter(cursor.after())
-        rows = list(
+        chunk = list(
             queue_order(qs).values(
                 "pk", "priority", "queued_at", "project_id", "language", "required_skills"
             )[:SCAN_CHUNK]
         )
-        yield from rows
-        if len(rows) < SCAN_CHUNK:
+        yield from chunk
+        if len(chunk) < SCAN_CHUNK:
             return
-        cursor = Cursor.of(rows[-1])
+        cursor = Cursor.of(chunk[-1])
 
 
 def route_queue(*, organization_id: int) -> int:

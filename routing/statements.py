@@ -30,7 +30,7 @@ from conversations.models import (
     Role,
     User,
 )
-from conversations.rows import ConversationColumns, ModelColumns, lock_clause
+from conversations.rows import ConversationColumns, ModelColumns, lock_clause, table_of
 from presence.models import AgentPresence, PresenceStatus
 
 # The audit entry written the first time a chat finds nobody with room; an assignment
@@ -42,10 +42,6 @@ WORKING_ROLES = (Role.AGENT.value, Role.SUPERVISOR.value)
 def json_containment() -> bool:
     """Whether this database filters JSON arrays by containment (PostgreSQL's ``@>``)."""
     return connection.vendor == "postgresql"
-
-
-def _table(model: type[Any]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
 
 
 def _json_text(column: str, key: str) -> str:
@@ -68,14 +64,14 @@ class _QueuedChat:
         closed = ModelColumns(Conversation, "h").column
         noted = ModelColumns(ConversationEvent, "e").column
         last_agent = (
-            f"(SELECT {closed['agent_id']} FROM {_table(Conversation)} h"
+            f"(SELECT {closed['agent_id']} FROM {table_of(Conversation)} h"
             f" WHERE {closed['contact_id']} = {cv['contact_id']}"
             f" AND {closed['project_id']} = {cv['project_id']} AND {closed['status']} = %s"
             f" AND {closed['agent_id']} IS NOT NULL AND {closed['closed_at']} >= %s"
             f" ORDER BY {closed['closed_at']} DESC LIMIT 1)"
         )
         has_waited = (
-            f"EXISTS (SELECT 1 FROM {_table(ConversationEvent)} e"
+            f"EXISTS (SELECT 1 FROM {table_of(ConversationEvent)} e"
             f" WHERE {noted['conversation_id']} = {cv['id']} AND {noted['kind']} = %s"
             f" AND {_json_text(noted['data'], 'reason')} = %s"
             f" AND {noted['created_at']} >= {cv['queued_at']})"
@@ -122,15 +118,14 @@ class _Members:
         m, u, p = self.member.column, self.user.column, self.presence.column
         self.columns = ", ".join([*self.member.columns, *self.user.columns, *self.presence.columns])
         self.from_clause = (
-            f" FROM {_table(Membership)} m JOIN {_table(User)} u ON {u['id']} = {m['user_id']}"
-            f" LEFT JOIN {_table(AgentPresence)} p ON {p['membership_id']} = {m['id']}"
+            f" FROM {table_of(Membership)} m JOIN {table_of(User)} u ON {u['id']} = {m['user_id']}"
+            f" LEFT JOIN {table_of(AgentPresence)} p ON {p['membership_id']} = {m['id']}"
         )
-        through = Membership.projects.through._meta
-        project_column = quote(Membership.projects.field.m2m_reverse_name())
+        projects = Membership.projects
         self._works_on = (
-            f"EXISTS (SELECT 1 FROM {quote(through.db_table)} mp"
-            f" WHERE mp.{quote(Membership.projects.field.m2m_column_name())} = {{member}}"
-            f" AND mp.{project_column} = {{project}})"
+            f"EXISTS (SELECT 1 FROM {table_of(projects.through)} mp"
+            f" WHERE mp.{quote(projects.field.m2m_column_name())} = {{member}}"
+            f" AND mp.{quote(projects.field.m2m_reverse_name())} = {{project}})"
         )
         # Who may work the organization's chats of a project.
         works = (
@@ -143,8 +138,8 @@ class _Members:
         # Only the members' own columns: the choice reads their load, and the read after
         # the lock brings the rest.
         self.candidates = (
-            f"SELECT {', '.join(self.member.columns)} FROM {_table(Membership)} m"
-            f" JOIN {_table(AgentPresence)} p ON {p['membership_id']} = {m['id']}"
+            f"SELECT {', '.join(self.member.columns)} FROM {table_of(Membership)} m"
+            f" JOIN {table_of(AgentPresence)} p ON {p['membership_id']} = {m['id']}"
             f" WHERE {works} AND {p['status']} = %s AND {m['max_open']} > 0"
         )
         # Least loaded first (open chats over max_open), then whoever has waited longest
@@ -169,7 +164,7 @@ class _Members:
         # Queue order is priority descending, then queued_at and id ascending: a row
         # comparison on (-priority, queued_at, id) says "before".
         earlier = (
-            f"(SELECT {q['id']} FROM {_table(Conversation)} q"
+            f"(SELECT {q['id']} FROM {table_of(Conversation)} q"
             f" WHERE {q['organization_id']} = {m['organization_id']} AND {q['status']} = %s"
             f" AND (-{q['priority']}, {q['queued_at']}, {q['id']}) < (%s, %s, %s)"
             f" AND {self._works_on.format(member=m['id'], project=q['project_id'])}"
