@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 
@@ -110,6 +110,19 @@ class Membership(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        indexes = [
+            # Routing's load order (``routing.statements``), walked from the least loaded
+            # until an agent who fits: no sort of every member of the organization for
+            # each decision.
+            models.Index(
+                F("organization"),
+                F("open_conversations") * 1.0 / F("max_open"),
+                F("last_assigned_at").asc(nulls_first=True),
+                F("id"),
+                condition=Q(max_open__gt=0),
+                name="routing_load_order",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(max_open__gte=0), name="max_open_not_negative"),
             models.CheckConstraint(
