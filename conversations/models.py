@@ -4,11 +4,11 @@ channels), with whom (contacts) and the work itself (conversations, messages, ev
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
 
@@ -54,7 +54,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     def __str__(self) -> str:
         return self.email
@@ -113,11 +113,13 @@ class Membership(models.Model):
         indexes = [
             # Routing's load order (``routing.statements``), walked from the least loaded
             # until an agent who fits: no sort of every member of the organization for
-            # each decision.
+            # each decision. Members never assigned come first among equals; SQLite's
+            # indexes take no NULLS FIRST, so a column of its own says it on both.
             models.Index(
                 F("organization"),
                 F("open_conversations") * 1.0 / F("max_open"),
-                F("last_assigned_at").asc(nulls_first=True),
+                ExpressionWrapper(Q(last_assigned_at__isnull=False), output_field=BooleanField()),
+                F("last_assigned_at"),
                 F("id"),
                 condition=Q(max_open__gt=0),
                 name="routing_load_order",

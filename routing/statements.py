@@ -143,10 +143,11 @@ class _Members:
             f" WHERE {works} AND {p['status']} = %s AND {m['max_open']} > 0"
         )
         # Least loaded first (open chats over max_open), then whoever has waited longest
-        # since their last assignment.
+        # since their last assignment, never assigned first: the order of the index
+        # ``routing_load_order``, which the database walks instead of sorting.
         self.load_order = (
             f" ORDER BY {m['open_conversations']} * 1.0 / {m['max_open']},"
-            f" {m['last_assigned_at']} ASC NULLS FIRST, {m['id']}"
+            f" {m['last_assigned_at']} IS NOT NULL, {m['last_assigned_at']}, {m['id']}"
         )
         self.speaks = f"{m['languages']} @> to_jsonb(%s::text)"
         self.knows = f"{m['skills']} @> %s::jsonb"
