@@ -22,15 +22,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "screenshots" / "43-chat-dock.png"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
 ASGI_APP = "cxgear.asgi:application"
 ANA = "ana@demo.cxgear.test"
 BEN = "ben@demo.cxgear.test"
@@ -213,8 +204,10 @@ def seed() -> None:
 def photograph(url: str) -> None:
     from playwright.sync_api import sync_playwright
 
+    from tests import chromium
+
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = chromium.launch(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 800}, base_url=url)
         page.goto("/accounts/login/")
         page.get_by_label("E-mail").fill(ANA)

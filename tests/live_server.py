@@ -38,17 +38,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from channels_whatsapp.fake_cloud import FakeCloudApi
+from tests import chromium
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
 
 
 def free_port() -> int:
@@ -211,11 +203,11 @@ def browser() -> Iterator[Any]:
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    launched = chromium.launch(playwright)
     try:
-        yield chromium
+        yield launched
     finally:
-        chromium.close()
+        launched.close()
         playwright.stop()
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
