@@ -34,6 +34,7 @@ run: setup migrate
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
 	$(PY) manage.py makemigrations --check --dry-run
 
 test: setup browser
@@ -43,6 +44,7 @@ test: setup browser
 _test:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
 	$(PY) -m pytest
 
 bench: setup

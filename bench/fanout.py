@@ -54,7 +54,7 @@ def _seed_docks() -> tuple[dict[str, Any], list[dict[str, Any]]]:
         docks = []
         sessions = []
         for member in made["members"]:
-            key = store._get_new_session_key()
+            key = store._get_new_session_key()  # type: ignore[attr-defined]
             sessions.append(
                 Session(
                     session_key=key,

@@ -23,7 +23,7 @@ class InboundDeliveryAdmin(OrganizationScopedAdmin):
     supervisor_may_change = False
     list_display = ["id", "channel", "received_at", "attempts", "last_error"]
     list_select_related = ["channel"]
-    fields = ["channel", "received_at", "attempts", "last_error", "delivery"]
+    fields = ("channel", "received_at", "attempts", "last_error", "delivery")
     readonly_fields = fields
     actions = ["record_again"]
 

@@ -27,6 +27,7 @@ from channels_whatsapp.models import InboundDelivery
 from channels_whatsapp.payload import Delivery, load_json, parse_delivery
 from conversations.messaging import InboundMessage, StatusUpdate, delivery_record
 from conversations.models import Channel
+from conversations.rows import column_of, field_of, table_of
 from cxgear import pending
 
 logger = logging.getLogger(__name__)
@@ -55,11 +56,9 @@ def delivery_accept(*, channel: Channel, body: bytes) -> None:
 @cache
 def _insert_statement() -> str:
     """The INSERT of a kept delivery, written once per process."""
-    meta = InboundDelivery._meta
-    quote = connection.ops.quote_name
     fields = ("channel", "body", "received_at", "attempts", "last_error")
-    columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
-    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s, 0, '')"
+    columns = ", ".join(column_of(field_of(InboundDelivery, name)) for name in fields)
+    return f"INSERT INTO {table_of(InboundDelivery)} ({columns}) VALUES (%s, %s, %s, 0, '')"
 
 
 def request_recording(*, channel_id: int) -> None:

@@ -149,7 +149,7 @@ class MessageInline(admin.TabularInline):
     model = Message
     extra = 0
     can_delete = False
-    fields = ["sent_at", "direction", "type", "text", "status", "sender"]
+    fields = ("sent_at", "direction", "type", "text", "status", "sender")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -160,7 +160,7 @@ class EventInline(admin.TabularInline):
     model = ConversationEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "kind", "rule", "actor", "from_agent", "to_agent", "note"]
+    fields = ("created_at", "kind", "rule", "actor", "from_agent", "to_agent", "note")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -23,12 +23,18 @@ from conversations.models import (
     Membership,
     User,
 )
-from conversations.rows import ConversationColumns, ModelColumns, lock_clause
+from conversations.rows import (
+    ConversationColumns,
+    ModelColumns,
+    column_of,
+    field_of,
+    lock_clause,
+    table_of,
+)
 
 
 class _Statement:
     def __init__(self) -> None:
-        quote = connection.ops.quote_name
         self.chat = ConversationColumns()
         self.agent = ModelColumns(Membership, "mb", self.chat.end)
         self.user = ModelColumns(User, "us", self.agent.end)
@@ -37,24 +43,23 @@ class _Statement:
         # The customers are found first (by the unique ids of the organization's contacts),
         # then their open conversations: a plan that holds whatever the planner's
         # statistics say, as fresh tables have none.
-        named = Contact._meta
         self.head = (
             f"SELECT {columns} FROM {self.chat.from_clause}"
-            f" LEFT JOIN {quote(Membership._meta.db_table)} mb ON {mb['id']} = {cv['agent_id']}"
-            f" LEFT JOIN {quote(User._meta.db_table)} us ON {us['id']} = {mb['user_id']}"
+            f" LEFT JOIN {table_of(Membership)} mb ON {mb['id']} = {cv['agent_id']}"
+            f" LEFT JOIN {table_of(User)} us ON {us['id']} = {mb['user_id']}"
             f" WHERE {cv['channel_id']} = %s AND {cv['status']} <> %s"
-            f" AND {cv['contact_id']} IN (SELECT {quote(named.pk.column)}"
-            f" FROM {quote(named.db_table)} WHERE"
-            f" {quote(named.get_field('organization').column)} = %s AND ("
+            f" AND {cv['contact_id']} IN (SELECT {column_of(Contact._meta.pk)}"
+            f" FROM {table_of(Contact)} WHERE"
+            f" {column_of(field_of(Contact, 'organization'))} = %s AND ("
         )
         self.keys = {
-            name: quote(named.get_field(name).column) for name in ("id", "wa_id", "user_id")
+            name: column_of(field_of(Contact, name)) for name in ("id", "wa_id", "user_id")
         }
         self.tail = f")) ORDER BY {cv['id']}{lock_clause('cv')}"
 
-    def sql(self, keys: dict[str, Collection[object]]) -> tuple[str, list[object]]:
+    def sql(self, keys: dict[str, Collection[int | str]]) -> tuple[str, list[int | str]]:
         conditions: list[str] = []
-        params: list[object] = []
+        params: list[int | str] = []
         for name, values in keys.items():
             if values:
                 conditions.append(f"{self.keys[name]} IN ({', '.join(['%s'] * len(values))})")
@@ -93,7 +98,7 @@ def lock_open_conversations(
     sql, keys = statement.sql({"id": contact_ids, "wa_id": wa_ids, "user_id": user_ids})
     if not keys:
         return []
-    params: list[object] = [channel_id, ConversationStatus.CLOSED.value, organization_id, *keys]
+    params: list[int | str] = [channel_id, ConversationStatus.CLOSED.value, organization_id, *keys]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

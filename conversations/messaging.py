@@ -44,6 +44,7 @@ from conversations.models import (
 )
 from conversations.payloads import conversation_payload, message_payload
 from conversations.realtime import publish
+from conversations.rows import field_of
 from routing.triggers import request_routing
 
 logger = logging.getLogger(__name__)
@@ -425,7 +426,7 @@ def _insert_new(
         return []
     meta = rows[0]._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
-    key_field = meta.get_field(key)
+    key_field = field_of(type(rows[0]), key)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(f.column)) for f in fields)
     placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"

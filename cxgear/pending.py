@@ -27,6 +27,7 @@ TTL_SECONDS = 30
 
 @cache
 def _redis() -> redis.Redis:
+    assert settings.REDIS_URL is not None, "no Redis in embedded mode"
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
 
 

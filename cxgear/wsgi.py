@@ -12,11 +12,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from functools import cached_property, partial
+from typing import cast
 
 import django
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import reverse
 from django.utils.log import log_response
 
@@ -29,7 +30,7 @@ class WebhookFirstHandler(WSGIHandler):
         return reverse("whatsapp-webhook", kwargs={"channel_key": "-"}).removesuffix("-/")
 
     @cached_property
-    def webhook(self) -> Callable[..., HttpResponseBase]:
+    def webhook(self) -> Callable[..., HttpResponse]:
         from channels_whatsapp.views import webhook
 
         return webhook
@@ -49,8 +50,9 @@ class WebhookFirstHandler(WSGIHandler):
         if channel_key is None:
             return super().get_response(request)
         view = partial(self.webhook, channel_key=channel_key)
-        response: HttpResponseBase = convert_exception_to_response(view)(request)
-        response._resource_closers.append(request.close)
+        # A sync view's answer, or the HttpResponse made of the exception it raised.
+        response = cast(HttpResponse, convert_exception_to_response(view)(request))
+        response._resource_closers.append(request.close)  # type: ignore[attr-defined]
         if not response.streaming and not response.has_header("Content-Length"):
             # As CommonMiddleware does: a sized body, not a chunked one, on a kept-alive connection.
             response.headers["Content-Length"] = str(len(response.content))

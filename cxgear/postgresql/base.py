@@ -34,16 +34,16 @@ class DatabaseWrapper(base.DatabaseWrapper):
         options = self.settings_dict["OPTIONS"].get("pool")
         if self.alias == NO_DB_ALIAS or not options:
             return None
-        if self.alias not in self._connection_pools:
+        if self.alias not in self._connection_pools:  # type: ignore[attr-defined]
             params = self.get_connection_params()
             params["autocommit"] = True  # Django sets the mode it wants on checkout
             pool = ConnectionPool(
                 kwargs=params,
                 open=False,
-                configure=self._configure_connection,
+                configure=self._configure_connection,  # type: ignore[attr-defined]
                 check=check_connection,
                 **(options if isinstance(options, dict) else {}),
             )
             # Threads racing here each make a pool; the first one stored is the one used.
-            self._connection_pools.setdefault(self.alias, pool)
-        return self._connection_pools[self.alias]
+            self._connection_pools.setdefault(self.alias, pool)  # type: ignore[attr-defined]
+        return self._connection_pools[self.alias]  # type: ignore[attr-defined]

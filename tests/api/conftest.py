@@ -4,6 +4,7 @@ objects and on another's."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import pytest
 from rest_framework.authtoken.models import Token
@@ -36,19 +37,24 @@ class Org:
 
 
 def build_org(name: str) -> Org:
-    admin = MembershipFactory(role=Role.ADMIN, organization__name=name, max_open=0)
-    organization = admin.organization
-    project = ProjectFactory(organization=organization, name=f"{name} spring campaign")
-    channel = ChannelFactory(organization=organization, project=project)
-    supervisor = MembershipFactory(
-        organization=organization, role=Role.SUPERVISOR, projects=[project]
+    admin = cast(
+        Membership, MembershipFactory(role=Role.ADMIN, organization__name=name, max_open=0)
     )
-    agent = MembershipFactory(organization=organization, projects=[project])
-    colleague = MembershipFactory(organization=organization, projects=[project])
-    mine = ConversationFactory(channel=channel, agent=agent)
+    organization = admin.organization
+    project = cast(
+        Project, ProjectFactory(organization=organization, name=f"{name} spring campaign")
+    )
+    channel = cast(Channel, ChannelFactory(organization=organization, project=project))
+    supervisor = cast(
+        Membership,
+        MembershipFactory(organization=organization, role=Role.SUPERVISOR, projects=[project]),
+    )
+    agent = cast(Membership, MembershipFactory(organization=organization, projects=[project]))
+    colleague = cast(Membership, MembershipFactory(organization=organization, projects=[project]))
+    mine = cast(Conversation, ConversationFactory(channel=channel, agent=agent))
     MessageFactory(conversation=mine, text=f"Hello from a customer of {name}")
-    theirs = ConversationFactory(channel=channel, agent=colleague)
-    queued = ConversationFactory(channel=channel)
+    theirs = cast(Conversation, ConversationFactory(channel=channel, agent=colleague))
+    queued = cast(Conversation, ConversationFactory(channel=channel))
     return Org(admin, supervisor, agent, colleague, project, channel, mine, theirs, queued)
 
 

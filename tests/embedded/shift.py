@@ -15,12 +15,17 @@ from django.utils import timezone  # noqa: E402
 
 from conversations.demo import bootstrap_demo  # noqa: E402
 from conversations.messaging import InboundMessage, delivery_record  # noqa: E402
-from conversations.models import Conversation, ConversationEvent, Membership  # noqa: E402
+from conversations.models import (  # noqa: E402
+    Channel,
+    Conversation,
+    ConversationEvent,
+    Membership,
+)
 from conversations.services import conversation_close  # noqa: E402
 from presence.services import presence_set  # noqa: E402
 
 
-def customer_writes(channel: object, wamid: str) -> Conversation:
+def customer_writes(channel: Channel, wamid: str) -> Conversation:
     delivery_record(
         channel=channel,
         messages=[
@@ -39,7 +44,7 @@ def customer_writes(channel: object, wamid: str) -> Conversation:
     return Conversation.objects.filter(contact__wa_id="447700900555").latest("pk")
 
 
-_, channel, _ = bootstrap_demo()
+_organization, channel, _agents = bootstrap_demo()
 ana = Membership.objects.get(user__email="ana@demo.cxgear.test")
 presence_set(member=ana, status="available", source="dock")
 first = customer_writes(channel, "wamid.EMBEDDED1")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.utils import timezone
@@ -31,15 +31,18 @@ class Desk:
 
     def agent(self, **kwargs: Any) -> Membership:
         kwargs.setdefault("projects", [self.project])
-        return MembershipFactory(organization=self.org, **kwargs)
+        return cast(Membership, MembershipFactory(organization=self.org, **kwargs))
 
     def chat(self, *, ago: float = 0, **kwargs: Any) -> Conversation:
         """A queued chat that arrived ``ago`` seconds ago."""
         kwargs.setdefault("queued_at", timezone.now() - timedelta(seconds=ago))
-        return ConversationFactory(channel=self.channel, **kwargs)
+        return cast(Conversation, ConversationFactory(channel=self.channel, **kwargs))
 
     def open_chats(self, agent: Membership, n: int) -> list[Conversation]:
-        return [ConversationFactory(channel=self.channel, agent=agent) for _ in range(n)]
+        return [
+            cast(Conversation, ConversationFactory(channel=self.channel, agent=agent))
+            for _ in range(n)
+        ]
 
     def miscounted(self) -> dict[int, tuple[int, int]]:
         """Members whose ``open_conversations`` is not their number of assigned chats:
@@ -59,13 +62,16 @@ class Desk:
 
     def closed_chat(self, *, contact: Any, agent: Membership, hours_ago: float) -> Conversation:
         closed_at = timezone.now() - timedelta(hours=hours_ago)
-        return ConversationFactory(
-            channel=self.channel,
-            contact=contact,
-            agent=agent,
-            status=ConversationStatus.CLOSED,
-            assigned_at=closed_at - timedelta(minutes=10),
-            closed_at=closed_at,
+        return cast(
+            Conversation,
+            ConversationFactory(
+                channel=self.channel,
+                contact=contact,
+                agent=agent,
+                status=ConversationStatus.CLOSED,
+                assigned_at=closed_at - timedelta(minutes=10),
+                closed_at=closed_at,
+            ),
         )
 
 
@@ -77,8 +83,9 @@ def _fast_passwords(settings: Any) -> None:
 
 @pytest.fixture
 def desk(db: None) -> Desk:
-    channel = ChannelFactory()
-    supervisor = MembershipFactory(
-        organization=channel.organization, role=Role.SUPERVISOR, max_open=0
+    channel = cast(Channel, ChannelFactory())
+    supervisor = cast(
+        Membership,
+        MembershipFactory(organization=channel.organization, role=Role.SUPERVISOR, max_open=0),
     )
     return Desk(channel.organization, channel.project, channel, supervisor)

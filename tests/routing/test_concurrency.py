@@ -92,6 +92,7 @@ def test_two_hundred_chats_at_twenty_agents_with_room_for_three_fill_every_place
     def close_all(batch: list[Conversation]) -> Callable[[], None]:
         def job() -> None:
             for chat in batch:
+                assert chat.agent is not None
                 conversation_close(conversation=chat, actor=chat.agent, outcome="resolved")
 
         return job

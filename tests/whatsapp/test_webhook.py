@@ -146,7 +146,7 @@ def _bad_timestamp(channel):
         (lambda c: {"object": "page", "entry": []}, "whatsapp_business_account"),
         (lambda c: {"object": "whatsapp_business_account"}, "entry must be a list"),
         (lambda c: {"object": "whatsapp_business_account", "entry": [{}]}, "changes"),
-        (lambda c: p.delivery("text"), "must be an object"),
+        (lambda c: p.delivery("text"), "must be an object"),  # type: ignore[arg-type]
         (lambda c: p.delivery({"messages": []}), "phone_number_id"),
         (_without_id, "messages[0].id"),
         (_without_customer, '"from" or "from_user_id"'),

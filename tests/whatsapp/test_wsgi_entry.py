@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -54,9 +55,15 @@ def call(method: str, path: str, body: bytes = b"", headers: dict[str, str] | No
     for name, value in (headers or {}).items():
         environ["HTTP_" + name.upper().replace("-", "_")] = value
     started: list[Any] = []
-    result = application(
-        environ, lambda status, headers, exc_info=None: started.extend([status, headers])
-    )
+
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], object]:
+        started.extend([status, headers])
+        # Django answers through the iterable it returns, never through write().
+        return lambda data: None
+
+    result = application(environ, start_response)
     try:
         body_out = b"".join(result)
     finally:
