@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from functools import cached_property, partial
+from functools import partial
 from typing import cast
 
 import django
@@ -25,15 +25,16 @@ from django.utils.log import log_response
 class WebhookFirstHandler(WSGIHandler):
     """Django's WSGI handler, with the middleware chain left out for webhook deliveries."""
 
-    @cached_property
-    def webhook_prefix(self) -> str:
-        return reverse("whatsapp-webhook", kwargs={"channel_key": "-"}).removesuffix("-/")
-
-    @cached_property
-    def webhook(self) -> Callable[..., HttpResponse]:
+    def __init__(self) -> None:
+        super().__init__()
+        # Resolved while the worker starts: the first reverse() imports every URL module
+        # (the API and its schema, 0.15 s of CPU here), and done lazily it held up every
+        # thread of a fresh worker with the first deliveries waiting on them.
         from channels_whatsapp.views import webhook
 
-        return webhook
+        self.webhook: Callable[..., HttpResponse] = webhook
+        example = reverse("whatsapp-webhook", kwargs={"channel_key": "-"})
+        self.webhook_prefix = example.removesuffix("-/")
 
     def _channel_key(self, request: HttpRequest) -> str | None:
         """The key of a delivery's URL, as the URL pattern would read it, else None."""
