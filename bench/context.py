@@ -49,12 +49,34 @@ class Context:
         self.started.clear()
 
 
-def machine_busy_seconds() -> float:
-    """CPU seconds every core of the machine has spent not idle since boot."""
-    with open("/proc/stat") as stat:
-        fields = [int(v) for v in stat.readline().split()[1:]]
-    idle = fields[3] + fields[4]
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+@dataclass(frozen=True)
+class MachineCPU:
+    """The machine's CPU seconds since boot, summed over its cores. ``busy`` is time spent
+    running anything; ``stolen`` is time a virtual machine's cores wanted to run while the
+    host ran other guests: it lengthens every figure without showing as anyone's CPU, so
+    a run on a crowded host says so."""
+
+    busy: float
+    stolen: float
+
+    @classmethod
+    def now(cls) -> MachineCPU:
+        with open("/proc/stat") as stat:
+            user, nice, system, _idle, _iowait, irq, softirq, steal = (
+                int(v) for v in stat.readline().split()[1:9]
+            )
+        tick = os.sysconf("SC_CLK_TCK")
+        return cls(busy=(user + nice + system + irq + softirq) / tick, stolen=steal / tick)
+
+    def since(self, earlier: MachineCPU) -> MachineCPU:
+        return MachineCPU(busy=self.busy - earlier.busy, stolen=self.stolen - earlier.stolen)
+
+    def describe(self, wall_seconds: float) -> str:
+        cores = os.cpu_count() or 1
+        return (
+            f"{self.busy:.1f} of {wall_seconds * cores:.1f} core-seconds busy,"
+            f" {self.stolen:.1f} s stolen by the host"
+        )
 
 
 def postgres_cpu(database_url: str) -> dict[str, float]:
@@ -82,9 +104,12 @@ def postgres_cpu_delta(before: dict[str, float], after: dict[str, float]) -> dic
     return spent
 
 
-def cpu_split(parts: dict[str, float], busy: float) -> str:
+def cpu_split(parts: dict[str, float], spent: MachineCPU) -> str:
     """How the machine's CPU went while measuring: each named part, then the rest
-    (PostgreSQL, Redis and anything else on the machine)."""
-    rest = max(0.0, busy - sum(parts.values()))
+    (PostgreSQL, Redis and anything else on the machine), then what the host took."""
+    rest = max(0.0, spent.busy - sum(parts.values()))
     shown = [f"{name} {seconds:.1f}s" for name, seconds in parts.items()]
-    return ", ".join([*shown, f"rest {rest:.1f}s"]) + f" of {busy:.1f} CPU-s"
+    return (
+        ", ".join([*shown, f"rest {rest:.1f}s"])
+        + f" of {spent.busy:.1f} CPU-s; {spent.stolen:.1f}s stolen by the host"
+    )

@@ -24,7 +24,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bench import stack
 from bench.common import APP_SECRET, Figure, latency_figures, percentile
-from bench.context import Context, cpu_split, machine_busy_seconds
+from bench.context import Context, MachineCPU, cpu_split
 from bench.deliveries import encode, inbound_text
 
 SOCKETS = 1000
@@ -262,7 +262,7 @@ async def _measure(
         "granian": web.cpu_seconds(),
         "celery": worker.cpu_seconds(),
     }
-    busy = machine_busy_seconds()
+    busy = MachineCPU.now()
     own = time.process_time()
     failed = await _customers(docks, web.port or 0, seed, plan)
     deadline = time.monotonic() + 30
@@ -275,7 +275,7 @@ async def _measure(
             "celery": worker.cpu_seconds() - cpu["celery"],
             "this client": time.process_time() - own,
         },
-        machine_busy_seconds() - busy,
+        MachineCPU.now().since(busy),
     )
     for socket in docks.sockets.values():
         await socket.close()

@@ -28,8 +28,8 @@ from bench import loadgen, profile, stack
 from bench.common import APP_SECRET, Figure, latency_figures, mean, percentile
 from bench.context import (
     Context,
+    MachineCPU,
     cpu_split,
-    machine_busy_seconds,
     postgres_cpu,
     postgres_cpu_delta,
 )
@@ -214,7 +214,7 @@ def run(ctx: Context, seed: dict, worker: stack.Process) -> list[Figure]:
         server_cpu, worker_cpu, busy = (
             server.cpu_seconds(),
             worker.cpu_seconds(),
-            machine_busy_seconds(),
+            MachineCPU.now(),
         )
         pg_before = postgres_cpu(ctx.database_url)
         sampler = (
@@ -230,7 +230,7 @@ def run(ctx: Context, seed: dict, worker: stack.Process) -> list[Figure]:
         recorded, recorded_at = _recorded(ctx.database_url, tag, expected=len(ok))
         server_cpu = server.cpu_seconds() - server_cpu
         worker_cpu = worker.cpu_seconds() - worker_cpu
-        busy = machine_busy_seconds() - busy
+        busy = MachineCPU.now().since(busy)
         pg = postgres_cpu_delta(pg_before, postgres_cpu(ctx.database_url))
         server.stop()
         ctx.started.remove(server)

@@ -18,7 +18,7 @@ import redis
 
 from bench import stack
 from bench.common import Figure, latency_figures, ms, percentile
-from bench.context import Context
+from bench.context import Context, MachineCPU
 
 AGENTS = 100
 MAX_OPEN = 5
@@ -152,9 +152,11 @@ def _per_decision(ctx: Context) -> list[Figure]:
 
     router.route_one = timed  # type: ignore[assignment]
     try:
+        machine = MachineCPU.now()
         started = time.perf_counter()
         assigned = router.route_queue(organization_id=burst["organization"])
         elapsed = time.perf_counter() - started
+        machine = MachineCPU.now().since(machine)
     finally:
         router.route_one = original  # type: ignore[assignment]
     claim = baseline_claim(ctx.database_url)
@@ -173,6 +175,7 @@ def _per_decision(ctx: Context) -> list[Figure]:
             f"decision p99 is {p99 / percentile(claim, 99):.1f}x the claim's p99",
         ),
         Figure("in-process: over-assignment", f"{over} agents over, {twice} chats twice"),
+        Figure("in-process: the machine meanwhile", machine.describe(elapsed)),
     ]
 
 

@@ -104,6 +104,7 @@ def measure() -> list[Any]:
     from django.utils import timezone
 
     from bench.common import Figure, latency_figures
+    from bench.context import MachineCPU
     from conversations.models import Conversation, ConversationStatus
     from routing import router
 
@@ -111,6 +112,7 @@ def measure() -> list[Any]:
     seconds: list[float] = []
     queries: list[int] = []
     outcomes: dict[str, int] = {}
+    machine, began = MachineCPU.now(), time.monotonic()
     for i, contact in enumerate(seeded["contacts"]):
         chat = Conversation.objects.create(
             organization=seeded["org"],
@@ -129,6 +131,7 @@ def measure() -> list[Any]:
         queries.append(len(captured))
         outcome = decision[0].value if decision else "skipped"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    machine, wall = MachineCPU.now().since(machine), time.monotonic() - began
     over = (
         Conversation.objects.filter(organization=seeded["org"], status=ConversationStatus.ASSIGNED)
         .values("agent_id", "agent__max_open")
@@ -147,9 +150,9 @@ def measure() -> list[Any]:
         Figure("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))),
         Figure("agents over max_open", str(over)),
         Figure(
-            "load average while measured",
-            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
-            "other work on the machine lengthens every figure",
+            "the machine meanwhile",
+            machine.describe(wall),
+            "the load of this process and its PostgreSQL; anything else lengthens every figure",
         ),
     ]
 
