@@ -15,6 +15,8 @@ import psycopg
 SCRATCH_SUFFIX = "_benchrun"
 APP_SECRET = "bench-app-secret"
 PHONE_NUMBER_ID = "155501002000"
+# Where the bare webhook (``bench/bare_webhook.py``) keeps what it accepts.
+BARE_TABLE = "bench_bare_delivery"
 
 
 def percentile(values: Sequence[float], pct: float) -> float:

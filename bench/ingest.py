@@ -5,9 +5,12 @@ daphne process for ASGI) gets the same deliveries: one text message each, from a
 customers, so conversations open, fill and trigger routing on a real Celery worker as
 they would in a shift. The webhook keeps each delivery and answers; the worker records it
 into its thread. Figures: accepted messages per second, time to the 200, and when every
-message was in its thread (how far recording trails the 200s). The baseline is
-PostgreSQL itself on the same machine in the same run: single-row INSERTs from one psycopg connection, and pgbench's insert rate at
-the same concurrency."""
+message was in its thread (how far recording trails the 200s).
+
+The baselines, on the same machine in the same run: PostgreSQL itself (single-row
+INSERTs from one psycopg connection, and pgbench's insert rate at the same concurrency),
+and the bare webhook (``bench/bare_webhook.py``: the signature check and one INSERT)
+under the same servers, so a slow machine and a slow webhook can be told apart."""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ from urllib.parse import urlsplit
 import psycopg
 
 from bench import loadgen, profile, stack
-from bench.common import APP_SECRET, Figure, latency_figures, mean, percentile
+from bench.common import APP_SECRET, BARE_TABLE, Figure, latency_figures, mean, percentile
 from bench.context import (
     Context,
     MachineCPU,
@@ -41,15 +44,33 @@ CONCURRENCY = 16
 CUSTOMERS = 1000
 BASELINE_INSERTS = 4000
 BASELINE_SECONDS = 5.0
+BARE_APP = "bench.bare_webhook:application"
+BARE_PREFIX = "bare view, "
 
 
 @dataclass(frozen=True)
 class Shape:
     label: str
     make: Callable[[Context, int], stack.Process]
+    # The bare view (``bench/bare_webhook.py``): a baseline, whose rows no worker records.
+    bare: bool = False
 
 
 SHAPES = [
+    Shape(
+        BARE_PREFIX + "gunicorn sync x4",
+        lambda ctx, port: stack.gunicorn(
+            port=port, env=ctx.env("web"), log_dir=ctx.log_dir, workers=4, app=BARE_APP
+        ),
+        bare=True,
+    ),
+    Shape(
+        BARE_PREFIX + "granian 2x4",
+        lambda ctx, port: stack.granian(
+            port=port, env=ctx.env("web"), log_dir=ctx.log_dir, app=BARE_APP
+        ),
+        bare=True,
+    ),
     Shape(
         "gunicorn sync x4",
         lambda ctx, port: stack.gunicorn(
@@ -178,6 +199,20 @@ def _recorded(database_url: str, tag: str, expected: int, timeout: float = 120.0
             time.sleep(0.05)
 
 
+def _bare_rows(database_url: str, *, empty: bool = False) -> int:
+    """The rows the bare webhook has inserted (its table made or emptied first with
+    ``empty``)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        if empty:
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {BARE_TABLE} (id bigserial PRIMARY KEY,"
+                " body bytea NOT NULL, received_at timestamptz NOT NULL)"
+            )
+            conn.execute(f"TRUNCATE {BARE_TABLE}")
+        row = conn.execute(f"SELECT count(*) FROM {BARE_TABLE}").fetchone()
+    return int(row[0]) if row else 0
+
+
 def run(ctx: Context, seed: dict, worker: stack.Process) -> list[Figure]:
     channel = seed["channel"]
     figures: list[Figure] = []
@@ -201,15 +236,20 @@ def run(ctx: Context, seed: dict, worker: stack.Process) -> list[Figure]:
             )
         )
 
+    bare_rates: dict[str, float] = {}
     for index, shape in enumerate(SHAPES):
         tag = f"s{index}"
         port = ctx.port()
+        if shape.bare:
+            _bare_rows(ctx.database_url, empty=True)
         server = ctx.start(shape.make(ctx, port))
         loadgen.post_all(
             port=port,
             requests=list(_deliveries(channel.key, channel.phone_number_id, f"w{index}", WARMUP)),
             concurrency=CONCURRENCY,
         )
+        if shape.bare:
+            _bare_rows(ctx.database_url, empty=True)  # only the measured deliveries count
         requests = list(_deliveries(channel.key, channel.phone_number_id, tag, DELIVERIES))
         server_cpu, worker_cpu, busy = (
             server.cpu_seconds(),
@@ -227,7 +267,10 @@ def run(ctx: Context, seed: dict, worker: stack.Process) -> list[Figure]:
             sampler.stop()
         ok = result.ok
         # The worker records what the webhook kept; its CPU counts until it is done.
-        recorded, recorded_at = _recorded(ctx.database_url, tag, expected=len(ok))
+        if shape.bare:
+            recorded, recorded_at = _bare_rows(ctx.database_url), answered
+        else:
+            recorded, recorded_at = _recorded(ctx.database_url, tag, expected=len(ok))
         server_cpu = server.cpu_seconds() - server_cpu
         worker_cpu = worker.cpu_seconds() - worker_cpu
         busy = MachineCPU.now().since(busy)
@@ -239,11 +282,16 @@ def run(ctx: Context, seed: dict, worker: stack.Process) -> list[Figure]:
         for r in result.results:
             statuses[r.status] = statuses.get(r.status, 0) + 1
         rate = len(ok) / result.wall_seconds
+        server_label = shape.label.removeprefix(BARE_PREFIX)
+        if shape.bare:
+            bare_rates[server_label] = rate
+        bare = bare_rates.get(server_label) if not shape.bare else None
         figures.append(
             Figure(
                 f"ingest [{shape.label}]",
                 f"{rate:,.0f} msgs/s",
-                f"{rate / raw_rate:.2f}x the psycopg baseline"
+                (f"{rate / bare:.2f}x the bare view on the same server, " if bare else "")
+                + f"{rate / raw_rate:.2f}x the psycopg baseline"
                 + (f", {rate / pgbench_rate:.2f}x pgbench" if pgbench_rate else "")
                 + f"; {DELIVERIES} deliveries, {CONCURRENCY} keep-alive clients",
             )
@@ -258,15 +306,19 @@ def run(ctx: Context, seed: dict, worker: stack.Process) -> list[Figure]:
                 f"{result.connections_opened} connections opened",
             )
         )
-        figures.append(
-            Figure(
-                f"ingest [{shape.label}] recorded",
-                f"{recorded}/{len(ok)} messages",
-                f"all in their threads {recorded_at - began:.1f} s after the first delivery,"
-                f" {max(recorded_at - answered, 0.0):.1f} s after the last 200"
-                f" ({recorded / max(recorded_at - began, 1e-9):,.0f} msgs/s through Celery)",
+        if shape.bare:
+            figures.append(Figure(f"ingest [{shape.label}] inserted", f"{recorded}/{len(ok)} rows"))
+        else:
+            figures.append(
+                Figure(
+                    f"ingest [{shape.label}] recorded",
+                    f"{recorded}/{len(ok)} messages",
+                    f"all in their threads {recorded_at - began:.1f} s after the first"
+                    f" delivery, {max(recorded_at - answered, 0.0):.1f} s after the last 200"
+                    f" ({recorded / max(recorded_at - began, 1e-9):,.0f} msgs/s through"
+                    " Celery)",
+                )
             )
-        )
         figures.append(
             Figure(
                 f"ingest [{shape.label}] CPU",

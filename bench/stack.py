@@ -377,12 +377,21 @@ def project_env(
     return env
 
 
+WSGI_APP = "cxgear.wsgi:application"
+
+
 def gunicorn(
-    *, port: int, env: Mapping[str, str], log_dir: Path, workers: int = 4, threads: int = 1
+    *,
+    port: int,
+    env: Mapping[str, str],
+    log_dir: Path,
+    workers: int = 4,
+    threads: int = 1,
+    app: str = WSGI_APP,
 ) -> Process:
     """The plain HTTP paths under WSGI. ``threads`` > 1 picks the gthread worker, which
     keeps client connections alive; the sync worker closes each after its response."""
-    argv = [PYTHON, "-m", "gunicorn", "cxgear.wsgi:application", "-b", f"{HOST}:{port}"]
+    argv = [PYTHON, "-m", "gunicorn", app, "-b", f"{HOST}:{port}"]
     argv += ["-w", str(workers), "--log-level", "warning"]
     if threads > 1:
         argv += ["-k", "gthread", "--threads", str(threads)]
@@ -390,13 +399,19 @@ def gunicorn(
 
 
 def granian(
-    *, port: int, env: Mapping[str, str], log_dir: Path, workers: int = 2, threads: int = 4
+    *,
+    port: int,
+    env: Mapping[str, str],
+    log_dir: Path,
+    workers: int = 2,
+    threads: int = 4,
+    app: str = WSGI_APP,
 ) -> Process:
     """The plain HTTP paths under WSGI, served by granian: HTTP in compiled code, the
     application in ``threads`` threads of each of ``workers`` processes."""
     argv = [PYTHON, "-m", "granian", "--interface", "wsgi", "--host", HOST]
     argv += ["--port", str(port), "--workers", str(workers), "--blocking-threads", str(threads)]
-    argv += ["--log-level", "warning", "cxgear.wsgi:application"]
+    argv += ["--log-level", "warning", app]
     return Process(name=f"granian-{port}", argv=argv, env=env, log_dir=log_dir, port=port)
 
 
