@@ -243,18 +243,16 @@ def assign(
     conversation.assigned_at = now
     rows.save_fields(conversation, ["status", "agent", "assigned_at"])
     count_moved(conversation, was, last_assigned_at=now if kind == EventKind.ASSIGNED else None)
-    rows.insert(
-        ConversationEvent(
-            conversation=conversation,
-            kind=kind,
-            rule=rule,
-            actor=actor,
-            from_agent_id=previous_agent_id,
-            to_agent=agent,
-            note=note,
-            data=data or {},
-            created_at=now,
-        )
+    _record_move(
+        conversation,
+        kind=kind,
+        rule=rule,
+        actor=actor,
+        from_agent_id=previous_agent_id,
+        to_agent=agent,
+        note=note,
+        data=data,
+        at=now,
     )
     publish_conversation(
         "conversation.assigned" if kind == EventKind.ASSIGNED else "conversation.transferred",
@@ -262,6 +260,35 @@ def assign(
         to=[agent.pk, previous_agent_id],
     )
     return conversation
+
+
+def _record_move(
+    conversation: Conversation,
+    *,
+    kind: str,
+    rule: str,
+    actor: Membership | None,
+    from_agent_id: int | None,
+    to_agent: Membership | None,
+    note: str,
+    data: dict[str, object] | None,
+    at: datetime,
+) -> None:
+    """The audit event of a chat moved to an agent or back to the queue, written with the
+    move itself."""
+    rows.insert(
+        ConversationEvent(
+            conversation=conversation,
+            kind=kind,
+            rule=rule,
+            actor=actor,
+            from_agent_id=from_agent_id,
+            to_agent=to_agent,
+            note=note,
+            data=data or {},
+            created_at=at,
+        )
+    )
 
 
 def publish_conversation(
@@ -532,17 +559,16 @@ def requeue(
     conversation.queued_at = now
     rows.save_fields(conversation, ["status", "agent", "assigned_at", "queued_at"])
     count_moved(conversation, was)
-    rows.insert(
-        ConversationEvent(
-            conversation=conversation,
-            kind=kind,
-            rule=rule,
-            actor=actor,
-            from_agent_id=previous_agent_id,
-            note=note,
-            data=data or {},
-            created_at=now,
-        )
+    _record_move(
+        conversation,
+        kind=kind,
+        rule=rule,
+        actor=actor,
+        from_agent_id=previous_agent_id,
+        to_agent=None,
+        note=note,
+        data=data,
+        at=now,
     )
     publish_conversation("conversation.transferred", conversation, to=[previous_agent_id])
     request_routing(organization_id=conversation.organization_id)
