@@ -6,8 +6,8 @@ body as one row, through Django's ORM connection from a psycopg pool. What the p
 webhook does on top (reading the channel, checking the payload's shape, the Redis mark
 that enqueues recording) and what the machine's speed does are then told apart: the
 ratio of the two rates, measured in the same run, is ours; the bare rate is the
-machine's. The issue's own measurement of such a view was 1,200 req/s (gunicorn, 4 sync
-workers) on its 2-core machine.
+machine's. The ingest target was sized on such a view: 1,200 req/s under 4 gunicorn sync
+workers on a 2-core machine.
 
 ``bench.bare_webhook:application`` is the WSGI entry; the ingest benchmark makes its
 table (``BARE_TABLE``)."""
