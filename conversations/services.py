@@ -200,20 +200,15 @@ def conversation_close(
     if locked.status == ConversationStatus.CLOSED:
         raise ValidationError("the conversation is already closed")
     now = timezone.now()
-    was = router.open_with(locked)
-    locked.status = ConversationStatus.CLOSED
-    locked.closed_at = now
-    locked.outcome = (outcome or "").strip()
-    locked.save(update_fields=["status", "closed_at", "outcome"])
-    router.count_moved(locked, was)
-    ConversationEvent.objects.create(
-        conversation=locked,
+    outcome = (outcome or "").strip()
+    router.write_move(
+        locked,
+        changes={"status": ConversationStatus.CLOSED, "closed_at": now, "outcome": outcome},
         kind=EventKind.CLOSED,
         rule=_actor_rule(locked, actor),
         actor=actor,
-        from_agent_id=locked.agent_id,
-        note=locked.outcome,
-        created_at=now,
+        note=outcome,
+        at=now,
     )
     router.publish_conversation("conversation.closed", locked, to=[locked.agent_id])
     request_routing(organization_id=locked.organization_id)

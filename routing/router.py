@@ -236,23 +236,16 @@ def assign(
     """Write an assignment the caller has decided under the conversation's and the agent's
     locks, record it and publish it after commit."""
     now = timezone.now()
-    previous_agent_id = conversation.agent_id
-    was = open_with(conversation)
-    conversation.status = ConversationStatus.ASSIGNED
-    conversation.agent = agent
-    conversation.assigned_at = now
-    rows.save_fields(conversation, ["status", "agent", "assigned_at"])
-    count_moved(conversation, was, last_assigned_at=now if kind == EventKind.ASSIGNED else None)
-    _record_move(
+    previous_agent_id = write_move(
         conversation,
+        changes={"status": ConversationStatus.ASSIGNED, "agent": agent, "assigned_at": now},
         kind=kind,
         rule=rule,
         actor=actor,
-        from_agent_id=previous_agent_id,
-        to_agent=agent,
         note=note,
         data=data,
         at=now,
+        last_assigned_at=now if kind == EventKind.ASSIGNED else None,
     )
     publish_conversation(
         "conversation.assigned" if kind == EventKind.ASSIGNED else "conversation.transferred",
@@ -262,20 +255,28 @@ def assign(
     return conversation
 
 
-def _record_move(
+def write_move(
     conversation: Conversation,
     *,
+    changes: Mapping[str, Any],
     kind: str,
     rule: str,
     actor: Membership | None,
-    from_agent_id: int | None,
-    to_agent: Membership | None,
-    note: str,
-    data: dict[str, object] | None,
+    note: str = "",
+    data: dict[str, object] | None = None,
     at: datetime,
-) -> None:
-    """The audit event of a chat moved to an agent or back to the queue, written with the
-    move itself."""
+    last_assigned_at: datetime | None = None,
+) -> int | None:
+    """Write a move of a locked conversation (to an agent, back to the queue, closed):
+    its ``changes`` of fields, the open-chat counters it moves (``count_moved``, with
+    ``last_assigned_at``) and its audit event from the agent it had to the agent it is
+    open with now. The one sequence every move follows. Returns the agent it had."""
+    from_agent_id = conversation.agent_id
+    was = open_with(conversation)
+    for name, value in changes.items():
+        setattr(conversation, name, value)
+    rows.save_fields(conversation, list(changes))
+    count_moved(conversation, was, last_assigned_at=last_assigned_at)
     rows.insert(
         ConversationEvent(
             conversation=conversation,
@@ -283,12 +284,13 @@ def _record_move(
             rule=rule,
             actor=actor,
             from_agent_id=from_agent_id,
-            to_agent=to_agent,
+            to_agent_id=open_with(conversation),
             note=note,
             data=data or {},
             created_at=at,
         )
     )
+    return from_agent_id
 
 
 def publish_conversation(
@@ -551,21 +553,17 @@ def requeue(
     """Put a locked conversation back in the queue (its agent's dock drops it) and ask
     routing to place it. The caller holds the conversation's lock."""
     now = timezone.now()
-    previous_agent_id = conversation.agent_id
-    was = open_with(conversation)
-    conversation.status = ConversationStatus.QUEUED
-    conversation.agent = None
-    conversation.assigned_at = None
-    conversation.queued_at = now
-    rows.save_fields(conversation, ["status", "agent", "assigned_at", "queued_at"])
-    count_moved(conversation, was)
-    _record_move(
+    previous_agent_id = write_move(
         conversation,
+        changes={
+            "status": ConversationStatus.QUEUED,
+            "agent": None,
+            "assigned_at": None,
+            "queued_at": now,
+        },
         kind=kind,
         rule=rule,
         actor=actor,
-        from_agent_id=previous_agent_id,
-        to_agent=None,
         note=note,
         data=data,
         at=now,
