@@ -199,16 +199,19 @@ def _recorded(database_url: str, tag: str, expected: int, timeout: float = 120.0
             time.sleep(0.05)
 
 
-def _bare_rows(database_url: str, *, empty: bool = False) -> int:
-    """The rows the bare webhook has inserted (its table made or emptied first with
-    ``empty``)."""
+def _bare_table(database_url: str) -> None:
+    """Make the bare webhook's table, or empty it."""
     with psycopg.connect(database_url, autocommit=True) as conn:
-        if empty:
-            conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {BARE_TABLE} (id bigserial PRIMARY KEY,"
-                " body bytea NOT NULL, received_at timestamptz NOT NULL)"
-            )
-            conn.execute(f"TRUNCATE {BARE_TABLE}")
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {BARE_TABLE} (id bigserial PRIMARY KEY,"
+            " body bytea NOT NULL, received_at timestamptz NOT NULL)"
+        )
+        conn.execute(f"TRUNCATE {BARE_TABLE}")
+
+
+def _bare_rows(database_url: str) -> int:
+    """The rows the bare webhook has inserted since its table was emptied."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
         row = conn.execute(f"SELECT count(*) FROM {BARE_TABLE}").fetchone()
     return int(row[0]) if row else 0
 
@@ -236,12 +239,11 @@ def run(ctx: Context, seed: dict, worker: stack.Process) -> list[Figure]:
             )
         )
 
+    _bare_table(ctx.database_url)
     bare_rates: dict[str, float] = {}
     for index, shape in enumerate(SHAPES):
         tag = f"s{index}"
         port = ctx.port()
-        if shape.bare:
-            _bare_rows(ctx.database_url, empty=True)
         server = ctx.start(shape.make(ctx, port))
         loadgen.post_all(
             port=port,
@@ -249,7 +251,7 @@ def run(ctx: Context, seed: dict, worker: stack.Process) -> list[Figure]:
             concurrency=CONCURRENCY,
         )
         if shape.bare:
-            _bare_rows(ctx.database_url, empty=True)  # only the measured deliveries count
+            _bare_table(ctx.database_url)  # only the measured deliveries count
         requests = list(_deliveries(channel.key, channel.phone_number_id, tag, DELIVERIES))
         server_cpu, worker_cpu, busy = (
             server.cpu_seconds(),
