@@ -34,7 +34,13 @@ def _database() -> dict[str, object]:
         "PASSWORD": url.password or "",
         "HOST": url.hostname or "127.0.0.1",
         "PORT": str(url.port or 5432),
-        "OPTIONS": {"pool": {"min_size": 2, "max_size": 8}, "application_name": "web"},
+        # The product's connection options (cxgear/settings.py), so the ratio is its code.
+        "OPTIONS": {
+            "pool": {"min_size": 2, "max_size": 8},
+            "application_name": "web",
+            "server_side_binding": True,
+            "prepare_threshold": 1,
+        },
     }
 
 

@@ -33,3 +33,24 @@ def test_a_connection_the_server_dropped_is_refused():
         time.sleep(0.2)  # the server's goodbye reaches the socket
         with pytest.raises(psycopg.OperationalError):
             check_connection(victim)
+
+
+def test_a_statement_run_again_on_a_connection_is_planned_once_and_kept():
+    """The hot paths' statements are the same text on every call: from the second run
+    on, the server keeps its plan (a prepared statement) instead of planning again."""
+    statement = "SELECT count(*) FROM conversations_conversation WHERE status = %s"
+
+    def prepared() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                ["%FROM conversations_conversation WHERE status = $1"],
+            )
+            return cursor.fetchone()[0]
+
+    with connection.cursor() as cursor:
+        cursor.execute(statement, ["queued"])
+        assert prepared() == 0
+        cursor.execute(statement, ["closed"])
+        assert cursor.fetchone() == (0,)
+    assert prepared() == 1
