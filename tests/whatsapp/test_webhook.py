@@ -207,6 +207,28 @@ def test_each_message_type_is_stored_with_its_text_and_content(post, channel, ki
 
 
 @pytest.mark.parametrize(
+    ("encode", "sent", "stored"),
+    [
+        # As Meta escapes them (ASCII only), and as raw UTF-8 or UTF-16 bodies.
+        (lambda d: json.dumps(d).encode(), "caf\u00e9 \U0001f600", "caf\u00e9 \U0001f600"),
+        (lambda d: json.dumps(d).encode(), "no\x00 nul \ud800", "no nul ?"),
+        (
+            lambda d: json.dumps(d, ensure_ascii=False).encode(),
+            "caf\u00e9 \U0001f600",
+            "caf\u00e9 \U0001f600",
+        ),
+        (lambda d: json.dumps(d).encode("utf-16"), "no\x00 nul", "no nul"),
+    ],
+)
+def test_a_text_is_stored_as_written_but_for_what_no_database_stores(
+    post, channel, encode, sent, stored
+):
+    response = post(channel, raw=encode(p.inbound(channel, "text", p.text(sent))))
+    assert response.status_code == 200
+    assert Message.objects.get().text == stored
+
+
+@pytest.mark.parametrize(
     ("content", "title"), [(p.button_reply(), "Yes, renew"), (p.list_reply(), "Tuesday morning")]
 )
 def test_interactive_replies_keep_the_chosen_option(post, channel, content, title):
