@@ -9,8 +9,6 @@ resync."""
 from __future__ import annotations
 
 import asyncio
-import atexit
-import contextlib
 import logging
 import os
 import threading
@@ -31,12 +29,10 @@ from conversations.rows import column_of, field_of, table_of
 
 logger = logging.getLogger(__name__)
 
-# How long one batch of sends may take. A healthy send takes milliseconds; past this the
-# layer is taken as unreachable and the docks catch up on their next resync.
+# How long a commit's caller waits for its sends to reach the layer. A healthy send takes
+# milliseconds; past this the layer is taken as unreachable and the docks catch up on
+# their next resync instead of the caller waiting on them.
 SEND_TIMEOUT_SECONDS = 2.0
-# Commits' frames waiting for the layer beyond this many are dropped (the docks catch up
-# on resync) instead of a process's memory growing while the layer is away.
-MAX_WAITING_COMMITS = 10_000
 
 Frames = list[tuple[int, dict[str, Any]]]
 
@@ -158,20 +154,17 @@ def publish(
 
 @dataclass(frozen=True)
 class _SendLoop:
-    """An event loop running in a daemon thread of the process that started it, and the
-    frames waiting there for the layer."""
+    """An event loop running in a daemon thread of the process that started it."""
 
     pid: int
     loop: asyncio.AbstractEventLoop
-    waiting: asyncio.Queue[tuple[BaseChannelLayer, Frames]]
-    drain: asyncio.Task[None]
 
 
 _send_loop: _SendLoop | None = None
 _send_loop_starting = threading.Lock()
 
 
-def _process_loop() -> _SendLoop:
+def _process_loop() -> asyncio.AbstractEventLoop:
     """This process's send loop, started on first use. channels-redis keeps its Redis
     connections per event loop: ``async_to_sync`` outside a loop (a Celery task, a sync
     process) would make a new loop, and new connections, for every commit. A forked
@@ -184,30 +177,9 @@ def _process_loop() -> _SendLoop:
             current = _send_loop
             if current is None or current.pid != os.getpid():
                 loop = asyncio.new_event_loop()
-                waiting: asyncio.Queue[tuple[BaseChannelLayer, Frames]] = asyncio.Queue()
-                drain = loop.create_task(_drain(waiting))
                 threading.Thread(target=loop.run_forever, name="realtime-send", daemon=True).start()
-                current = _send_loop = _SendLoop(os.getpid(), loop, waiting, drain)
-                atexit.register(_finish_at_exit, current)
-    return current
-
-
-def _finish_at_exit(sender: _SendLoop) -> None:
-    """As the process exits (a management command that published, a server stopping):
-    send what is still waiting, at most ``SEND_TIMEOUT_SECONDS``, then end the drain."""
-    if sender.pid != os.getpid() or not sender.loop.is_running():
-        return
-    done = asyncio.run_coroutine_threadsafe(_finish(sender), sender.loop)
-    with contextlib.suppress(Exception):
-        done.result(timeout=SEND_TIMEOUT_SECONDS + 1)
-
-
-async def _finish(sender: _SendLoop) -> None:
-    try:
-        await asyncio.wait_for(sender.waiting.join(), SEND_TIMEOUT_SECONDS)
-    finally:
-        sender.drain.cancel()
-        await asyncio.wait([sender.drain])
+                current = _send_loop = _SendLoop(os.getpid(), loop)
+    return current.loop
 
 
 def _send(frames: Frames) -> None:
@@ -218,8 +190,7 @@ def _send(frames: Frames) -> None:
         return
     try:
         if isinstance(layer, RedisChannelLayer):
-            sender = _process_loop()
-            sender.loop.call_soon_threadsafe(_hand_over, sender.waiting, layer, frames)
+            _send_through_process_loop(layer, frames)
         else:
             # The in-memory layer (embedded mode) lives in the server's own loop and must
             # be reached through it; async_to_sync finds that loop from a sync view's thread.
@@ -228,66 +199,29 @@ def _send(frames: Frames) -> None:
         logger.warning("realtime sends failed", extra={"frames": len(frames)})
 
 
-def _hand_over(
-    waiting: asyncio.Queue[tuple[BaseChannelLayer, Frames]],
-    layer: BaseChannelLayer,
-    frames: Frames,
-) -> None:
-    """In the send loop: queue a commit's frames behind those of earlier commits. The
-    committer does not wait for Redis (a decision spent a tenth of its time there)."""
-    if waiting.qsize() >= MAX_WAITING_COMMITS:
-        logger.warning("realtime sends dropped: the layer is not keeping up")
-        return
-    waiting.put_nowait((layer, frames))
-
-
-async def _drain(waiting: asyncio.Queue[tuple[BaseChannelLayer, Frames]]) -> None:
-    """Send what commits queued, in commit order: everything waiting goes as one batch,
-    and the next batch starts when this one is done, so a member's frames never overtake
-    each other."""
-    while True:
-        batch = [await waiting.get()]
-        while not waiting.empty():
-            batch.append(waiting.get_nowait())
-        by_layer: dict[int, tuple[BaseChannelLayer, Frames]] = {}
-        for layer, frames in batch:
-            by_layer.setdefault(id(layer), (layer, []))[1].extend(frames)
-        for layer, frames in by_layer.values():
-            try:
-                await asyncio.wait_for(_send_all(layer, frames), SEND_TIMEOUT_SECONDS)
-            except Exception:  # unreachable or too slow: the docks catch up on resync
-                logger.warning("realtime sends failed", extra={"frames": len(frames)})
-        for _ in batch:
-            waiting.task_done()
+def _send_through_process_loop(layer: BaseChannelLayer, frames: Frames) -> None:
+    """Run the sends in this process's send loop and wait for them, at most
+    ``SEND_TIMEOUT_SECONDS``; past that they are abandoned."""
+    future = asyncio.run_coroutine_threadsafe(_send_all(layer, frames), _process_loop())
+    try:
+        future.result(timeout=SEND_TIMEOUT_SECONDS)
+    finally:
+        future.cancel()
 
 
 async def _send_all(layer: BaseChannelLayer, frames: Frames) -> None:
-    """Send every recipient's frames at once, each recipient's in order: each
-    ``group_send`` is a few Redis round trips, and the recipients' groups do not depend
-    on each other."""
-    by_member: dict[int, list[dict[str, Any]]] = {}
-    for membership_id, frame in frames:
-        by_member.setdefault(membership_id, []).append(frame)
+    """Send every recipient's frame at once: each ``group_send`` is a few Redis round
+    trips, and the recipients' groups do not depend on each other."""
     await asyncio.gather(
-        *(
-            _send_in_order(layer, membership_id, frames)
-            for membership_id, frames in by_member.items()
-        )
+        *(_send_one(layer, membership_id, frame) for membership_id, frame in frames)
     )
 
 
-async def _send_in_order(
-    layer: BaseChannelLayer, membership_id: int, frames: list[dict[str, Any]]
-) -> None:
-    for frame in frames:
-        try:
-            await layer.group_send(
-                member_group(membership_id), {"type": "dock.event", "event": frame}
-            )
-        except Exception:  # the layer is down: the stored event is replayed on resync
-            logger.warning(
-                "realtime send failed", extra={"member": membership_id, "seq": frame["seq"]}
-            )
+async def _send_one(layer: BaseChannelLayer, membership_id: int, frame: dict[str, Any]) -> None:
+    try:
+        await layer.group_send(member_group(membership_id), {"type": "dock.event", "event": frame})
+    except Exception:  # the layer is down: the stored event is replayed on resync
+        logger.warning("realtime send failed", extra={"member": membership_id, "seq": frame["seq"]})
 
 
 def events_after(*, membership_id: int, after: int, limit: int = 1000) -> list[dict[str, Any]]:
