@@ -23,6 +23,7 @@ import django
 from django.conf import settings
 
 from bench.common import APP_SECRET, BARE_TABLE
+from cxgear.postgresql import PREPARED_STATEMENTS
 
 
 def _database() -> dict[str, object]:
@@ -34,12 +35,11 @@ def _database() -> dict[str, object]:
         "PASSWORD": url.password or "",
         "HOST": url.hostname or "127.0.0.1",
         "PORT": str(url.port or 5432),
-        # The product's connection options (cxgear/settings.py), so the ratio is its code.
+        # The product's statement options, so the ratio is its code.
         "OPTIONS": {
             "pool": {"min_size": 2, "max_size": 8},
             "application_name": "web",
-            "server_side_binding": True,
-            "prepare_threshold": 1,
+            **PREPARED_STATEMENTS,
         },
     }
 

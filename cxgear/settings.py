@@ -15,6 +15,8 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from cxgear.postgresql import PREPARED_STATEMENTS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -130,17 +132,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI every thread would keep its own persistent connection and exhaust the
     # server; a shared psycopg pool bounds them instead.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    # Off behind a pooler that hands one session's statements to another (PgBouncer's
+    # transaction mode before 1.21).
     if env_bool("DATABASE_PREPARED_STATEMENTS", True):
-        # The webhook's INSERT and a routing decision's statements are the same text on
-        # every call: prepared on a connection's second use, PostgreSQL stops planning
-        # them again (a decision's backend CPU fell by a quarter), and parameters go
-        # apart from the text instead of being quoted into it by the client. Off behind
-        # a pooler that hands one session's statements to another (PgBouncer's
-        # transaction mode before 1.21).
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
-            {"server_side_binding": True, "prepare_threshold": 1}
-        )
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        options.update(PREPARED_STATEMENTS)
+    options["pool"] = {
         "min_size": env_int("DATABASE_POOL_MIN", 1, minimum=0),
         "max_size": env_int("DATABASE_POOL_MAX", 10, minimum=1),
         "timeout": 10,
