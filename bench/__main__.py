@@ -80,7 +80,6 @@ def _terminate(signum: int, frame: object) -> None:
 
 def _run(ctx: Context, chosen: list[str]) -> None:
     from bench import fake_cloud
-    from bench.common import seed_organization
 
     ctx.graph_url = fake_cloud.start(ctx)
     worker = ctx.start(stack.celery_worker(env=ctx.env("celery"), log_dir=ctx.log_dir, beat=True))
@@ -88,8 +87,7 @@ def _run(ctx: Context, chosen: list[str]) -> None:
     if "ingest" in chosen:
         from bench import ingest
 
-        seed = seed_organization(agents=100, max_open=5, name="Ingest")
-        print_section("ingest", ingest.run(ctx, seed, worker))
+        print_section("ingest", ingest.run(ctx, worker))
     if "routing" in chosen:
         from bench import routing
 

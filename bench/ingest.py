@@ -28,7 +28,15 @@ from urllib.parse import urlsplit
 import psycopg
 
 from bench import loadgen, profile, stack
-from bench.common import APP_SECRET, BARE_TABLE, Figure, latency_figures, mean, percentile
+from bench.common import (
+    APP_SECRET,
+    BARE_TABLE,
+    Figure,
+    latency_figures,
+    mean,
+    percentile,
+    seed_organization,
+)
 from bench.context import (
     Context,
     MachineCPU,
@@ -42,6 +50,8 @@ DELIVERIES = int(os.environ.get("BENCH_DELIVERIES", "3000"))
 WARMUP = 200
 CONCURRENCY = 16
 CUSTOMERS = 1000
+AGENTS = 100
+MAX_OPEN = 5
 BASELINE_INSERTS = 4000
 BASELINE_SECONDS = 5.0
 BARE_APP = "bench.bare_webhook:application"
@@ -199,6 +209,21 @@ def _recorded(database_url: str, tag: str, expected: int, timeout: float = 120.0
             time.sleep(0.05)
 
 
+def _settled(database_url: str, organization_id: int, timeout: float = 60.0) -> None:
+    """Wait until no chat of the organization is queued (its agents have room for all)."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                "SELECT count(*) FROM conversations_conversation"
+                " WHERE organization_id = %s AND status = 'queued'",
+                (organization_id,),
+            ).fetchone()
+            if row is not None and row[0] == 0:
+                return
+            time.sleep(0.05)
+
+
 def _bare_table(database_url: str) -> None:
     """Make the bare webhook's table, or empty it."""
     with psycopg.connect(database_url, autocommit=True) as conn:
@@ -216,8 +241,7 @@ def _bare_rows(database_url: str) -> int:
     return int(row[0]) if row else 0
 
 
-def run(ctx: Context, seed: dict, worker: stack.Process) -> list[Figure]:
-    channel = seed["channel"]
+def run(ctx: Context, worker: stack.Process) -> list[Figure]:
     figures: list[Figure] = []
 
     raw_rate, raw_times = baseline_psycopg(ctx.database_url)
@@ -243,6 +267,11 @@ def run(ctx: Context, seed: dict, worker: stack.Process) -> list[Figure]:
     bare_rates: dict[str, float] = {}
     for index, shape in enumerate(SHAPES):
         tag = f"s{index}"
+        # Every shape starts from the same desk: an organization of its own whose agents
+        # all have room, so no shape is measured against the queue an earlier one left.
+        channel = seed_organization(agents=AGENTS, max_open=MAX_OPEN, name=f"Ingest {shape.label}")[
+            "channel"
+        ]
         port = ctx.port()
         server = ctx.start(shape.make(ctx, port))
         loadgen.post_all(
@@ -252,6 +281,11 @@ def run(ctx: Context, seed: dict, worker: stack.Process) -> list[Figure]:
         )
         if shape.bare:
             _bare_table(ctx.database_url)  # only the measured deliveries count
+        else:
+            # The warm-up's chats are recorded and routed before the measured deliveries
+            # start: what is measured is the deliveries' own work.
+            _recorded(ctx.database_url, f"w{index}", expected=WARMUP)
+            _settled(ctx.database_url, channel.organization_id)
         requests = list(_deliveries(channel.key, channel.phone_number_id, tag, DELIVERIES))
         server_cpu, worker_cpu, busy = (
             server.cpu_seconds(),

@@ -43,8 +43,8 @@ from conversations.models import (
     Rule,
 )
 from conversations.payloads import conversation_payload, message_payload
-from conversations.realtime import publish
-from conversations.rows import field_of
+from conversations.realtime import Event, publish, publish_all
+from conversations.rows import field_of, insert_many, insert_many_statements
 from routing.triggers import request_routing
 
 logger = logging.getLogger(__name__)
@@ -211,11 +211,14 @@ def _record_messages(
         )
 
     if opened:
-        ConversationEvent.objects.bulk_create(
-            ConversationEvent(conversation_id=pk, kind=EventKind.OPENED, rule=Rule.INBOUND)
-            for pk in sorted(opened)
+        insert_many(
+            [
+                ConversationEvent(conversation_id=pk, kind=EventKind.OPENED, rule=Rule.INBOUND)
+                for pk in sorted(opened)
+            ]
         )
     needs_routing = False
+    events: list[Event] = []
     for conversation in conversations.values():
         new_rows = by_conversation.get(conversation.pk, [])
         if conversation.status == ConversationStatus.QUEUED and (
@@ -223,10 +226,13 @@ def _record_messages(
         ):
             needs_routing = True
         elif conversation.agent_id is not None and new_rows:
-            agent = [conversation.agent_id]
-            for row in sorted(new_rows, key=lambda r: (r.sent_at, r.pk)):
-                publish("message.created", message_payload(row), to=agent)
-            publish("conversation.updated", conversation_payload(conversation), to=agent)
+            agent = (conversation.agent_id,)
+            events += [
+                Event("message.created", message_payload(row), agent)
+                for row in sorted(new_rows, key=lambda r: (r.sent_at, r.pk))
+            ]
+            events.append(Event("conversation.updated", conversation_payload(conversation), agent))
+    publish_all(events)
     if needs_routing:
         request_routing(organization_id=channel.organization_id)
 
@@ -409,39 +415,25 @@ def _open_conversations(
     return conversations, opened
 
 
-_INSERT_BATCH = 500
-
-
 def _insert_new(
     rows: Sequence[_Row], *, key: str, wrap: Callable[[str], str] | None = None
 ) -> list[_Row]:
     """Insert the rows no unique constraint refuses; return those inserted, with pks.
 
-    One statement per batch, ``ON CONFLICT DO NOTHING ... RETURNING``: a replayed or
-    concurrently repeated delivery inserts nothing twice, no savepoint is needed, and we
-    know exactly which rows are new without reading them back. ``key`` (an attribute
+    ``ON CONFLICT DO NOTHING ... RETURNING`` (``rows.insert_many_statements``): a replayed
+    or concurrently repeated delivery inserts nothing twice, no savepoint is needed, and
+    we know exactly which rows are new without reading them back. ``key`` (an attribute
     distinct among ``rows``) tells the returned rows apart. ``wrap`` turns the INSERT
     (without RETURNING) into the statement to run, which returns ``(pk, key)`` rows."""
     if not rows:
         return []
     meta = rows[0]._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
     key_field = field_of(type(rows[0]), key)
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(str(f.column)) for f in fields)
-    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
     returning = f" RETURNING {quote(str(meta.pk.column))}, {quote(str(key_field.column))}"
     by_key = {getattr(row, key_field.attname): row for row in rows}
     inserted: list[_Row] = []
-    for start in range(0, len(rows), _INSERT_BATCH):
-        batch = rows[start : start + _INSERT_BATCH]
-        insert = (
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "
-            f"{', '.join([placeholder] * len(batch))} ON CONFLICT DO NOTHING"
-        )
-        params = [
-            f.get_db_prep_save(getattr(row, f.attname), connection) for row in batch for f in fields
-        ]
+    for insert, params in insert_many_statements(rows, suffix=" ON CONFLICT DO NOTHING"):
         with connection.cursor() as cursor:
             cursor.execute(wrap(insert) if wrap else insert + returning, params)
             returned = cursor.fetchall()

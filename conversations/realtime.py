@@ -51,78 +51,114 @@ def _supervisors(organization_id: int) -> QuerySet[Membership, int]:
     ).values_list("pk", flat=True)
 
 
+@dataclass(frozen=True)
+class Event:
+    """One event to publish: its type and data, the members it is for and, with
+    ``supervisors_of``, every supervisor and admin of that organization too."""
+
+    type: str
+    data: dict[str, Any]
+    to: tuple[int, ...] = ()
+    supervisors_of: int | None = None
+
+
+# An event's recipients are (event's position, member) pairs: the members named, and the
+# supervisors of the organization named.
+_Recipients = list[tuple[int, int]]
+# What was stored: (event's position, member, seq).
+_Stored = list[tuple[int, int, int]]
+
+
 @cache
-def _one_statement(with_supervisors: bool) -> str:
+def _one_statement() -> str:
     """``_record_in_one_statement``'s SQL, written once: building the supervisors' query
-    on every publish cost more CPU than PostgreSQL spent running the whole statement."""
+    on every publish cost more CPU than PostgreSQL spent running the whole statement.
+
+    Each member's stream row is inserted, or locked and counted up by the number of
+    events it gets, in member id order; the member's events then take the numbers in
+    between, in the order they were given."""
     events = DockEvent._meta.db_table
     streams = DockStream._meta.db_table
-    sources = ["(SELECT unnest(%s::bigint[]))"]
-    if with_supervisors:
-        sources.append(
-            f"(SELECT {column_of(Membership._meta.pk)} FROM {table_of(Membership)}"
-            f" WHERE {column_of(field_of(Membership, 'organization'))} = %s"
-            f" AND {column_of(field_of(Membership, 'role'))} = ANY(%s))"
-        )
+    member = column_of(Membership._meta.pk)
+    organization = column_of(field_of(Membership, "organization"))
+    role = column_of(field_of(Membership, "role"))
     return (
-        f"WITH recipient (id) AS ({' UNION '.join(sources)}), "
-        f'seq AS (INSERT INTO "{streams}" ("membership_id", "last_seq") '
-        "SELECT id, 1 FROM recipient ORDER BY id "
-        'ON CONFLICT ("membership_id") '
-        f'DO UPDATE SET "last_seq" = "{streams}"."last_seq" + 1 '
-        'RETURNING "membership_id", "last_seq") '
-        f'INSERT INTO "{events}" ("membership_id", "seq", "type", "data", "created_at") '
-        'SELECT "membership_id", "last_seq", %s, %s, %s FROM seq '
-        'RETURNING "membership_id", "seq"'
+        "WITH event (ord, type, data) AS"
+        " (SELECT * FROM unnest(%s::integer[], %s::text[], %s::jsonb[])),"
+        " recipient (ord, membership_id) AS ("
+        "SELECT * FROM unnest(%s::integer[], %s::bigint[])"
+        f" UNION SELECT s.ord, m.{member} FROM unnest(%s::integer[], %s::bigint[]) AS s (ord, org)"
+        f" JOIN {table_of(Membership)} m ON m.{organization} = s.org AND m.{role} = ANY(%s)),"
+        " counted AS (SELECT membership_id, count(*) AS n FROM recipient GROUP BY membership_id),"
+        f' seq AS (INSERT INTO "{streams}" ("membership_id", "last_seq")'
+        " SELECT membership_id, n FROM counted ORDER BY membership_id"
+        ' ON CONFLICT ("membership_id")'
+        f' DO UPDATE SET "last_seq" = "{streams}"."last_seq" + EXCLUDED."last_seq"'
+        ' RETURNING "membership_id", "last_seq"),'
+        " numbered AS (SELECT r.ord, r.membership_id, seq.last_seq - counted.n"
+        " + row_number() OVER (PARTITION BY r.membership_id ORDER BY r.ord) AS seq"
+        " FROM recipient r JOIN seq USING (membership_id) JOIN counted USING (membership_id)),"
+        f' stored AS (INSERT INTO "{events}" ("membership_id", "seq", "type", "data", "created_at")'
+        " SELECT n.membership_id, n.seq, event.type, event.data, %s"
+        " FROM numbered n JOIN event USING (ord))"
+        " SELECT ord, membership_id, seq FROM numbered"
     )
 
 
-def _record_in_one_statement(
-    event_type: str,
-    data: dict[str, Any],
-    members: list[int],
-    supervisors_of: int | None,
-) -> dict[int, int]:
+def _recipients(events: list[Event]) -> tuple[_Recipients, list[tuple[int, int]]]:
+    """The members each event names, and the organizations whose supervisors it is for."""
+    named = [(ord, m) for ord, event in enumerate(events) for m in sorted(set(event.to))]
+    supervised = [
+        (ord, event.supervisors_of)
+        for ord, event in enumerate(events)
+        if event.supervisors_of is not None
+    ]
+    return named, supervised
+
+
+def _record_in_one_statement(events: list[Event]) -> _Stored:
     """PostgreSQL: find the supervisors, take every recipient's next ``seq`` and store the
-    events in one statement, so a publish is one round trip. The stream rows are inserted,
-    or their existing row locked and counted up, by member id ascending."""
-    params: list[Any] = [members]
-    if supervisors_of is not None:
-        params += [supervisors_of, list(SUPERVISING_ROLES)]
-    params += [
-        event_type,
-        DockEvent._meta.get_field("data").get_db_prep_value(data, connection),
+    events in one statement, so a publish is one round trip however many events and
+    members it has."""
+    named, supervised = _recipients(events)
+    prepare = DockEvent._meta.get_field("data").get_db_prep_value
+    params: list[Any] = [
+        list(range(len(events))),
+        [event.type for event in events],
+        [prepare(event.data, connection) for event in events],
+        [ord for ord, _ in named],
+        [m for _, m in named],
+        [ord for ord, _ in supervised],
+        [org for _, org in supervised],
+        list(SUPERVISING_ROLES),
         timezone.now(),
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_one_statement(supervisors_of is not None), params)
-        return dict(cursor.fetchall())
+        cursor.execute(_one_statement(), params)
+        return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
 
 
-def _record_row_by_row(
-    event_type: str,
-    data: dict[str, Any],
-    members: list[int],
-    supervisors_of: int | None,
-) -> dict[int, int]:
+def _record_row_by_row(events: list[Event]) -> _Stored:
     """Other databases (SQLite, one writer at a time): the same, a statement at a time."""
-    recipients = set(members)
-    if supervisors_of is not None:
-        recipients.update(_supervisors(supervisors_of))
-    seqs = {}
-    for membership_id in sorted(recipients):
+    named, supervised = _recipients(events)
+    recipients = set(named)
+    for ord, organization_id in supervised:
+        recipients.update((ord, m) for m in _supervisors(organization_id))
+    stored = []
+    now = timezone.now()
+    for ord, membership_id in sorted(recipients, key=lambda r: (r[1], r[0])):
         if not DockStream.objects.filter(pk=membership_id).update(last_seq=F("last_seq") + 1):
             DockStream.objects.get_or_create(membership_id=membership_id)
             DockStream.objects.filter(pk=membership_id).update(last_seq=F("last_seq") + 1)
-        seqs[membership_id] = DockStream.objects.values_list("last_seq", flat=True).get(
-            pk=membership_id
-        )
-    now = timezone.now()
+        seq = DockStream.objects.values_list("last_seq", flat=True).get(pk=membership_id)
+        stored.append((ord, membership_id, seq))
     DockEvent.objects.bulk_create(
-        DockEvent(membership_id=m, seq=seq, type=event_type, data=data, created_at=now)
-        for m, seq in seqs.items()
+        DockEvent(
+            membership_id=m, seq=seq, type=events[ord].type, data=events[ord].data, created_at=now
+        )
+        for ord, m, seq in stored
     )
-    return seqs
+    return stored
 
 
 def publish(
@@ -133,20 +169,26 @@ def publish(
     supervisors_of: int | None = None,
 ) -> None:
     """Record ``event_type`` for every member in ``to`` (and, with ``supervisors_of``,
-    every supervisor and admin of that organization) and push it after commit. Each
-    member's stream row stays locked until commit, so one member's events are numbered
-    and committed one after the other; the rows are taken by member id ascending, so two
-    publishers never deadlock."""
-    members = sorted(set(to))
-    if not members and supervisors_of is None:
+    every supervisor and admin of that organization) and push it after commit."""
+    publish_all([Event(event_type, data, tuple(to), supervisors_of)])
+
+
+def publish_all(events: Iterable[Event]) -> None:
+    """Record ``events``, in their order, and push them after commit: one statement and
+    one send for all of them (a recording pass publishes an event or two per message).
+    Each member's stream row stays locked until commit, so one member's events are
+    numbered and committed one after the other; the rows are taken by member id
+    ascending, so two publishers never deadlock."""
+    wanted = [e for e in events if e.to or e.supervisors_of is not None]
+    if not wanted:
         return
     record = _record_in_one_statement if connection.vendor == "postgresql" else _record_row_by_row
     # Inside the caller's transaction no savepoint: a failure here fails the caller's.
     with transaction.atomic(savepoint=False):
-        seqs = record(event_type, data, members, supervisors_of)
+        stored = record(wanted)
         frames = [
-            (membership_id, {"type": event_type, "seq": seq, "data": data})
-            for membership_id, seq in sorted(seqs.items())
+            (membership_id, {"type": wanted[ord].type, "seq": seq, "data": wanted[ord].data})
+            for ord, membership_id, seq in sorted(stored, key=lambda s: (s[1], s[2]))
         ]
         if frames:
             transaction.on_commit(lambda: _send(frames))
@@ -210,18 +252,30 @@ def _send_through_process_loop(layer: BaseChannelLayer, frames: Frames) -> None:
 
 
 async def _send_all(layer: BaseChannelLayer, frames: Frames) -> None:
-    """Send every recipient's frame at once: each ``group_send`` is a few Redis round
-    trips, and the recipients' groups do not depend on each other."""
+    """Send every recipient's frames, the recipients at once (each ``group_send`` is a
+    few Redis round trips, and their groups do not depend on each other), one
+    recipient's frames one after the other, in ``seq`` order: sent side by side they
+    could arrive out of order and make the dock fetch what it was about to get."""
+    by_member: dict[int, list[dict[str, Any]]] = {}
+    for membership_id, frame in frames:
+        by_member.setdefault(membership_id, []).append(frame)
     await asyncio.gather(
-        *(_send_one(layer, membership_id, frame) for membership_id, frame in frames)
+        *(_send_in_order(layer, membership_id, sent) for membership_id, sent in by_member.items())
     )
 
 
-async def _send_one(layer: BaseChannelLayer, membership_id: int, frame: dict[str, Any]) -> None:
-    try:
-        await layer.group_send(member_group(membership_id), {"type": "dock.event", "event": frame})
-    except Exception:  # the layer is down: the stored event is replayed on resync
-        logger.warning("realtime send failed", extra={"member": membership_id, "seq": frame["seq"]})
+async def _send_in_order(
+    layer: BaseChannelLayer, membership_id: int, frames: list[dict[str, Any]]
+) -> None:
+    for frame in frames:
+        try:
+            await layer.group_send(
+                member_group(membership_id), {"type": "dock.event", "event": frame}
+            )
+        except Exception:  # the layer is down: the stored events are replayed on resync
+            logger.warning(
+                "realtime send failed", extra={"member": membership_id, "seq": frame["seq"]}
+            )
 
 
 def events_after(*, membership_id: int, after: int, limit: int = 1000) -> list[dict[str, Any]]:

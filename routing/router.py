@@ -210,15 +210,17 @@ def mark_waiting(*, organization_id: int, queued_before: datetime, held: Iterabl
         .values_list("pk", flat=True)
     )
     now = timezone.now()
-    ConversationEvent.objects.bulk_create(
-        ConversationEvent(
-            conversation_id=pk,
-            kind=EventKind.QUEUED,
-            note="Waiting: no eligible agent has room.",
-            data={"reason": WAITING_REASON},
-            created_at=now,
-        )
-        for pk in waiting
+    rows.insert_many(
+        [
+            ConversationEvent(
+                conversation_id=pk,
+                kind=EventKind.QUEUED,
+                note="Waiting: no eligible agent has room.",
+                data={"reason": WAITING_REASON},
+                created_at=now,
+            )
+            for pk in waiting
+        ]
     )
     return len(waiting)
 
