@@ -1,4 +1,4 @@
-"""``python -m bench [ingest] [routing] [fanout] [decision]``: run the benchmarks (all of
+"""``python -m bench [ingest] [routing] [fanout] [decision] [worker]``: run the benchmarks (all of
 them when none is named) on the real stack and print their figures.
 
 It needs ``DATABASE_URL`` (a PostgreSQL server: the run makes its own scratch database
@@ -21,7 +21,7 @@ from bench import stack
 from bench.common import Figure, ScratchDatabase, machine, print_section, setup_django
 from bench.context import Context
 
-BENCHMARKS = ("ingest", "routing", "fanout", "decision")
+BENCHMARKS = ("ingest", "routing", "fanout", "decision", "worker")
 
 
 def main() -> int:
@@ -96,11 +96,16 @@ def _run(ctx: Context, chosen: list[str]) -> None:
         from bench import fanout
 
         print_section("dock fan-out", fanout.run(ctx, worker))
+    # The in-process benchmarks: the beat's sweep would route their chats, and the worker
+    # record their deliveries, before they do.
+    worker.stop()
     if "decision" in chosen and Path(__file__).with_name("routing_decision.py").exists():
         routing_decision = importlib.import_module("bench.routing_decision")
-        # The beat's sweep would route the chats it creates before it decides on them.
-        worker.stop()
         routing_decision.main()
+    if "worker" in chosen:
+        from bench import worker_cost
+
+        worker_cost.main()
 
 
 if __name__ == "__main__":
