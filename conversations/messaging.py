@@ -7,7 +7,7 @@ channel (``message_transmit``), which records WhatsApp's id and the status.
 
 Locks, always in this order so two writers never wait on each other in a circle: the
 contact's open conversation (``select_for_update``), then the messages of a status
-update, then the dock streams of the members who are told (``realtime.publish``).
+update, then the dock streams of the members who are told (``realtime.publish_all``).
 
 Statuses never move backwards: sent < delivered < read, and ``failed`` ends a message
 that was not delivered yet. A status for a wamid this channel never recorded is ignored
@@ -140,17 +140,22 @@ def delivery_record(
     It commits as a whole, so the webhook answers 200 only for what is durably stored and
     Meta's retry of a failed delivery finds nothing half done."""
     result = DeliveryResult()
+    events: list[Event] = []
     with transaction.atomic():
         if messages:
-            _record_messages(channel=channel, messages=messages, result=result)
+            events += _record_messages(channel=channel, messages=messages, result=result)
         if statuses:
-            _apply_statuses(channel=channel, statuses=statuses, result=result)
+            events += _apply_statuses(channel=channel, statuses=statuses, result=result)
+        # Last, in the order of the locks: the streams after the conversations and messages.
+        publish_all(events)
     return result
 
 
 def _record_messages(
     *, channel: Channel, messages: Sequence[InboundMessage], result: DeliveryResult
-) -> None:
+) -> list[Event]:
+    """Store the messages, opening conversations where needed; returns the events to
+    publish (routing is asked for here, after commit)."""
     unique: dict[str, InboundMessage] = {}
     for message in messages:
         unique.setdefault(message.wamid, message)
@@ -232,9 +237,9 @@ def _record_messages(
                 for row in sorted(new_rows, key=lambda r: (r.sent_at, r.pk))
             ]
             events.append(Event("conversation.updated", conversation_payload(conversation), agent))
-    publish_all(events)
     if needs_routing:
         request_routing(organization_id=channel.organization_id)
+    return events
 
 
 def _held_conversations(
@@ -464,7 +469,8 @@ def _count_into_conversations(insert: str) -> str:
 
 def _apply_statuses(
     *, channel: Channel, statuses: Sequence[StatusUpdate], result: DeliveryResult
-) -> None:
+) -> list[Event]:
+    """Move the messages' statuses forwards; returns the events to publish."""
     wamids = {s.wamid for s in statuses}
     messages = {
         m.wamid: m
@@ -493,11 +499,13 @@ def _apply_statuses(
         else:
             result.statuses_ignored += 1
     if not changed:
-        return
+        return []
     Message.objects.bulk_update(changed.values(), ["status", "status_changed_at", "error"])
-    for message in changed.values():
-        if message.conversation.agent_id:
-            publish("message.status", message_payload(message), to=[message.conversation.agent_id])
+    return [
+        Event("message.status", message_payload(message), (message.conversation.agent_id,))
+        for message in changed.values()
+        if message.conversation.agent_id
+    ]
 
 
 def _status_moves(message: Message, update: StatusUpdate) -> bool:

@@ -135,7 +135,7 @@ def _record_in_one_statement(events: list[Event]) -> _Stored:
     ]
     with connection.cursor() as cursor:
         cursor.execute(_one_statement(), params)
-        return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
+        return [(int(ord), int(member), int(seq)) for ord, member, seq in cursor.fetchall()]
 
 
 def _record_row_by_row(events: list[Event]) -> _Stored:

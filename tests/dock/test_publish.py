@@ -15,9 +15,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conversations import messaging, realtime
-from conversations.models import DockEvent, Role
+from conversations.models import Direction, DockEvent, MessageStatus, Role
 from conversations.realtime import Event
-from tests.factories import ChannelFactory, ConversationFactory, MembershipFactory
+from tests.factories import (
+    ChannelFactory,
+    ConversationFactory,
+    MembershipFactory,
+    MessageFactory,
+)
 
 
 def stream(member_id: int) -> list[tuple[int, str, object]]:
@@ -111,3 +116,39 @@ def test_a_delivery_of_many_messages_publishes_their_events_in_one_statement():
     assert [e.seq for e in events] == list(range(events[0].seq, events[0].seq + 13))
     stored = [q for q in queries.captured_queries if DockEvent._meta.db_table in q["sql"]]
     assert len(stored) == 1
+
+
+@pytest.mark.django_db
+def test_a_delivery_of_statuses_publishes_them_after_its_writes_in_one_statement():
+    agent = MembershipFactory()
+    conversation = ConversationFactory(agent=agent, organization=agent.organization)
+    sent = [
+        MessageFactory(
+            conversation=conversation,
+            direction=Direction.OUT,
+            status=MessageStatus.SENT,
+            sender=agent,
+        )
+        for _ in range(3)
+    ]
+    at = timezone.now()
+
+    with CaptureQueriesContext(connection) as queries:
+        messaging.delivery_record(
+            channel=conversation.channel,
+            messages=[],
+            statuses=[
+                messaging.StatusUpdate(wamid=m.wamid, status=status, at=at + timedelta(seconds=n))
+                for n, status in enumerate([MessageStatus.DELIVERED, MessageStatus.READ])
+                for m in sent
+            ],
+        )
+
+    events = list(DockEvent.objects.filter(membership_id=agent.pk).order_by("seq"))
+    assert [(e.data["id"], e.data["status"]) for e in events] == [
+        (m.pk, MessageStatus.READ) for m in sorted(sent, key=lambda m: m.pk)
+    ]
+    statements = [q["sql"] for q in queries.captured_queries]
+    stored = [i for i, sql in enumerate(statements) if DockEvent._meta.db_table in sql]
+    assert len(stored) == 1
+    assert stored[0] == max(i for i, sql in enumerate(statements) if sql.startswith("UPDATE")) + 1
