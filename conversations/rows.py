@@ -121,17 +121,25 @@ def _update_statement(model: type[models.Model], attnames: tuple[str, ...]) -> s
     )
 
 
-def save_fields(instance: models.Model, fields: Sequence[str]) -> None:
-    """``instance.save(update_fields=fields)`` for a row that exists (the caller holds
-    its lock), by a statement written once per model and fields."""
+Statement = tuple[str, list[Any]]
+
+
+def update_statement(instance: models.Model, fields: Sequence[str]) -> Statement:
+    """The UPDATE of ``save(update_fields=fields)`` for a row that exists, written once per
+    model and fields, with its parameters."""
     model = type(instance)
     concrete = [field_of(model, name) for name in fields]
     values = [
         field.get_db_prep_save(getattr(instance, field.attname), connection) for field in concrete
     ]
     statement = _update_statement(model, tuple(field.attname for field in concrete))
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [*values, instance.pk])
+    return statement, [*values, instance.pk]
+
+
+def save_fields(instance: models.Model, fields: Sequence[str]) -> None:
+    """``instance.save(update_fields=fields)`` for a row that exists (the caller holds
+    its lock), by a statement written once per model and fields."""
+    write_together([update_statement(instance, fields)])
 
 
 @cache
@@ -142,15 +150,40 @@ def _insert_statement(model: type[models.Model]) -> tuple[str, tuple[models.Fiel
     return f"INSERT INTO {table_of(model)} ({columns}) VALUES ({placeholders})", fields
 
 
-def insert(instance: models.Model) -> None:
-    """Insert ``instance``, a new row whose key the database makes, by a statement
-    written once per model. Its key is not read back: the callers never use it."""
+def insert_statement(instance: models.Model) -> Statement:
+    """The INSERT of ``instance``, a new row whose key the database makes, written once
+    per model, with its parameters. Its key is not read back: the callers never use it."""
     sql, fields = _insert_statement(type(instance))
     values = [
         field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields
     ]
+    return sql, values
+
+
+def insert(instance: models.Model) -> None:
+    """Insert ``instance`` by a statement written once per model."""
+    write_together([insert_statement(instance)])
+
+
+def write_together(statements: Sequence[Statement]) -> None:
+    """Run writes of which none reads what another writes and none returns rows. On
+    PostgreSQL they are one statement, each but the last a data-modifying ``WITH``: one
+    round trip instead of one each. Its parts see the same snapshot and are run in no set
+    order, so they must not depend on each other, and at most one of them may take a row
+    lock the caller does not hold yet (two could be taken in either order; the checks of
+    foreign keys come after every part, as they would after separate statements).
+    Elsewhere they run one after the other."""
+    if not statements:
+        return
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        if connection.vendor == "postgresql" and len(statements) > 1:
+            *first, (last, last_params) = statements
+            parts = ", ".join(f"w{n} AS ({sql})" for n, (sql, _) in enumerate(first))
+            params = [value for _, values in first for value in values]
+            cursor.execute(f"WITH {parts} {last}", [*params, *last_params])
+            return
+        for sql, params in statements:
+            cursor.execute(sql, params)
 
 
 # Rows per statement where the rows are a VALUES list (not PostgreSQL).

@@ -141,6 +141,14 @@ def count_moved(
     gets ``last_assigned_at`` written by the same UPDATE). The caller holds the
     conversation's lock; the member rows are written in id order, after it and before any
     stream."""
+    for statement in counter_statements(conversation, was, last_assigned_at=last_assigned_at):
+        rows.write_together([statement])
+
+
+def counter_statements(
+    conversation: Conversation, was: int | None, *, last_assigned_at: datetime | None = None
+) -> list[rows.Statement]:
+    """``count_moved``'s UPDATEs, in member id order, without running them."""
     now = open_with(conversation)
     changes: dict[int, int] = {}
     if was is not None and was != now:
@@ -148,15 +156,16 @@ def count_moved(
     if now is not None:
         changes[now] = 0 if was == now else 1
     stamp = rows.field_of(Membership, "last_assigned_at")
-    with connection.cursor() as cursor:
-        for member_id in sorted(changes):
-            stamped = member_id == now and last_assigned_at is not None
-            if not (changes[member_id] or stamped):
-                continue
-            params: list[Any] = [changes[member_id], member_id]
-            if stamped:
-                params.insert(1, stamp.get_db_prep_save(last_assigned_at, connection))
-            cursor.execute(_count_statement(stamped), params)
+    statements = []
+    for member_id in sorted(changes):
+        stamped = member_id == now and last_assigned_at is not None
+        if not (changes[member_id] or stamped):
+            continue
+        params: list[Any] = [changes[member_id], member_id]
+        if stamped:
+            params.insert(1, stamp.get_db_prep_save(last_assigned_at, connection))
+        statements.append((_count_statement(stamped), params))
+    return statements
 
 
 @cache
@@ -277,9 +286,9 @@ def write_move(
     was = open_with(conversation)
     for name, value in changes.items():
         setattr(conversation, name, value)
-    rows.save_fields(conversation, list(changes))
-    count_moved(conversation, was, last_assigned_at=last_assigned_at)
-    rows.insert(
+    update = rows.update_statement(conversation, list(changes))
+    counters = counter_statements(conversation, was, last_assigned_at=last_assigned_at)
+    audit = rows.insert_statement(
         ConversationEvent(
             conversation=conversation,
             kind=kind,
@@ -292,6 +301,13 @@ def write_move(
             created_at=at,
         )
     )
+    if len(counters) <= 1:
+        # One member's row at most: the three writes go as one statement.
+        rows.write_together([update, *counters, audit])
+    else:
+        # A transfer moves two members' counters: their rows are locked in id order.
+        for statement in [update, *counters, audit]:
+            rows.write_together([statement])
     return from_agent_id
 
 
