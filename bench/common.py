@@ -99,6 +99,17 @@ def setup_django(*, database_url: str, redis_url: str) -> None:
     django.setup()
 
 
+def analyze() -> None:
+    """ANALYZE the database, after seeding. A desk in service is known to the planner's
+    statistics; an organization seeded a moment ago is not, and the planner then chose
+    the agent by sorting the project's members instead of walking ``routing_load_order``
+    (0.55 ms a choice against 0.03 at 100 agents, next to a 1,000-agent organization)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
 def seed_organization(*, agents: int, max_open: int, name: str = "Bench") -> dict[str, Any]:
     """An organization with one WhatsApp channel and ``agents`` Available agents.
 

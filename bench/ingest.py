@@ -32,6 +32,7 @@ from bench.common import (
     APP_SECRET,
     BARE_TABLE,
     Figure,
+    analyze,
     latency_figures,
     mean,
     percentile,
@@ -272,6 +273,7 @@ def run(ctx: Context, worker: stack.Process) -> list[Figure]:
         channel = seed_organization(agents=AGENTS, max_open=MAX_OPEN, name=f"Ingest {shape.label}")[
             "channel"
         ]
+        analyze()
         port = ctx.port()
         server = ctx.start(shape.make(ctx, port))
         loadgen.post_all(

@@ -27,9 +27,11 @@ PLACES = AGENTS * MAX_OPEN
 
 
 def _burst(name: str) -> dict[str, Any]:
+    from bench.common import analyze
     from bench.seed import seed
 
     made = seed(agents=AGENTS, max_open=MAX_OPEN, queued=BURST, outbound=0)
+    analyze()
     return made | {"name": name}
 
 

@@ -90,7 +90,7 @@ def measure() -> list[Any]:
     from django.db.models import Count
     from django.utils import timezone
 
-    from bench.common import Figure, seed_organization
+    from bench.common import Figure, analyze, seed_organization
     from bench.deliveries import inbound_text
     from channels_whatsapp import inbox
     from channels_whatsapp.models import InboundDelivery
@@ -98,6 +98,7 @@ def measure() -> list[Any]:
     from routing import router
 
     made = seed_organization(agents=100, max_open=5, name="Worker cost")
+    analyze()
     channel, organization_id = made["channel"], made["organization"].pk
     recording, routing = Cost(), Cost()
     for start in range(0, DELIVERIES, BATCH):

