@@ -289,8 +289,10 @@ class Conversation(models.Model):
             ),
         ]
         indexes = [
+            # Queue order to the last tie: routing reads "the queued chats before this one"
+            # as a range of it (``routing.statements``).
             models.Index(
-                fields=["organization", "-priority", "queued_at"],
+                fields=["organization", "-priority", "queued_at", "id"],
                 condition=Q(status="queued"),
                 name="queue_order",
             ),

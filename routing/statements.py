@@ -175,17 +175,30 @@ class _Members:
         if not json_containment():
             return f"SELECT {self.columns}, NULL{self.from_clause}{where}"
         q = ModelColumns(Conversation, "q").column
-        # Queue order is priority descending, then queued_at and id ascending: a row
-        # comparison on (-priority, queued_at, id) says "before".
-        earlier = (
-            f"(SELECT {q['id']} FROM {table_of(Conversation)} q"
-            f" WHERE {q['organization_id']} = {m['organization_id']} AND {q['status']} = %s"
-            f" AND (-{q['priority']}, {q['queued_at']}, {q['id']}) < (%s, %s, %s)"
+        # Who could take the chat, and queued at all ('queued' written out, so the
+        # partial index ``queue_order`` applies to every plan, generic ones too).
+        fits = (
+            f"{q['organization_id']} = {m['organization_id']}"
+            f" AND {q['status']} = '{ConversationStatus.QUEUED.value}'"
             f" AND {self._works_on.format(member=m['id'], project=q['project_id'])}"
             f" AND {q['required_skills']} <@ {m['skills']}"
             f" AND ({q['language']} = '' OR {m['languages']} @> to_jsonb({q['language']}))"
             f" AND NOT ({q['id']} = ANY(%s::bigint[]))"
+        )
+        # Queue order is priority descending, then queued_at and id ascending. "Before"
+        # is asked as two ranges of the index ``queue_order``: a higher priority, then the
+        # same priority and (queued_at, id) lower. The scan reads only the chats before
+        # the position. Asked as one row comparison on (-priority, queued_at, id), which
+        # no index can serve, it read the organization's whole queue on every decision:
+        # 0.75 ms at 1,000 queued chats, and more with every chat that waits.
+        earlier = (
+            f"(SELECT e.id FROM ((SELECT {q['id']} AS id, 0 AS part FROM {table_of(Conversation)} q"
+            f" WHERE {fits} AND {q['priority']} > %s"
             f" ORDER BY {q['priority']} DESC, {q['queued_at']}, {q['id']} LIMIT 1)"
+            f" UNION ALL (SELECT {q['id']}, 1 FROM {table_of(Conversation)} q"
+            f" WHERE {fits} AND {q['priority']} = %s"
+            f" AND ({q['queued_at']}, {q['id']}) < (%s, %s)"
+            f" ORDER BY {q['queued_at']}, {q['id']} LIMIT 1)) e ORDER BY e.part LIMIT 1)"
         )
         return f"SELECT {self.columns}, {earlier}{self.from_clause}{where}"
 
@@ -257,12 +270,14 @@ class _Members:
         (None: none, or none that can be decided in parallel)."""
         params: list[Any] = []
         if json_containment():
+            held_ids = list(held)
             params = [
-                ConversationStatus.QUEUED.value,
-                -conversation.priority,
+                held_ids,
+                conversation.priority,
+                held_ids,
+                conversation.priority,
                 conversation.queued_at,
                 conversation.pk,
-                list(held),
             ]
         (row,) = self._fetch(self.reread, [*params, member_id])
         return self.instance(row), row[self.end]
