@@ -108,7 +108,17 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
     # --- server events ------------------------------------------------------------------
 
     async def dock_event(self, message: dict[str, Any]) -> None:
-        event = message.get("event") or {}
+        await self._deliver(message.get("event") or {})
+
+    async def dock_events(self, message: dict[str, Any]) -> None:
+        """Several events of the member's stream from one commit, in ``seq`` order: one
+        channel-layer message instead of one each (``realtime._send_all``)."""
+        for event in message.get("events") or []:
+            await self._deliver(event)
+
+    async def _deliver(self, event: dict[str, Any]) -> None:
+        """Send a live event once, in ``seq`` order: one already sent is dropped, and one
+        after a gap first brings the missing ones from the store."""
         seq = event.get("seq")
         if not isinstance(seq, int) or seq <= self.sent_seq:
             return

@@ -238,11 +238,15 @@ def _send_through_process_loop(layer: BaseChannelLayer, frames: Frames) -> None:
         future.cancel()
 
 
+# At most this many of one member's frames travel in one channel-layer message.
+FRAMES_PER_MESSAGE = 50
+
+
 async def _send_all(layer: BaseChannelLayer, frames: Frames) -> None:
-    """Send every recipient's frames, the recipients at once (each ``group_send`` is a
-    few Redis round trips, and their groups do not depend on each other), one
-    recipient's frames one after the other, in ``seq`` order: sent side by side they
-    could arrive out of order and make the dock fetch what it was about to get."""
+    """Send every recipient's frames, the recipients at once (their groups do not depend
+    on each other). One recipient's frames of a commit travel together as one message
+    (``dock.events``), in ``seq`` order: each ``group_send`` is three Redis round trips,
+    and a recording pass gives an agent an event or two for each of their messages."""
     by_member: dict[int, list[dict[str, Any]]] = {}
     for membership_id, frame in frames:
         by_member.setdefault(membership_id, []).append(frame)
@@ -254,14 +258,18 @@ async def _send_all(layer: BaseChannelLayer, frames: Frames) -> None:
 async def _send_in_order(
     layer: BaseChannelLayer, membership_id: int, frames: list[dict[str, Any]]
 ) -> None:
-    for frame in frames:
+    for start in range(0, len(frames), FRAMES_PER_MESSAGE):
+        part = frames[start : start + FRAMES_PER_MESSAGE]
+        message = (
+            {"type": "dock.event", "event": part[0]}
+            if len(part) == 1
+            else {"type": "dock.events", "events": part}
+        )
         try:
-            await layer.group_send(
-                member_group(membership_id), {"type": "dock.event", "event": frame}
-            )
+            await layer.group_send(member_group(membership_id), message)
         except Exception:  # the layer is down: the stored events are replayed on resync
             logger.warning(
-                "realtime send failed", extra={"member": membership_id, "seq": frame["seq"]}
+                "realtime send failed", extra={"member": membership_id, "seq": part[0]["seq"]}
             )
 
 

@@ -159,6 +159,28 @@ async def test_a_live_event_after_a_gap_brings_the_missing_ones_from_the_store_f
     await communicator.disconnect()
 
 
+async def test_events_of_one_commit_sent_together_reach_the_dock_in_order_each_once(desk):
+    agent = desk["agent"]
+    communicator, _ = await open_dock(agent)
+
+    def store_three() -> None:
+        for n in (1, 2, 3):
+            realtime.publish("conversation.updated", {"n": n}, to=[agent.pk])
+
+    with mock.patch.object(realtime, "_send"):
+        await sync_to_async(store_three)()
+    frames = [{"type": "conversation.updated", "seq": n, "data": {"n": n}} for n in (1, 2, 3)]
+    layer = get_channel_layer()
+    group = realtime.member_group(agent.pk)
+    await layer.group_send(group, {"type": "dock.events", "events": frames[1:]})
+    await layer.group_send(group, {"type": "dock.events", "events": frames})
+
+    seen = [await communicator.receive_json_from(timeout=5) for _ in range(3)]
+    assert [e["seq"] for e in seen] == [1, 2, 3]
+    assert await communicator.receive_nothing(timeout=0.3)
+    await communicator.disconnect()
+
+
 async def test_a_reconnecting_dock_gets_exactly_what_it_missed(desk):
     agent = desk["agent"]
     communicator, _ = await open_dock(agent)
