@@ -201,7 +201,7 @@ def _columns_of(model: type[models.Model]) -> tuple[models.Field[Any, Any], ...]
 
 def insert_many_statements(
     instances: Sequence[models.Model], *, suffix: str = ""
-) -> list[tuple[str, list[Any]]]:
+) -> list[Statement]:
     """The INSERTs of new rows of one model (keys made by the database), each statement
     followed by ``suffix`` (``ON CONFLICT``, ``RETURNING``), with their parameters.
 
@@ -225,7 +225,7 @@ def insert_many_statements(
         columns = [list(column) for column in zip(*values, strict=True)]
         return [(f"{head}SELECT * FROM unnest({arrays}){suffix}", columns)]
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    statements = []
+    statements: list[Statement] = []
     for start in range(0, len(values), VALUES_BATCH):
         batch = values[start : start + VALUES_BATCH]
         sql = f"{head}VALUES {', '.join([row] * len(batch))}{suffix}"
