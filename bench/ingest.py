@@ -194,35 +194,49 @@ def _deliveries(channel_key: str, phone_number_id: str, tag: str, count: int, st
         yield loadgen.Request(path, body, headers)
 
 
-def _recorded(database_url: str, tag: str, expected: int, timeout: float = 120.0):
-    """How many of this run's messages are in their threads, and when (``monotonic``)
-    the count reached ``expected`` (or the wait gave up)."""
+def _count_until(
+    database_url: str,
+    sql: str,
+    params: tuple[object, ...],
+    done: Callable[[int], bool],
+    timeout: float,
+) -> tuple[int, float]:
+    """Run the counting ``sql`` every 50 ms until ``done`` says its count is enough (or
+    the wait gives up): the last count, and when (``monotonic``) it was read."""
     deadline = time.monotonic() + timeout
     with psycopg.connect(database_url, autocommit=True) as conn:
         while True:
-            row = conn.execute(
-                "SELECT count(DISTINCT wamid) FROM conversations_message WHERE wamid LIKE %s",
-                (f"wamid.bench.{tag}.%",),
-            ).fetchone()
-            recorded = int(row[0]) if row else 0
-            if recorded >= expected or time.monotonic() > deadline:
-                return recorded, time.monotonic()
+            row = conn.execute(sql, params).fetchone()
+            count = int(row[0]) if row else 0
+            if done(count) or time.monotonic() > deadline:
+                return count, time.monotonic()
             time.sleep(0.05)
+
+
+def _recorded(
+    database_url: str, tag: str, expected: int, timeout: float = 120.0
+) -> tuple[int, float]:
+    """How many of this run's messages are in their threads, and when (``monotonic``)
+    the count reached ``expected`` (or the wait gave up)."""
+    return _count_until(
+        database_url,
+        "SELECT count(DISTINCT wamid) FROM conversations_message WHERE wamid LIKE %s",
+        (f"wamid.bench.{tag}.%",),
+        lambda recorded: recorded >= expected,
+        timeout,
+    )
 
 
 def _settled(database_url: str, organization_id: int, timeout: float = 60.0) -> None:
     """Wait until no chat of the organization is queued (its agents have room for all)."""
-    deadline = time.monotonic() + timeout
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        while time.monotonic() < deadline:
-            row = conn.execute(
-                "SELECT count(*) FROM conversations_conversation"
-                " WHERE organization_id = %s AND status = 'queued'",
-                (organization_id,),
-            ).fetchone()
-            if row is not None and row[0] == 0:
-                return
-            time.sleep(0.05)
+    _count_until(
+        database_url,
+        "SELECT count(*) FROM conversations_conversation"
+        " WHERE organization_id = %s AND status = 'queued'",
+        (organization_id,),
+        lambda queued: queued == 0,
+        timeout,
+    )
 
 
 def _bare_table(database_url: str) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 DELIVERIES = 3000
@@ -34,21 +34,19 @@ class Cost:
     python: float = 0.0
     postgres: float = 0.0
     statements: int = 0
-    counting: list[int] = field(default_factory=lambda: [0])
 
     def count(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        self.counting[0] += 1
+        self.statements += 1
         return execute(sql, params, many, context)
 
     def measure(self, work: Any) -> None:
         from django.db import connection
 
-        python, postgres, before = time.process_time(), _backend_cpu(), self.counting[0]
+        python, postgres = time.process_time(), _backend_cpu()
         with connection.execute_wrapper(self.count):
             work()
         self.python += time.process_time() - python
         self.postgres += _backend_cpu() - postgres
-        self.statements += self.counting[0] - before
 
     def per(self, n: int) -> str:
         return (

@@ -143,8 +143,14 @@ def save_fields(instance: models.Model, fields: Sequence[str]) -> None:
 
 
 @cache
+def _columns_of(model: type[models.Model]) -> tuple[models.Field[Any, Any], ...]:
+    """The columns an INSERT writes: every concrete field but the key the database makes."""
+    return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+
+
+@cache
 def _insert_statement(model: type[models.Model]) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
-    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+    fields = _columns_of(model)
     columns = ", ".join(column_of(f) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     return f"INSERT INTO {table_of(model)} ({columns}) VALUES ({placeholders})", fields
@@ -192,11 +198,6 @@ VALUES_BATCH = 500
 
 def _array_type(field: models.Field[Any, Any]) -> str:
     return f"{field.db_type(connection)}[]"
-
-
-@cache
-def _columns_of(model: type[models.Model]) -> tuple[models.Field[Any, Any], ...]:
-    return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
 
 
 def insert_many_statements(
