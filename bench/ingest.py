@@ -48,6 +48,9 @@ from bench.context import (
 from bench.deliveries import encode, inbound_text
 
 DELIVERIES = int(os.environ.get("BENCH_DELIVERIES", "3000"))
+# A semicolon-separated list of shape labels to run (all of them when unset), for a quicker
+# look at one server: ``BENCH_SHAPES="bare view, granian 2x4;granian 2x4"``.
+ONLY_SHAPES = [s for s in os.environ.get("BENCH_SHAPES", "").split(";") if s]
 WARMUP = 200
 CONCURRENCY = 16
 CUSTOMERS = 1000
@@ -281,6 +284,8 @@ def run(ctx: Context, worker: stack.Process) -> list[Figure]:
     _bare_table(ctx.database_url)
     bare_rates: dict[str, float] = {}
     for index, shape in enumerate(SHAPES):
+        if ONLY_SHAPES and shape.label not in ONLY_SHAPES:
+            continue
         tag = f"s{index}"
         # Every shape starts from the same desk: an organization of its own whose agents
         # all have room, so no shape is measured against the queue an earlier one left.

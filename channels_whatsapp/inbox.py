@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from channels_whatsapp.models import InboundDelivery
+from channels_whatsapp.models import InboundDelivery, PendingRecordingPass
 from channels_whatsapp.payload import Delivery, load_json, parse_delivery
 from conversations.messaging import InboundMessage, StatusUpdate, delivery_record
 from conversations.models import Channel
@@ -37,20 +37,61 @@ BATCH = 200
 MAX_ATTEMPTS = 5
 # The sweep leaves younger deliveries to the task their webhook enqueued.
 RECOVER_AFTER = timedelta(seconds=5)
+# A pass requested this long ago and not started never reached the broker (it was down):
+# the sweep drops its mark, so that deliveries enqueue passes again.
+MARK_EXPIRES = timedelta(seconds=30)
+# PostgreSQL advisory locks that order deliveries against the start of a pass take two
+# keys: this one, which no other lock of the project uses, and the channel's id.
+LOCK_NAMESPACE = 0x57414442
+RECORD_TASK = "channels_whatsapp.tasks.record_deliveries"
 
 
-def _mark(channel_id: int) -> str:
-    return pending.key("inbound", channel_id)
+def _lock_keys(channel_id: int) -> list[int]:
+    return [LOCK_NAMESPACE, channel_id % 2**31]
 
 
 def delivery_accept(*, channel: Channel, body: bytes) -> None:
-    """Keep a checked delivery and have it recorded after commit.
+    """Keep a checked delivery and, unless a pass of the channel is already waiting, ask
+    for one once the caller commits. A broker that cannot be reached then loses nothing:
+    the delivery is stored and the sweep records it (and drops the mark in time).
 
-    A plain INSERT rather than ``objects.create``: at webhook rates building and saving a
-    model cost more CPU than the statement itself."""
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_statement(), [channel.pk, body, timezone.now()])
-    request_recording(channel_id=channel.pk)
+    On PostgreSQL both are one statement (``_accept_statement``): the webhook makes one
+    round trip, and sends Redis nothing while a pass is waiting. Plain SQL rather than
+    ``objects.create``: at webhook rates building and saving a model cost more CPU than
+    the statement itself."""
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _accept_statement(),
+                [*_lock_keys(channel.pk), channel.pk, body, now, channel.pk, now],
+            )
+            row = cursor.fetchone()
+        marked = bool(row and row[0])
+    else:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_insert_statement(), [channel.pk, body, now])
+            cursor.execute(_mark_insert("VALUES (%s, %s)"), [channel.pk, now])
+            marked = cursor.fetchone() is not None
+    if marked:
+        pending.send_after_commit(RECORD_TASK, channel.pk)
+
+
+def recording_started(*, channel_id: int) -> None:
+    """As a pass starts, before it reads: drop the channel's mark, so that a delivery
+    kept from now on asks for a pass of its own.
+
+    Every transaction that keeps a delivery holds the channel's advisory lock, shared,
+    from before it looks for the mark until it commits; this one takes it exclusively,
+    so it waits for each of them that found the mark still there. Their deliveries are
+    then committed before the pass reads, and each of its statements sees them (READ
+    COMMITTED). A delivery kept after the mark is gone finds none and enqueues a pass.
+    SQLite needs no lock: one transaction writes at a time."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", _lock_keys(channel_id))
+        PendingRecordingPass.objects.filter(channel_id=channel_id).delete()
 
 
 @cache
@@ -61,17 +102,28 @@ def _insert_statement() -> str:
     return f"INSERT INTO {table_of(InboundDelivery)} ({columns}) VALUES (%s, %s, %s, 0, '')"
 
 
-def request_recording(*, channel_id: int) -> None:
-    """Enqueue one recording pass of the channel's deliveries once the caller commits
-    (none if one is already waiting). A broker that cannot be reached loses nothing: the
-    deliveries are stored and the sweep records them."""
-    pending.enqueue_after_commit(
-        _mark(channel_id), "channels_whatsapp.tasks.record_deliveries", channel_id
+def _mark_insert(source: str) -> str:
+    """The INSERT of a channel's mark from ``source`` (channel id, time), answering a
+    row only when this statement made the mark."""
+    channel = column_of(field_of(PendingRecordingPass, "channel"))
+    requested_at = column_of(field_of(PendingRecordingPass, "requested_at"))
+    return (
+        f"INSERT INTO {table_of(PendingRecordingPass)} ({channel}, {requested_at}) {source}"
+        f" ON CONFLICT ({channel}) DO NOTHING RETURNING 1"
     )
 
 
-def recording_started(*, channel_id: int) -> None:
-    pending.release(_mark(channel_id))
+@cache
+def _accept_statement() -> str:
+    """The webhook's one statement on PostgreSQL: the channel's lock, shared, taken
+    before the mark is looked for (``recording_started`` says why), the delivery's
+    INSERT and the mark's; it answers 1 when it made the mark, else 0."""
+    return (
+        "WITH shared_lock AS (SELECT pg_advisory_xact_lock_shared(%s, %s)),"
+        f" kept AS ({_insert_statement()}),"
+        f" marked AS ({_mark_insert('SELECT %s, %s FROM shared_lock')})"
+        " SELECT count(*) FROM marked"
+    )
 
 
 def _parsed(delivery: InboundDelivery, channel: Channel) -> Delivery:
@@ -162,8 +214,11 @@ def _record_alone(channel: Channel, pk: int) -> int | None:
 
 def deliveries_recover() -> int:
     """Record what no task took care of: deliveries older than ``RECOVER_AFTER`` (their
-    task was lost, or the broker was down when they came)."""
-    before = timezone.now() - RECOVER_AFTER
+    task was lost, or the broker was down when they came). Marks of passes that never
+    started (``MARK_EXPIRES``) are dropped first, so new deliveries enqueue again."""
+    now = timezone.now()
+    PendingRecordingPass.objects.filter(requested_at__lt=now - MARK_EXPIRES).delete()
+    before = now - RECOVER_AFTER
     channels = (
         InboundDelivery.objects.filter(received_at__lt=before, attempts__lt=MAX_ATTEMPTS)
         .values_list("channel_id", flat=True)
@@ -182,6 +237,7 @@ def deliveries_retry(*, delivery_ids: list[int]) -> int:
         retried = InboundDelivery.objects.filter(pk__in=delivery_ids)
         channels = set(retried.values_list("channel_id", flat=True))
         count = retried.update(attempts=0, last_error="")
+        # A pass of its own, whatever may be waiting: a person asked for it.
         for channel_id in sorted(channels):
-            request_recording(channel_id=channel_id)
+            pending.send_after_commit(RECORD_TASK, channel_id)
     return count

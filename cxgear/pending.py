@@ -1,13 +1,15 @@
 """One pass at a time: marks in Redis that a pass of some work is already waiting.
 
-A burst of requests for the same work (route an organization's queue, record a channel's
-inbound deliveries) enqueues one Celery task, not one per request. The first request
+A burst of requests for the same work (route an organization's queue) enqueues one Celery
+task, not one per request. The first request
 sets the mark and enqueues; later ones find it and do nothing; the task drops the mark
 as it starts, so any request from then on enqueues a pass of its own and nothing asked
 for after the pass began is left waiting. The expiry only matters when a task is lost
 between the mark and the broker; the periodic sweeps cover that case anyway.
 
-Without Redis (embedded mode) there are no marks: every request runs its pass."""
+Without Redis (embedded mode) there are no marks: every request runs its pass. The
+WhatsApp inbox keeps its marks in PostgreSQL instead, beside the deliveries they cover
+(``channels_whatsapp.inbox``), and enqueues through ``send_after_commit``."""
 
 from __future__ import annotations
 
@@ -59,12 +61,18 @@ def enqueue_after_commit(mark: str, task: str, *args: object) -> None:
     ``args``, unless a pass marked ``mark`` is already waiting. If Redis or the broker
     cannot be reached the request is dropped with a warning: each kind of work has a
     periodic sweep that does what a lost request left undone."""
+    transaction.on_commit(lambda: _enqueue(task, args, mark))
 
-    def enqueue() -> None:
-        try:
-            if claim(mark):
-                import_string(task).delay(*args)
-        except Exception:
-            logger.warning("pass not enqueued", extra={"mark": mark, "task": task})
 
-    transaction.on_commit(enqueue)
+def send_after_commit(task: str, *args: object) -> None:
+    """``enqueue_after_commit`` for a caller that keeps its own mark of a waiting pass
+    (the WhatsApp inbox keeps it in PostgreSQL): the task is always enqueued."""
+    transaction.on_commit(lambda: _enqueue(task, args, None))
+
+
+def _enqueue(task: str, args: tuple[object, ...], mark: str | None) -> None:
+    try:
+        if mark is None or claim(mark):
+            import_string(task).delay(*args)
+    except Exception:
+        logger.warning("pass not enqueued", extra={"mark": mark, "task": task})
