@@ -78,7 +78,9 @@ async def _client(
                 opened.append(1)
             assert reader is not None
             writer.write(raw)
-            status, close = await asyncio.wait_for(_read_response(reader), timeout)
+            # A deadline on the running task: ``wait_for`` would make a task a request.
+            async with asyncio.timeout(timeout):
+                status, close = await _read_response(reader)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
             status, close = 0, True
         results.append(Result(status, time.perf_counter() - started))
