@@ -22,7 +22,6 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
     Exists,
-    F,
     Model,
     OuterRef,
     Q,
@@ -37,7 +36,6 @@ from conversations.models import (
     ConversationStatus,
     EventKind,
     Membership,
-    Role,
     Rule,
 )
 from conversations.payloads import conversation_payload
@@ -436,15 +434,6 @@ def _signature(row: Mapping[str, Any]) -> Signature:
     return row["project_id"], (row["language"] or "").lower(), tuple(sorted(skills))
 
 
-def _anyone_has_room(organization_id: int) -> bool:
-    return Membership.objects.filter(
-        organization_id=organization_id,
-        role__in=[Role.AGENT, Role.SUPERVISOR],
-        presence__status=PresenceStatus.AVAILABLE,
-        open_conversations__lt=F("max_open"),
-    ).exists()
-
-
 def route_one(*, conversation_id: int, held: set[int], wait: bool = False) -> Decision | None:
     """Decide on one queued conversation in one transaction. The conversation is locked
     with ``skip_locked`` (None when another worker holds it or it is no longer queued),
@@ -507,7 +496,7 @@ def route_queue(*, organization_id: int) -> int:
     held: set[int] = set()  # waiting for their last agent
     retries = 0
     room_known = False
-    while room_known or _anyone_has_room(organization_id):
+    while room_known or statements.members().anyone_has_room(organization_id):
         room_known = True
         if row is None:
             row = next((r for r in queue if _signature(r) not in hopeless), None)

@@ -162,6 +162,14 @@ class _Members:
             f" ORDER BY {m['open_conversations']} * 1.0 / {m['max_open']},"
             f" {m['last_assigned_at']} IS NOT NULL, {m['last_assigned_at']}, {m['id']}"
         )
+        # Whether anybody of the organization who works chats is Available with room: a
+        # pass asks it before each decision that did not show somebody with room left.
+        self.room = (
+            f"SELECT 1 FROM {table_of(Membership)} m JOIN {table_of(AgentPresence)} p"
+            f" ON {p['membership_id']} = {m['id']}"
+            f" WHERE {m['organization_id']} = %s AND {m['role']} IN (%s, %s)"
+            f" AND {p['status']} = %s AND {m['open_conversations']} < {m['max_open']} LIMIT 1"
+        )
         self.speaks = f"{m['languages']} @> to_jsonb(%s::text)"
         self.knows = f"{m['skills']} @> %s::jsonb"
         self.reread = self._reread()
@@ -214,6 +222,13 @@ class _Members:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+
+    def anyone_has_room(self, organization_id: int) -> bool:
+        return bool(
+            self._fetch(
+                self.room, [organization_id, *WORKING_ROLES, PresenceStatus.AVAILABLE.value]
+            )
+        )
 
     def lock(self, member_id: int) -> Membership:
         """The member, their row locked (``FOR NO KEY UPDATE``) until commit."""
