@@ -2,7 +2,7 @@
 same WSGI servers as the product.
 
 One view, no apps, no middleware: it checks the delivery's signature and inserts its
-body as one row, through Django's ORM connection from a psycopg pool. What the product's
+body as one row, through Django's ORM connection, held as the product holds its own. What the product's
 webhook does on top (reading the channel, checking the payload's shape, the Redis mark
 that enqueues recording) and what the machine's speed does are then told apart: the
 ratio of the two rates, measured in the same run, is ours; the bare rate is the
@@ -23,24 +23,26 @@ import django
 from django.conf import settings
 
 from bench.common import APP_SECRET, BARE_TABLE
-from cxgear.postgresql import PREPARED_STATEMENTS
+from cxgear.postgresql import PREPARED_STATEMENTS, connection_handling
 
 
 def _database() -> dict[str, object]:
     url = urlsplit(os.environ["DATABASE_URL"])
+    # The product's backend, connection handling and statement options, so the ratio is
+    # its code.
+    handling = connection_handling(
+        os.environ.get("DATABASE_CONNECTIONS", "pool"), pool_min=2, pool_max=8
+    )
     return {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": "cxgear.postgresql",
         "NAME": url.path.lstrip("/"),
         "USER": url.username or "postgres",
         "PASSWORD": url.password or "",
         "HOST": url.hostname or "127.0.0.1",
         "PORT": str(url.port or 5432),
-        # The product's statement options, so the ratio is its code.
-        "OPTIONS": {
-            "pool": {"min_size": 2, "max_size": 8},
-            "application_name": "web",
-            **PREPARED_STATEMENTS,
-        },
+        "CONN_MAX_AGE": handling.max_age,
+        "CONN_HEALTH_CHECKS": handling.health_checks,
+        "OPTIONS": {**handling.options, "application_name": "web", **PREPARED_STATEMENTS},
     }
 
 

@@ -395,7 +395,9 @@ def gunicorn(
     argv += ["-w", str(workers), "--log-level", "warning"]
     if threads > 1:
         argv += ["-k", "gthread", "--threads", str(threads)]
-    return Process(name=f"gunicorn-{port}", argv=argv, env=env, log_dir=log_dir, port=port)
+    return Process(
+        name=f"gunicorn-{port}", argv=argv, env=_wsgi_env(env), log_dir=log_dir, port=port
+    )
 
 
 def granian(
@@ -412,7 +414,15 @@ def granian(
     argv = [PYTHON, "-m", "granian", "--interface", "wsgi", "--host", HOST]
     argv += ["--port", str(port), "--workers", str(workers), "--blocking-threads", str(threads)]
     argv += ["--log-level", "warning", app]
-    return Process(name=f"granian-{port}", argv=argv, env=env, log_dir=log_dir, port=port)
+    return Process(
+        name=f"granian-{port}", argv=argv, env=_wsgi_env(env), log_dir=log_dir, port=port
+    )
+
+
+def _wsgi_env(env: Mapping[str, str]) -> dict[str, str]:
+    """A WSGI server's environment: its threads are fixed, so each keeps its own database
+    connection, as deployed (``rundock``, compose)."""
+    return {"DATABASE_CONNECTIONS": "persistent", **env}
 
 
 def daphne(*, port: int, env: Mapping[str, str], log_dir: Path) -> Process:

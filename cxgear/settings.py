@@ -15,7 +15,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from cxgear.postgresql import PREPARED_STATEMENTS
+from cxgear.postgresql import CONNECTION_MODES, PREPARED_STATEMENTS, connection_handling
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -126,22 +126,29 @@ TEMPLATES = [
 DATABASE_URL = env("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend; a dead pooled connection (after a database restart) is noticed
-    # when it is handed out, without a round trip for the live ones.
+    # Django's backend; a dead connection (after a database restart) is noticed before
+    # it is used again, without a round trip for the live ones.
     DATABASES["default"]["ENGINE"] = "cxgear.postgresql"
-    # Under ASGI every thread would keep its own persistent connection and exhaust the
-    # server; a shared psycopg pool bounds them instead.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     options = DATABASES["default"].setdefault("OPTIONS", {})
     # Off behind a pooler that hands one session's statements to another (PgBouncer's
     # transaction mode before 1.21).
     if env_bool("DATABASE_PREPARED_STATEMENTS", True):
         options.update(PREPARED_STATEMENTS)
-    options["pool"] = {
-        "min_size": env_int("DATABASE_POOL_MIN", 1, minimum=0),
-        "max_size": env_int("DATABASE_POOL_MAX", 10, minimum=1),
-        "timeout": 10,
-    }
+    # A shared pool, or a connection per thread where a WSGI server's threads are fixed
+    # (granian, as `rundock` and compose start it): ``connection_handling`` says why.
+    connections_mode = env("DATABASE_CONNECTIONS") or "pool"
+    if connections_mode not in CONNECTION_MODES:
+        raise ImproperlyConfigured(
+            f"DATABASE_CONNECTIONS must be pool or persistent, not {connections_mode!r}"
+        )
+    handling = connection_handling(
+        connections_mode,
+        pool_min=env_int("DATABASE_POOL_MIN", 1, minimum=0),
+        pool_max=env_int("DATABASE_POOL_MAX", 10, minimum=1),
+    )
+    options.update(handling.options)
+    DATABASES["default"]["CONN_MAX_AGE"] = handling.max_age
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = handling.health_checks
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}

@@ -26,6 +26,8 @@ from conversations.models import Channel
 # Measured best for the webhook on two cores (docs/BENCHMARKS.md): two processes of
 # four application threads each, HTTP handled in compiled code.
 GRANIAN_OPTIONS = ("--interface", "wsgi", "--workers", "2", "--blocking-threads", "4")
+# Its threads are fixed: each keeps its own database connection (settings).
+GRANIAN_CONNECTIONS = "persistent"
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -57,8 +59,8 @@ class Command(BaseCommand):
         manage = [sys.executable, "manage.py"]
         children: list[subprocess.Popen[bytes]] = []
 
-        def start(argv: list[str]) -> None:
-            children.append(subprocess.Popen(argv, env=env))
+        def start(argv: list[str], **extra: str) -> None:
+            children.append(subprocess.Popen(argv, env={**env, **extra}))
 
         if "WHATSAPP_GRAPH_URL" not in os.environ:
             port = options["fake_cloud_port"]
@@ -97,7 +99,8 @@ class Command(BaseCommand):
                     *GRANIAN_OPTIONS,
                     *("--host", options["host"], "--port", str(options["http_port"])),
                     *("--log-level", "warning", "cxgear.wsgi:application"),
-                ]
+                ],
+                DATABASE_CONNECTIONS=env.get("DATABASE_CONNECTIONS", GRANIAN_CONNECTIONS),
             )
         servers = list(children)  # the simulator may finish; these must not
         # A service manager's SIGTERM stops the stack as Ctrl-C does.
