@@ -26,3 +26,14 @@ def _no_pass_pending():
         for key in client.scan_iter(f"{KEY_PREFIX}*"):
             client.delete(key)
         client.close()
+
+
+@pytest.fixture
+def broker():
+    """The real broker, not eager tasks: what is enqueued stays in Redis's queue list."""
+    celery_app.conf.task_always_eager = False
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.delete("celery")
+    yield client
+    client.delete("celery")
+    client.close()

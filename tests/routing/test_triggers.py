@@ -3,24 +3,10 @@
 from __future__ import annotations
 
 import pytest
-import redis
-from django.conf import settings
 
-from cxgear.celery import app as celery_app
 from routing.triggers import pass_started, request_routing
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def broker():
-    """The real broker, not eager tasks: what is enqueued stays in Redis's queue list."""
-    celery_app.conf.task_always_eager = False
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    client.delete("celery")
-    yield client
-    client.delete("celery")
-    client.close()
 
 
 def test_a_burst_of_requests_enqueues_one_pass(broker, django_capture_on_commit_callbacks):

@@ -9,14 +9,11 @@ import time
 from datetime import timedelta
 
 import pytest
-import redis
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from channels_whatsapp import inbox
 from channels_whatsapp.models import InboundDelivery, PendingRecordingPass
-from cxgear.celery import app as celery_app
 from tests.factories import ChannelFactory
 from tests.whatsapp import payloads as p
 
@@ -31,17 +28,6 @@ def said(channel, text: str) -> bytes:
             p.value(channel, contacts=[p.contact()], messages=[p.message("text", p.text(text))])
         )
     ).encode()
-
-
-@pytest.fixture
-def broker():
-    """The real broker, not eager tasks: what is enqueued stays in Redis's queue list."""
-    celery_app.conf.task_always_eager = False
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    client.delete("celery")
-    yield client
-    client.delete("celery")
-    client.close()
 
 
 def test_a_burst_of_deliveries_enqueues_one_pass(broker):
