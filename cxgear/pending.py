@@ -1,11 +1,11 @@
 """One pass at a time: marks in Redis that a pass of some work is already waiting.
 
-A burst of requests for the same work (route an organization's queue) enqueues one Celery
-task, not one per request. The first request
-sets the mark and enqueues; later ones find it and do nothing; the task drops the mark
-as it starts, so any request from then on enqueues a pass of its own and nothing asked
-for after the pass began is left waiting. The expiry only matters when a task is lost
-between the mark and the broker; the periodic sweeps cover that case anyway.
+A burst of requests for the same work (route an organization's queue) enqueues one
+Celery task, not one per request. The first request sets the mark and enqueues; later
+ones find it and do nothing; the task drops the mark as it starts, so any request from
+then on enqueues a pass of its own and nothing asked for after the pass began is left
+waiting. The expiry only matters when a task is lost between the mark and the broker;
+the periodic sweeps cover that case anyway.
 
 Without Redis (embedded mode) there are no marks: every request runs its pass. The
 WhatsApp inbox keeps its marks in PostgreSQL instead, beside the deliveries they cover
