@@ -10,7 +10,9 @@ message was in its thread (how far recording trails the 200s).
 The baselines, on the same machine in the same run: PostgreSQL itself (single-row
 INSERTs from one psycopg connection, and pgbench's insert rate at the same concurrency),
 and the bare webhook (``bench/bare_webhook.py``: the signature check and one INSERT)
-under the same servers, so a slow machine and a slow webhook can be told apart."""
+under the same servers, so a slow machine and a slow webhook can be told apart. The
+deployed server and its bare view are measured in turns, ``TURNS`` times, and summed up
+by their medians."""
 
 from __future__ import annotations
 
@@ -106,6 +108,63 @@ SHAPES = [
         lambda ctx, port: stack.daphne(port=port, env=ctx.env("web"), log_dir=ctx.log_dir),
     ),
 ]
+
+
+# The deployed server and its bare baseline are measured this many times, in turns, so
+# each pair sees the same minutes of the host: its speed moved by a third within minutes
+# (docs/BENCHMARKS.md), and one run of each said more about the minute than the code.
+TURNS = int(os.environ.get("BENCH_TURNS", "3"))
+DEPLOYED = "granian 2x4"
+REPEATED = {DEPLOYED, BARE_PREFIX + DEPLOYED}
+
+
+@dataclass(frozen=True)
+class Measured:
+    rate: float
+    p99: float
+    figures: list[Figure]
+
+
+def _schedule() -> list[tuple[int, Shape, int]]:
+    """The shapes to measure, in order, as (index, shape, turn): each once, in the order
+    of ``SHAPES``, but the deployed server and its bare view ``TURNS`` times, one after
+    the other in each turn, where the deployed server stands (the worker is as warm for
+    its first turn as it always was)."""
+    schedule: list[tuple[int, Shape, int]] = []
+    repeated = [(i, shape) for i, shape in enumerate(SHAPES) if shape.label in REPEATED]
+    chosen = {shape.label for shape in SHAPES if not ONLY_SHAPES or shape.label in ONLY_SHAPES}
+    for index, shape in enumerate(SHAPES):
+        if shape.label == DEPLOYED:
+            schedule += [
+                (i, each, turn)
+                for turn in range(TURNS)
+                for i, each in repeated
+                if each.label in chosen
+            ]
+        elif shape.label not in REPEATED and shape.label in chosen:
+            schedule.append((index, shape, 0))
+    return schedule
+
+
+def _turns_summary(deployed: list[tuple[Measured, float | None]]) -> Figure:
+    """The deployed server over its turns: the median rate, and the median of each
+    turn's ratio to the bare view measured just before it."""
+    rates = sorted(measured.rate for measured, _ in deployed)
+    ratios = sorted(measured.rate / bare for measured, bare in deployed if bare)
+    p99s = [measured.p99 for measured, _ in deployed]
+    median = percentile(rates, 50)
+    return Figure(
+        f"ingest [{DEPLOYED}] over {len(rates)} turns",
+        f"{median:,.0f} msgs/s median",
+        f"{rates[0]:,.0f}-{rates[-1]:,.0f} msgs/s"
+        + (
+            f"; {percentile(ratios, 50):.2f}x the bare view, median of the turns"
+            f" ({ratios[0]:.2f}-{ratios[-1]:.2f})"
+            if ratios
+            else ""
+        )
+        + f"; p99 at most {max(p99s) * 1000:.1f} ms",
+    )
 
 
 def baseline_psycopg(database_url: str) -> tuple[float, list[float]]:
@@ -259,6 +318,133 @@ def _bare_rows(database_url: str) -> int:
     return int(row[0]) if row else 0
 
 
+def _measure(
+    ctx: Context,
+    worker: stack.Process,
+    shape: Shape,
+    *,
+    tag: str,
+    label: str,
+    bare: float | None,
+    raw_rate: float,
+    pgbench_rate: float | None,
+) -> Measured:
+    """One shape's warm-up and its measured deliveries, on a desk of its own; ``bare`` is
+    the bare view's rate on the same server just before, for the ratio."""
+    # Every shape starts from the same desk: an organization of its own whose agents
+    # all have room, so no shape is measured against the queue an earlier one left.
+    channel = seed_organization(agents=AGENTS, max_open=MAX_OPEN, name=f"Ingest {label}")["channel"]
+    analyze()
+    port = ctx.port()
+    server = ctx.start(shape.make(ctx, port))
+    loadgen.post_all(
+        port=port,
+        requests=list(_deliveries(channel.key, channel.phone_number_id, f"w{tag}", WARMUP)),
+        concurrency=CONCURRENCY,
+    )
+    if shape.bare:
+        _bare_table(ctx.database_url)  # only the measured deliveries count
+    else:
+        # The warm-up's chats are recorded and routed before the measured deliveries
+        # start: what is measured is the deliveries' own work.
+        _recorded(ctx.database_url, f"w{tag}", expected=WARMUP)
+        _settled(ctx.database_url, channel.organization_id)
+    requests = list(_deliveries(channel.key, channel.phone_number_id, tag, DELIVERIES))
+    server_cpu, worker_cpu, busy = (
+        server.cpu_seconds(),
+        worker.cpu_seconds(),
+        MachineCPU.now(),
+    )
+    pg_before = postgres_cpu(ctx.database_url)
+    sampler = (
+        profile.Sampler(server.pid, ctx.log_dir / f"profile-{tag}.txt") if ctx.profile else None
+    )
+    began = time.monotonic()
+    result = loadgen.post_all(port=port, requests=requests, concurrency=CONCURRENCY)
+    answered = time.monotonic()
+    if sampler is not None:
+        sampler.stop()
+    ok = result.ok
+    # The worker records what the webhook kept; its CPU counts until it is done.
+    if shape.bare:
+        recorded, recorded_at = _bare_rows(ctx.database_url), answered
+    else:
+        recorded, recorded_at = _recorded(ctx.database_url, tag, expected=len(ok))
+    server_cpu = server.cpu_seconds() - server_cpu
+    worker_cpu = worker.cpu_seconds() - worker_cpu
+    busy = MachineCPU.now().since(busy)
+    pg = postgres_cpu_delta(pg_before, postgres_cpu(ctx.database_url))
+    server.stop()
+    ctx.started.remove(server)
+
+    statuses: dict[int, int] = {}
+    for r in result.results:
+        statuses[r.status] = statuses.get(r.status, 0) + 1
+    rate = len(ok) / result.wall_seconds
+    figures: list[Figure] = []
+    figures.append(
+        Figure(
+            f"ingest [{label}]",
+            f"{rate:,.0f} msgs/s",
+            (f"{rate / bare:.2f}x the bare view on the same server, " if bare else "")
+            + f"{rate / raw_rate:.2f}x the psycopg baseline"
+            + (f", {rate / pgbench_rate:.2f}x pgbench" if pgbench_rate else "")
+            + f"; {DELIVERIES} deliveries, {CONCURRENCY} keep-alive clients",
+        )
+    )
+    figures += latency_figures(f"ingest [{label}] time to the 200", [r.seconds for r in ok])
+    figures.append(
+        Figure(
+            f"ingest [{label}] answers",
+            ", ".join(f"{s or 'no answer'}: {n}" for s, n in sorted(statuses.items())),
+            f"{result.connections_opened} connections opened",
+        )
+    )
+    if shape.bare:
+        figures.append(Figure(f"ingest [{label}] inserted", f"{recorded}/{len(ok)} rows"))
+    else:
+        figures.append(
+            Figure(
+                f"ingest [{label}] recorded",
+                f"{recorded}/{len(ok)} messages",
+                f"all in their threads {recorded_at - began:.1f} s after the first"
+                f" delivery, {max(recorded_at - answered, 0.0):.1f} s after the last 200"
+                f" ({recorded / max(recorded_at - began, 1e-9):,.0f} msgs/s through"
+                " Celery)",
+            )
+        )
+    figures.append(
+        Figure(
+            f"ingest [{label}] CPU",
+            cpu_split(
+                {
+                    "server": server_cpu,
+                    "its PostgreSQL": pg.get("web", 0.0),
+                    "celery": worker_cpu,
+                    "load generator": result.client_cpu_seconds,
+                },
+                busy,
+            ),
+            f"mean time to the 200 {mean([r.seconds for r in ok]) * 1000:.1f} ms",
+        )
+    )
+    per_message = (server_cpu + pg.get("web", 0.0) + worker_cpu) / max(len(ok), 1)
+    figures.append(
+        Figure(
+            f"ingest [{label}] CPU per message",
+            f"{per_message * 1000:.1f} ms",
+            f"server {server_cpu / max(len(ok), 1) * 1000:.1f} + its PostgreSQL"
+            f" {pg.get('web', 0.0) / max(len(ok), 1) * 1000:.1f} + celery"
+            f" {worker_cpu / max(len(ok), 1) * 1000:.1f}: at most"
+            f" {(os.cpu_count() or 1) / max(per_message, 1e-9):,.0f} msgs/s on this"
+            " machine's cores with nothing else running",
+        )
+    )
+    if sampler is not None:
+        figures += profile.summarise(sampler.output, label)
+    return Measured(rate=rate, p99=percentile([r.seconds for r in ok], 99), figures=figures)
+
+
 def run(ctx: Context, worker: stack.Process) -> list[Figure]:
     figures: list[Figure] = []
 
@@ -283,126 +469,27 @@ def run(ctx: Context, worker: stack.Process) -> list[Figure]:
 
     _bare_table(ctx.database_url)
     bare_rates: dict[str, float] = {}
-    for index, shape in enumerate(SHAPES):
-        if ONLY_SHAPES and shape.label not in ONLY_SHAPES:
-            continue
-        tag = f"s{index}"
-        # Every shape starts from the same desk: an organization of its own whose agents
-        # all have room, so no shape is measured against the queue an earlier one left.
-        channel = seed_organization(agents=AGENTS, max_open=MAX_OPEN, name=f"Ingest {shape.label}")[
-            "channel"
-        ]
-        analyze()
-        port = ctx.port()
-        server = ctx.start(shape.make(ctx, port))
-        loadgen.post_all(
-            port=port,
-            requests=list(_deliveries(channel.key, channel.phone_number_id, f"w{index}", WARMUP)),
-            concurrency=CONCURRENCY,
+    deployed: list[tuple[Measured, float | None]] = []
+    for index, shape, turn in _schedule():
+        tag = f"s{index}r{turn}"
+        label = shape.label if shape.label not in REPEATED else f"{shape.label} #{turn + 1}"
+        server = shape.label.removeprefix(BARE_PREFIX)
+        bare = None if shape.bare else bare_rates.get(server)
+        measured = _measure(
+            ctx,
+            worker,
+            shape,
+            tag=tag,
+            label=label,
+            bare=bare,
+            raw_rate=raw_rate,
+            pgbench_rate=pgbench_rate,
         )
+        figures += measured.figures
         if shape.bare:
-            _bare_table(ctx.database_url)  # only the measured deliveries count
-        else:
-            # The warm-up's chats are recorded and routed before the measured deliveries
-            # start: what is measured is the deliveries' own work.
-            _recorded(ctx.database_url, f"w{index}", expected=WARMUP)
-            _settled(ctx.database_url, channel.organization_id)
-        requests = list(_deliveries(channel.key, channel.phone_number_id, tag, DELIVERIES))
-        server_cpu, worker_cpu, busy = (
-            server.cpu_seconds(),
-            worker.cpu_seconds(),
-            MachineCPU.now(),
-        )
-        pg_before = postgres_cpu(ctx.database_url)
-        sampler = (
-            profile.Sampler(server.pid, ctx.log_dir / f"profile-{tag}.txt") if ctx.profile else None
-        )
-        began = time.monotonic()
-        result = loadgen.post_all(port=port, requests=requests, concurrency=CONCURRENCY)
-        answered = time.monotonic()
-        if sampler is not None:
-            sampler.stop()
-        ok = result.ok
-        # The worker records what the webhook kept; its CPU counts until it is done.
-        if shape.bare:
-            recorded, recorded_at = _bare_rows(ctx.database_url), answered
-        else:
-            recorded, recorded_at = _recorded(ctx.database_url, tag, expected=len(ok))
-        server_cpu = server.cpu_seconds() - server_cpu
-        worker_cpu = worker.cpu_seconds() - worker_cpu
-        busy = MachineCPU.now().since(busy)
-        pg = postgres_cpu_delta(pg_before, postgres_cpu(ctx.database_url))
-        server.stop()
-        ctx.started.remove(server)
-
-        statuses: dict[int, int] = {}
-        for r in result.results:
-            statuses[r.status] = statuses.get(r.status, 0) + 1
-        rate = len(ok) / result.wall_seconds
-        server_label = shape.label.removeprefix(BARE_PREFIX)
-        if shape.bare:
-            bare_rates[server_label] = rate
-        bare = bare_rates.get(server_label) if not shape.bare else None
-        figures.append(
-            Figure(
-                f"ingest [{shape.label}]",
-                f"{rate:,.0f} msgs/s",
-                (f"{rate / bare:.2f}x the bare view on the same server, " if bare else "")
-                + f"{rate / raw_rate:.2f}x the psycopg baseline"
-                + (f", {rate / pgbench_rate:.2f}x pgbench" if pgbench_rate else "")
-                + f"; {DELIVERIES} deliveries, {CONCURRENCY} keep-alive clients",
-            )
-        )
-        figures += latency_figures(
-            f"ingest [{shape.label}] time to the 200", [r.seconds for r in ok]
-        )
-        figures.append(
-            Figure(
-                f"ingest [{shape.label}] answers",
-                ", ".join(f"{s or 'no answer'}: {n}" for s, n in sorted(statuses.items())),
-                f"{result.connections_opened} connections opened",
-            )
-        )
-        if shape.bare:
-            figures.append(Figure(f"ingest [{shape.label}] inserted", f"{recorded}/{len(ok)} rows"))
-        else:
-            figures.append(
-                Figure(
-                    f"ingest [{shape.label}] recorded",
-                    f"{recorded}/{len(ok)} messages",
-                    f"all in their threads {recorded_at - began:.1f} s after the first"
-                    f" delivery, {max(recorded_at - answered, 0.0):.1f} s after the last 200"
-                    f" ({recorded / max(recorded_at - began, 1e-9):,.0f} msgs/s through"
-                    " Celery)",
-                )
-            )
-        figures.append(
-            Figure(
-                f"ingest [{shape.label}] CPU",
-                cpu_split(
-                    {
-                        "server": server_cpu,
-                        "its PostgreSQL": pg.get("web", 0.0),
-                        "celery": worker_cpu,
-                        "load generator": result.client_cpu_seconds,
-                    },
-                    busy,
-                ),
-                f"mean time to the 200 {mean([r.seconds for r in ok]) * 1000:.1f} ms",
-            )
-        )
-        per_message = (server_cpu + pg.get("web", 0.0) + worker_cpu) / max(len(ok), 1)
-        figures.append(
-            Figure(
-                f"ingest [{shape.label}] CPU per message",
-                f"{per_message * 1000:.1f} ms",
-                f"server {server_cpu / max(len(ok), 1) * 1000:.1f} + its PostgreSQL"
-                f" {pg.get('web', 0.0) / max(len(ok), 1) * 1000:.1f} + celery"
-                f" {worker_cpu / max(len(ok), 1) * 1000:.1f}: at most"
-                f" {(os.cpu_count() or 1) / max(per_message, 1e-9):,.0f} msgs/s on this"
-                " machine's cores with nothing else running",
-            )
-        )
-        if sampler is not None:
-            figures += profile.summarise(sampler.output, shape.label)
+            bare_rates[server] = measured.rate
+        if shape.label == DEPLOYED:
+            deployed.append((measured, bare))
+    if deployed:
+        figures.append(_turns_summary(deployed))
     return figures
