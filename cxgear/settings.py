@@ -15,7 +15,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from cxgear.postgresql import CONNECTION_MODES, PREPARED_STATEMENTS, connection_handling
+from cxgear.postgresql import PREPARED_STATEMENTS, connection_handling
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -137,15 +137,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A shared pool, or a connection per thread where a WSGI server's threads are fixed
     # (granian, as `rundock` and compose start it): ``connection_handling`` says why.
     connections_mode = env("DATABASE_CONNECTIONS") or "pool"
-    if connections_mode not in CONNECTION_MODES:
+    try:
+        handling = connection_handling(
+            connections_mode,
+            pool_min=env_int("DATABASE_POOL_MIN", 1, minimum=0),
+            pool_max=env_int("DATABASE_POOL_MAX", 10, minimum=1),
+        )
+    except ValueError as exc:
         raise ImproperlyConfigured(
             f"DATABASE_CONNECTIONS must be pool or persistent, not {connections_mode!r}"
-        )
-    handling = connection_handling(
-        connections_mode,
-        pool_min=env_int("DATABASE_POOL_MIN", 1, minimum=0),
-        pool_max=env_int("DATABASE_POOL_MAX", 10, minimum=1),
-    )
+        ) from exc
     options.update(handling.options)
     DATABASES["default"]["CONN_MAX_AGE"] = handling.max_age
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = handling.health_checks
