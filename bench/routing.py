@@ -97,7 +97,8 @@ def _on_the_stack(ctx: Context) -> list[Figure]:
     route_queue.app.control.purge()
     burst = _burst("stack")
     committed = time.time()
-    # As many requests as the worker has processes: they share the queue (skip_locked).
+    # As many requests as the worker has processes, as a burst's triggers can make: one
+    # pass walks the queue, the other comes back once it is done (router.organization_pass).
     route_queue.delay(burst["organization"])
     route_queue.delay(burst["organization"])
     deadline = time.monotonic() + 300
