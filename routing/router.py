@@ -570,8 +570,19 @@ def organization_pass(organization_id: int) -> Iterator[bool]:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", keys)
         except DatabaseError:
-            # The connection failed, and its session's lock went with it.
-            logger.warning("pass lock not let go", extra={"org": organization_id})
+            logger.warning("pass lock not let go: its session ends", extra={"org": organization_id})
+            _end_session()
+
+
+def _end_session() -> None:
+    """Close this thread's connection for good, so that its session's locks go with it.
+    A connection that failed has lost them already; one that is alive but refused the
+    unlock (a failed transaction around the pass) must not go back to a pool holding
+    the lock, or every later pass of the organization would wait for it in vain."""
+    raw = connection.connection
+    if raw is not None:
+        raw.close()  # a pool drops a closed connection instead of lending it again
+    connection.close()
 
 
 def route_all() -> int:

@@ -12,6 +12,7 @@ import pytest
 import redis
 from celery.exceptions import Retry
 from django.conf import settings
+from django.db import DatabaseError, connection, transaction
 
 from conversations.models import ConversationStatus
 from cxgear import pending
@@ -114,3 +115,16 @@ def test_on_the_worker_a_waiting_pass_keeps_its_mark_and_routes_once_the_other_i
     wait_until(routed, timeout=30)
     assert not marks.exists(mark)
     marks.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pass_whose_unlock_is_refused_ends_its_session_and_frees_the_organization(desk):
+    with transaction.atomic():
+        with organization_pass(desk.org.pk) as ours:
+            assert ours
+            # A failed statement leaves the transaction around the pass refusing the unlock.
+            with pytest.raises(DatabaseError), connection.cursor() as cursor:
+                cursor.execute("SELECT 1 / 0")
+        assert not connection.is_usable()
+
+    assert another_session_could_pass(desk.org.pk)
