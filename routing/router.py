@@ -549,8 +549,8 @@ def organization_pass(organization_id: int) -> Iterator[bool]:
     Passes side by side are safe (every decision locks its rows), but on one queue they
     get in each other's way: each skips the chats the other holds, and a decision sent
     back to an earlier chat the other holds waits for it and then is made again. In the
-    ingest benchmark two such passes spent twice the statements and the CPU per
-    assignment that one pass spends; one at a time does the work once. The lock is a
+    ingest benchmark two such passes sent about twice the statements per assignment that
+    one pass sends, and spent more CPU; one at a time does the work once. The lock is a
     session's (PostgreSQL), let go at the end of the block, or with the connection when
     a worker dies. SQLite runs one writer at a time and needs none."""
     if connection.vendor != "postgresql":
