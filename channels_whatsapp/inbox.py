@@ -29,6 +29,7 @@ from conversations.messaging import InboundMessage, StatusUpdate, delivery_recor
 from conversations.models import Channel
 from conversations.rows import column_of, field_of, table_of
 from cxgear import pending
+from cxgear.postgresql import advisory_lock_keys
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ RECORD_TASK = "channels_whatsapp.tasks.record_deliveries"
 
 
 def _lock_keys(channel_id: int) -> list[int]:
-    return [LOCK_NAMESPACE, channel_id % 2**31]
+    return advisory_lock_keys(LOCK_NAMESPACE, channel_id)
 
 
 def delivery_accept(*, channel: Channel, body: bytes) -> None:

@@ -40,6 +40,7 @@ from conversations.models import (
     Rule,
 )
 from conversations.payloads import conversation_payload
+from cxgear.postgresql import advisory_lock_keys
 from presence.models import PresenceStatus
 from presence.services import presence_expire_stale
 from routing import statements
@@ -556,7 +557,7 @@ def organization_pass(organization_id: int) -> Iterator[bool]:
     if connection.vendor != "postgresql":
         yield True
         return
-    keys = [PASS_LOCK_NAMESPACE, organization_id % 2**31]
+    keys = advisory_lock_keys(PASS_LOCK_NAMESPACE, organization_id)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", keys)
         (ours,) = cursor.fetchone()

@@ -16,10 +16,19 @@ from django.db import DatabaseError, connection, transaction
 
 from conversations.models import ConversationStatus
 from cxgear import pending
+from cxgear.postgresql import advisory_lock_keys
 from routing.router import PASS_LOCK_NAMESPACE, organization_pass, route_all
 from routing.tasks import route_queue
 from routing.triggers import request_routing
 from tests.celery_worker import celery_worker, database_url, wait_until  # noqa: F401
+
+
+def took_pass_lock(session: psycopg.Connection, organization_id: int) -> bool:
+    row = session.execute(
+        "SELECT pg_try_advisory_lock(%s, %s)",
+        advisory_lock_keys(PASS_LOCK_NAMESPACE, organization_id),
+    ).fetchone()
+    return row == (True,)
 
 
 @contextmanager
@@ -27,10 +36,7 @@ def pass_of_another_worker(organization_id: int) -> Iterator[None]:
     """Hold the organization's pass lock from a session of its own, as another worker's
     pass walking the queue would."""
     with psycopg.connect(database_url(), autocommit=True) as other:
-        row = other.execute(
-            "SELECT pg_try_advisory_lock(%s, %s)", [PASS_LOCK_NAMESPACE, organization_id]
-        ).fetchone()
-        assert row == (True,), "the pass lock is held already"
+        assert took_pass_lock(other, organization_id), "the pass lock is held already"
         yield
 
 
@@ -55,10 +61,7 @@ def test_a_pass_asked_for_while_another_walks_the_queue_waits_and_routes_nothing
 
 def another_session_could_pass(organization_id: int) -> bool:
     with psycopg.connect(database_url(), autocommit=True) as other:
-        row = other.execute(
-            "SELECT pg_try_advisory_lock(%s, %s)", [PASS_LOCK_NAMESPACE, organization_id]
-        ).fetchone()
-    return row == (True,)
+        return took_pass_lock(other, organization_id)
 
 
 @pytest.mark.django_db
