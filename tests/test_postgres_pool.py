@@ -107,26 +107,25 @@ def test_a_persistent_connection_is_kept_while_it_lives_and_replaced_once_droppe
     ],
 )
 def test_settings_hold_connections_as_told(mode, expected):
-    shown = subprocess.run(
+    shown = connection_settings(mode)
+    assert shown.stdout.strip() == expected, shown.stderr
+
+
+def test_settings_refuse_an_unknown_connection_mode():
+    shown = connection_settings("per-request")
+    assert shown.returncode != 0
+    assert "DATABASE_CONNECTIONS must be pool or persistent" in shown.stderr
+
+
+def connection_settings(mode: str) -> subprocess.CompletedProcess[str]:
+    """What settings make of ``DATABASE_CONNECTIONS=mode``, read in a fresh process."""
+    return subprocess.run(
         [sys.executable, "-c", SHOW_CONNECTION_SETTINGS],
         env={**os.environ, "DATABASE_CONNECTIONS": mode},
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert shown.stdout.strip() == expected, shown.stderr
-
-
-def test_settings_refuse_an_unknown_connection_mode():
-    shown = subprocess.run(
-        [sys.executable, "-c", SHOW_CONNECTION_SETTINGS],
-        env={**os.environ, "DATABASE_CONNECTIONS": "per-request"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert shown.returncode != 0
-    assert "DATABASE_CONNECTIONS must be pool or persistent" in shown.stderr
 
 
 SHOW_CONNECTION_SETTINGS = """
