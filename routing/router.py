@@ -22,9 +22,7 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import (
-    Exists,
     Model,
-    OuterRef,
     Q,
     QuerySet,
 )
@@ -204,37 +202,49 @@ def _sticky_agent(conversation: Conversation) -> Membership | None:
 def mark_waiting(*, organization_id: int, queued_before: datetime, held: Iterable[int] = ()) -> int:
     """Note, once per stay in the queue, that a chat is waiting because nobody eligible
     had room: supervisors see why, and its later assignment is a "drain". Chats that
-    came after the pass started, or wait for their last agent, are left alone."""
-    noted = ConversationEvent.objects.filter(
-        conversation_id=OuterRef("pk"),
+    came after the pass started, or wait for their last agent, are left alone. One
+    statement, written once (``_waiting_notes``): every pass ends with it."""
+    sql, fields = _waiting_notes()
+    note = ConversationEvent(
         kind=EventKind.QUEUED,
-        data__reason=WAITING_REASON,
-        created_at__gte=OuterRef("queued_at"),
+        note="Waiting: no eligible agent has room.",
+        data={"reason": WAITING_REASON},
+        created_at=timezone.now(),
     )
-    waiting = list(
-        Conversation.objects.filter(
-            organization_id=organization_id,
-            status=ConversationStatus.QUEUED,
-            queued_at__lt=queued_before,
-        )
-        .exclude(pk__in=list(held))
-        .filter(~Exists(noted))
-        .values_list("pk", flat=True)
+    db = rows.database()
+    queued_at = Conversation._meta.get_field("queued_at")
+    left_alone = sorted(set(held))
+    params = [
+        *(field.get_db_prep_save(field.pre_save(note, True), db) for field in fields),
+        organization_id,
+        ConversationStatus.QUEUED.value,
+        queued_at.get_db_prep_value(queued_before, db),
+        *statements.WAITING_NOTED_PARAMS,
+        *left_alone,
+    ]
+    if left_alone:
+        chat_id = rows.column_of(Conversation._meta.pk)
+        sql += f" AND q.{chat_id} NOT IN ({', '.join(['%s'] * len(left_alone))})"
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+@cache
+def _waiting_notes() -> tuple[str, list[Any]]:
+    """The INSERT of ``mark_waiting``'s notes, from a SELECT of the chats that wait, and
+    the note's fields whose values come as parameters (all but its conversation's)."""
+    fields = [f for f in ConversationEvent._meta.concrete_fields if not f.primary_key]
+    q = rows.ModelColumns(Conversation, "q").column
+    values = ", ".join(q["id"] if f.attname == "conversation_id" else "%s" for f in fields)
+    sql = (
+        f"INSERT INTO {rows.table_of(ConversationEvent)}"
+        f" ({', '.join(rows.column_of(f) for f in fields)})"
+        f" SELECT {values} FROM {rows.table_of(Conversation)} q"
+        f" WHERE {q['organization_id']} = %s AND {q['status']} = %s AND {q['queued_at']} < %s"
+        f" AND NOT {statements.waiting_noted(q)}"
     )
-    now = timezone.now()
-    rows.insert_many(
-        [
-            ConversationEvent(
-                conversation_id=pk,
-                kind=EventKind.QUEUED,
-                note="Waiting: no eligible agent has room.",
-                data={"reason": WAITING_REASON},
-                created_at=now,
-            )
-            for pk in waiting
-        ]
-    )
-    return len(waiting)
+    return sql, [f for f in fields if f.attname != "conversation_id"]
 
 
 def assign(

@@ -14,7 +14,7 @@ Python) and nobody can be deciding on an earlier chat in parallel."""
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -58,6 +58,22 @@ def _kept() -> str:
     return " OFFSET 0" if connection.vendor == "postgresql" else ""
 
 
+# The parameters of ``waiting_noted``'s condition.
+WAITING_NOTED_PARAMS = (EventKind.QUEUED.value, WAITING_REASON)
+
+
+def waiting_noted(chat: Mapping[str, str]) -> str:
+    """Whether the conversation whose columns are ``chat`` got its waiting note during
+    this stay in the queue: the condition, whose parameters are ``WAITING_NOTED_PARAMS``."""
+    noted = ModelColumns(ConversationEvent, "e").column
+    return (
+        f"EXISTS (SELECT 1 FROM {table_of(ConversationEvent)} e"
+        f" WHERE {noted['conversation_id']} = {chat['id']} AND {noted['kind']} = %s"
+        f" AND {_json_text(noted['data'], 'reason')} = %s"
+        f" AND {noted['created_at']} >= {chat['queued_at']})"
+    )
+
+
 class _QueuedChat:
     """The statement that opens every decision: the queued chat, locked, with what the
     decision and its event need of it: its contact, its project, the customer's last agent
@@ -69,7 +85,6 @@ class _QueuedChat:
         self.chat = ConversationColumns()
         cv = self.chat.conversation.column
         closed = ModelColumns(Conversation, "h").column
-        noted = ModelColumns(ConversationEvent, "e").column
         last_agent = (
             f"(SELECT {closed['agent_id']} FROM {table_of(Conversation)} h"
             f" WHERE {closed['contact_id']} = {cv['contact_id']}"
@@ -77,14 +92,8 @@ class _QueuedChat:
             f" AND {closed['agent_id']} IS NOT NULL AND {closed['closed_at']} >= %s"
             f" ORDER BY {closed['closed_at']} DESC LIMIT 1)"
         )
-        has_waited = (
-            f"EXISTS (SELECT 1 FROM {table_of(ConversationEvent)} e"
-            f" WHERE {noted['conversation_id']} = {cv['id']} AND {noted['kind']} = %s"
-            f" AND {_json_text(noted['data'], 'reason')} = %s"
-            f" AND {noted['created_at']} >= {cv['queued_at']})"
-        )
         select = (
-            f"SELECT {', '.join(self.chat.columns)}, {last_agent}, {has_waited}"
+            f"SELECT {', '.join(self.chat.columns)}, {last_agent}, {waiting_noted(cv)}"
             f" FROM {self.chat.from_clause} WHERE {cv['id']} = %s AND {cv['status']} = %s"
         )
         self.waiting = select + lock_clause("cv", no_key=True)
@@ -96,8 +105,7 @@ class _QueuedChat:
         params = [
             ConversationStatus.CLOSED.value,
             connection.ops.adapt_datetimefield_value(sticky_since),
-            EventKind.QUEUED.value,
-            WAITING_REASON,
+            *WAITING_NOTED_PARAMS,
             conversation_id,
             ConversationStatus.QUEUED.value,
         ]

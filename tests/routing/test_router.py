@@ -22,6 +22,7 @@ from conversations.models import (
 from conversations.payloads import conversation_payload
 from presence.models import PresenceStatus
 from routing.router import Outcome, route_one, route_queue
+from routing.statements import WAITING_REASON
 from tests.factories import (
     ChannelFactory,
     ConversationFactory,
@@ -228,6 +229,8 @@ def test_a_returning_customer_waits_for_their_agent_who_is_full_or_busy(desk, se
     route_queue(organization_id=desk.org.pk)
     refresh(chat)
     assert chat.status == ConversationStatus.QUEUED
+    # It waits for its agent, not for room: no waiting note.
+    assert not ConversationEvent.objects.filter(conversation=chat, kind=EventKind.QUEUED).exists()
 
     # Once the wait is over anyone eligible may take it.
     type(chat).objects.filter(pk=chat.pk).update(queued_at=timezone.now() - timedelta(seconds=61))
@@ -378,7 +381,7 @@ def test_a_pass_reads_the_queue_once_and_asks_who_has_room_only_when_an_agent_fi
     """Three agents with room for two each and ten new chats: six decisions of seven
     statements; one read of the queue; whether anybody has room asked before the first
     decision and after each of the three that filled an agent (the last says nobody,
-    and the pass ends); the waiting notes of the four left, found and written."""
+    and the pass ends); the waiting notes of the four left, found and written by one."""
     agents = [desk.agent(max_open=2) for _ in range(3)]
     chats = [desk.chat(ago=10 - i) for i in range(10)]
 
@@ -386,12 +389,14 @@ def test_a_pass_reads_the_queue_once_and_asks_who_has_room_only_when_an_agent_fi
         assigned = route_queue(organization_id=desk.org.pk)
 
     assert assigned == 6
-    assert len(statements) == 6 * 7 + 1 + 4 + 2, [
+    assert len(statements) == 6 * 7 + 1 + 4 + 1, [
         q["sql"][:80] for q in statements.captured_queries
     ]
     refresh(*chats)
     assert {chat.agent for chat in chats[:6]} == set(agents)
     assert all(chat.status == ConversationStatus.QUEUED for chat in chats[6:])
+    noted = ConversationEvent.objects.filter(kind=EventKind.QUEUED, data__reason=WAITING_REASON)
+    assert sorted(noted.values_list("conversation_id", flat=True)) == [c.pk for c in chats[6:]]
 
 
 def test_a_queue_longer_than_one_read_is_served_in_order_passing_over_kinds_nobody_takes(
