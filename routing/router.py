@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import (
+    Field,
     Model,
     Q,
     QuerySet,
@@ -231,7 +232,7 @@ def mark_waiting(*, organization_id: int, queued_before: datetime, held: Iterabl
 
 
 @cache
-def _waiting_notes() -> tuple[str, list[Any]]:
+def _waiting_notes() -> tuple[str, tuple[Field[Any, Any], ...]]:
     """The INSERT of ``mark_waiting``'s notes, from a SELECT of the chats that wait, and
     the note's fields whose values come as parameters (all but its conversation's)."""
     fields = [f for f in ConversationEvent._meta.concrete_fields if not f.primary_key]
@@ -244,7 +245,7 @@ def _waiting_notes() -> tuple[str, list[Any]]:
         f" WHERE {q['organization_id']} = %s AND {q['status']} = %s AND {q['queued_at']} < %s"
         f" AND NOT {statements.waiting_noted(q)}"
     )
-    return sql, [f for f in fields if f.attname != "conversation_id"]
+    return sql, tuple(f for f in fields if f.attname != "conversation_id")
 
 
 def assign(
