@@ -156,14 +156,14 @@ def save_fields(instance: models.Model, fields: Sequence[str]) -> None:
 
 
 @cache
-def _columns_of(model: type[models.Model]) -> tuple[models.Field[Any, Any], ...]:
+def insert_columns(model: type[models.Model]) -> tuple[models.Field[Any, Any], ...]:
     """The columns an INSERT writes: every concrete field but the key the database makes."""
     return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
 
 
 @cache
 def _insert_statement(model: type[models.Model]) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
-    fields = _columns_of(model)
+    fields = insert_columns(model)
     columns = ", ".join(column_of(f) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     return f"INSERT INTO {table_of(model)} ({columns}) VALUES ({placeholders})", fields
@@ -173,9 +173,14 @@ def insert_statement(instance: models.Model) -> Statement:
     """The INSERT of ``instance``, a new row whose key the database makes, written once
     per model, with its parameters. Its key is not read back: the callers never use it."""
     sql, fields = _insert_statement(type(instance))
+    return sql, insert_values(instance, fields)
+
+
+def insert_values(instance: models.Model, fields: Sequence[models.Field[Any, Any]]) -> list[Any]:
+    """The values of ``fields`` of ``instance``, a new row, as ``save`` prepares them for
+    its INSERT (``pre_save``, then ``get_db_prep_save``)."""
     db = database()
-    values = [field.get_db_prep_save(field.pre_save(instance, True), db) for field in fields]
-    return sql, values
+    return [field.get_db_prep_save(field.pre_save(instance, True), db) for field in fields]
 
 
 def insert(instance: models.Model) -> None:
@@ -222,8 +227,8 @@ def _json_value(value: Any) -> str:
 @cache
 def _json_rows_statement(model: type[models.Model]) -> str:
     """``model``'s INSERT of the rows of one JSON array, each row an array of its values
-    in the order of ``_columns_of``, read back into each column's type."""
-    fields = _columns_of(model)
+    in the order of ``insert_columns``, read back into each column's type."""
+    fields = insert_columns(model)
     columns = ", ".join(column_of(f) for f in fields)
     values = ", ".join(f"(row_ ->> {n})::{f.db_type(connection)}" for n, f in enumerate(fields))
     return (
@@ -248,13 +253,9 @@ def insert_many_statements(
     if not instances:
         return []
     model = type(instances[0])
-    fields = _columns_of(model)
-    db = database()
-    values = [
-        [f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields]
-        for instance in instances
-    ]
-    if db.vendor == "postgresql":
+    fields = insert_columns(model)
+    values = [insert_values(instance, fields) for instance in instances]
+    if connection.vendor == "postgresql":
         rows = json.dumps(values, default=_json_value, ensure_ascii=False)
         return [(_json_rows_statement(model) + suffix, [rows])]
     head = f"INSERT INTO {table_of(model)} ({', '.join(column_of(f) for f in fields)}) "

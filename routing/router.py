@@ -205,37 +205,35 @@ def mark_waiting(*, organization_id: int, queued_before: datetime, held: Iterabl
     had room: supervisors see why, and its later assignment is a "drain". Chats that
     came after the pass started, or wait for their last agent, are left alone. One
     statement, written once (``_waiting_notes``): every pass ends with it."""
-    sql, fields = _waiting_notes()
+    sql, fields, chat_id = _waiting_notes()
     note = ConversationEvent(
         kind=EventKind.QUEUED,
         note="Waiting: no eligible agent has room.",
         data={"reason": WAITING_REASON},
         created_at=timezone.now(),
     )
-    db = rows.database()
-    queued_at = Conversation._meta.get_field("queued_at")
     left_alone = sorted(set(held))
     params = [
-        *(field.get_db_prep_save(field.pre_save(note, True), db) for field in fields),
+        *rows.insert_values(note, fields),
         organization_id,
         ConversationStatus.QUEUED.value,
-        queued_at.get_db_prep_value(queued_before, db),
+        connection.ops.adapt_datetimefield_value(queued_before),
         *statements.WAITING_NOTED_PARAMS,
         *left_alone,
     ]
     if left_alone:
-        chat_id = rows.column_of(Conversation._meta.pk)
-        sql += f" AND q.{chat_id} NOT IN ({', '.join(['%s'] * len(left_alone))})"
-    with db.cursor() as cursor:
+        sql += f" AND {chat_id} NOT IN ({', '.join(['%s'] * len(left_alone))})"
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 
 
 @cache
-def _waiting_notes() -> tuple[str, tuple[Field[Any, Any], ...]]:
-    """The INSERT of ``mark_waiting``'s notes, from a SELECT of the chats that wait, and
-    the note's fields whose values come as parameters (all but its conversation's)."""
-    fields = [f for f in ConversationEvent._meta.concrete_fields if not f.primary_key]
+def _waiting_notes() -> tuple[str, tuple[Field[Any, Any], ...], str]:
+    """The INSERT of ``mark_waiting``'s notes, from a SELECT of the chats that wait; the
+    note's fields whose values come as parameters (all but its conversation's); the
+    waiting chat's id column, for the chats left alone."""
+    fields = rows.insert_columns(ConversationEvent)
     q = rows.ModelColumns(Conversation, "q").column
     values = ", ".join(q["id"] if f.attname == "conversation_id" else "%s" for f in fields)
     sql = (
@@ -245,7 +243,7 @@ def _waiting_notes() -> tuple[str, tuple[Field[Any, Any], ...]]:
         f" WHERE {q['organization_id']} = %s AND {q['status']} = %s AND {q['queued_at']} < %s"
         f" AND NOT {statements.waiting_noted(q)}"
     )
-    return sql, tuple(f for f in fields if f.attname != "conversation_id")
+    return sql, tuple(f for f in fields if f.attname != "conversation_id"), q["id"]
 
 
 def assign(
