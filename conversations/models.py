@@ -73,8 +73,9 @@ class Role(models.TextChoices):
 class Project(models.Model):
     """A campaign: the context an agent needs beside the thread lives in ``metadata``."""
 
+    # No index of its own: ``project_name_per_org`` leads with it.
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="projects"
+        Organization, on_delete=models.CASCADE, related_name="projects", db_index=False
     )
     name = models.CharField(max_length=200)
     metadata = models.JSONField(default=dict, blank=True)
@@ -321,8 +322,9 @@ class Message(models.Model):
     """One message in a thread. ``wamid`` is WhatsApp's id: a delivery repeated by Meta
     finds the row it already made instead of making another."""
 
+    # No index of its own: ``thread_order`` leads with it.
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages"
+        Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
     )
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="messages")
     direction = models.CharField(max_length=3, choices=Direction.choices)
@@ -421,7 +423,10 @@ class DockStream(models.Model):
 class DockEvent(models.Model):
     """A server event as one member's dock received it; replayed on ``resync``."""
 
-    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: ``one_event_per_seq`` leads with it.
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     seq = models.BigIntegerField()
     type = models.CharField(max_length=64)
     data = models.JSONField(default=dict)

@@ -52,8 +52,9 @@ class AgentPresence(models.Model):
 class PresenceChange(models.Model):
     """Every change of presence, kept with its time."""
 
+    # No index of its own: ``presence_history`` leads with it.
     membership = models.ForeignKey(
-        Membership, on_delete=models.CASCADE, related_name="presence_changes"
+        Membership, on_delete=models.CASCADE, related_name="presence_changes", db_index=False
     )
     status = models.CharField(max_length=16, choices=PresenceStatus.choices)
     previous = models.CharField(max_length=16, choices=PresenceStatus.choices, blank=True)
