@@ -7,6 +7,11 @@ they would in a shift. The webhook keeps each delivery and answers; the worker r
 into its thread. Figures: accepted messages per second, time to the 200, and when every
 message was in its thread (how far recording trails the 200s).
 
+granian is measured once more with the worker held (``HELD_SUFFIX``): it takes no task
+while the deliveries come in, then records them all. The two halves of the stack then
+each have the cores to themselves in turn, as they would on machines of their own (the
+README's scale-out): the web tier's rate alone, then the worker's.
+
 The baselines, on the same machine in the same run: PostgreSQL itself (single-row
 INSERTs from one psycopg connection, and pgbench's insert rate at the same concurrency),
 and the bare webhook (``bench/bare_webhook.py``: the signature check and one INSERT)
@@ -64,6 +69,9 @@ BASELINE_INSERTS = 4000
 BASELINE_SECONDS = 5.0
 BARE_APP = "bench.bare_webhook:application"
 BARE_PREFIX = "bare view, "
+# A shape whose Celery worker takes no task while the deliveries come in: the web tier
+# alone on the cores, then the worker alone draining what it kept.
+HELD_SUFFIX = ", worker held"
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,13 @@ class Shape:
     make: Callable[[Context, int], stack.Process]
     # The bare view (``bench/bare_webhook.py``): a baseline, whose rows no worker records.
     bare: bool = False
+    # The worker takes no task until the last 200 (``HELD_SUFFIX``).
+    held: bool = False
+
+    @property
+    def server(self) -> str:
+        """The server under the view: the bare view's rate on it is the shape's ratio."""
+        return self.label.removeprefix(BARE_PREFIX).removesuffix(HELD_SUFFIX)
 
 
 SHAPES = [
@@ -104,6 +119,11 @@ SHAPES = [
     Shape(
         "granian 2x4",
         lambda ctx, port: stack.granian(port=port, env=ctx.env("web"), log_dir=ctx.log_dir),
+    ),
+    Shape(
+        "granian 2x4" + HELD_SUFFIX,
+        lambda ctx, port: stack.granian(port=port, env=ctx.env("web"), log_dir=ctx.log_dir),
+        held=True,
     ),
     Shape(
         "daphne x1",
@@ -353,6 +373,18 @@ def _bare_rows(database_url: str) -> int:
     return int(row[0]) if row else 0
 
 
+def _worker_consuming(consuming: bool) -> None:
+    """Have the Celery worker stop taking tasks from its queue, or take them again, and
+    wait for its answer. A task it has taken already runs to its end: the worker is held
+    once the warm-up's work is done, and then only the beat's sweep may be running."""
+    from cxgear.celery import app
+
+    control = app.control.add_consumer if consuming else app.control.cancel_consumer
+    # One worker answers: ``limit`` ends the wait for answers with its own.
+    if not control(app.conf.task_default_queue, reply=True, limit=1, timeout=5.0):
+        raise stack.StackError(f"the Celery worker did not answer {control.__name__}")
+
+
 def _measure(
     ctx: Context,
     worker: stack.Process,
@@ -361,11 +393,13 @@ def _measure(
     tag: str,
     label: str,
     bare: float | None,
+    reference: float | None,
     raw_rate: float,
     pgbench_rate: float | None,
 ) -> Measured:
     """One shape's warm-up and its measured deliveries, on a desk of its own; ``bare`` is
-    the bare view's rate on the same server just before, for the ratio."""
+    the bare view's rate on the same server just before, for the ratio, and ``reference``
+    the reference's rate last measured, which scales the rate to the target's machine."""
     # Every shape starts from the same desk: an organization of its own whose agents
     # all have room, so no shape is measured against the queue an earlier one left.
     channel = seed_organization(agents=AGENTS, max_open=MAX_OPEN, name=f"Ingest {label}")["channel"]
@@ -394,9 +428,15 @@ def _measure(
     sampler = (
         profile.Sampler(server.pid, ctx.log_dir / f"profile-{tag}.txt") if ctx.profile else None
     )
+    if shape.held:
+        _worker_consuming(False)
     began = time.monotonic()
-    result = loadgen.post_all(port=port, requests=requests, concurrency=CONCURRENCY)
-    answered = time.monotonic()
+    try:
+        result = loadgen.post_all(port=port, requests=requests, concurrency=CONCURRENCY)
+    finally:
+        answered = time.monotonic()
+        if shape.held:
+            _worker_consuming(True)
     if sampler is not None:
         sampler.stop()
     ok = result.ok
@@ -427,6 +467,17 @@ def _measure(
             + f"; {DELIVERIES} deliveries, {CONCURRENCY} keep-alive clients",
         )
     )
+    # The target's machine speed: as fast, against the reference, as where it was set.
+    speed = REFERENCE_RATE / reference if reference and not shape.bare else None
+    if speed:
+        figures.append(
+            Figure(
+                f"ingest [{label}] at the target's machine speed",
+                f"{rate * speed:,.0f} msgs/s",
+                f"this rate times {REFERENCE_RATE:,.0f} over the [{REFERENCE}] run"
+                f" measured last ({reference:,.0f} msgs/s)",
+            )
+        )
     figures += latency_figures(f"ingest [{label}] time to the 200", [r.seconds for r in ok])
     figures.append(
         Figure(
@@ -437,6 +488,17 @@ def _measure(
     )
     if shape.bare:
         figures.append(Figure(f"ingest [{label}] inserted", f"{recorded}/{len(ok)} rows"))
+    elif shape.held:
+        drained = recorded / max(recorded_at - answered, 1e-9)
+        figures.append(
+            Figure(
+                f"ingest [{label}] recorded",
+                f"{recorded}/{len(ok)} messages",
+                f"all in their threads {recorded_at - answered:.1f} s after the worker took"
+                f" tasks again: {drained:,.0f} msgs/s through Celery alone"
+                + (f", {drained * speed:,.0f} at the target's machine speed" if speed else ""),
+            )
+        )
     else:
         figures.append(
             Figure(
@@ -504,13 +566,13 @@ def run(ctx: Context, worker: stack.Process) -> list[Figure]:
 
     _bare_table(ctx.database_url)
     bare_rates: dict[str, float] = {}
-    reference: float | None = None  # the reference's rate in this turn
+    # The reference's rate last measured: in a turn, the same turn's (it comes first).
+    reference: float | None = None
     turns: list[Turn] = []
     for index, shape, turn in _schedule():
         tag = f"s{index}t{turn + 1}"
         label = shape.label if turn < 0 else f"{shape.label} #{turn + 1}"
-        server = shape.label.removeprefix(BARE_PREFIX)
-        bare = None if shape.bare else bare_rates.get(server)
+        bare = None if shape.bare else bare_rates.get(shape.server)
         measured = _measure(
             ctx,
             worker,
@@ -518,17 +580,17 @@ def run(ctx: Context, worker: stack.Process) -> list[Figure]:
             tag=tag,
             label=label,
             bare=bare,
+            reference=reference,
             raw_rate=raw_rate,
             pgbench_rate=pgbench_rate,
         )
         figures += measured.figures
         if shape.bare:
-            bare_rates[server] = measured.rate
-        if shape.label == REFERENCE and turn >= 0:
+            bare_rates[shape.server] = measured.rate
+        if shape.label == REFERENCE:
             reference = measured.rate
         if shape.label == DEPLOYED:
             turns.append(Turn(measured, bare, reference))
-            reference = None
     if turns:
         figures += _turns_summary(turns)
     return figures
