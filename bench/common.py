@@ -99,6 +99,18 @@ def setup_django(*, database_url: str, redis_url: str) -> None:
     django.setup()
 
 
+def worker_consuming(consuming: bool) -> None:
+    """Have the Celery worker stop taking tasks from its queue, or take them again, and
+    wait for its answer. A task it has taken already runs to its end, and the beat's
+    tasks wait in the queue with the others."""
+    from cxgear.celery import app
+
+    control = app.control.add_consumer if consuming else app.control.cancel_consumer
+    # One worker answers: ``limit`` ends the wait for answers with its own.
+    if not control(app.conf.task_default_queue, reply=True, limit=1, timeout=5.0):
+        raise RuntimeError(f"the Celery worker did not answer {control.__name__}")
+
+
 def analyze() -> None:
     """ANALYZE the database, after seeding. A desk in service is known to the planner's
     statistics; an organization seeded a moment ago is not, and the planner then chose

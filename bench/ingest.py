@@ -46,6 +46,7 @@ from bench.common import (
     mean,
     percentile,
     seed_organization,
+    worker_consuming,
 )
 from bench.context import (
     Context,
@@ -373,18 +374,6 @@ def _bare_rows(database_url: str) -> int:
     return int(row[0]) if row else 0
 
 
-def _worker_consuming(consuming: bool) -> None:
-    """Have the Celery worker stop taking tasks from its queue, or take them again, and
-    wait for its answer. A task it has taken already runs to its end: the worker is held
-    once the warm-up's work is done, and then only the beat's sweep may be running."""
-    from cxgear.celery import app
-
-    control = app.control.add_consumer if consuming else app.control.cancel_consumer
-    # One worker answers: ``limit`` ends the wait for answers with its own.
-    if not control(app.conf.task_default_queue, reply=True, limit=1, timeout=5.0):
-        raise stack.StackError(f"the Celery worker did not answer {control.__name__}")
-
-
 def _measure(
     ctx: Context,
     worker: stack.Process,
@@ -429,14 +418,14 @@ def _measure(
         profile.Sampler(server.pid, ctx.log_dir / f"profile-{tag}.txt") if ctx.profile else None
     )
     if shape.held:
-        _worker_consuming(False)
+        worker_consuming(False)
     began = time.monotonic()
     try:
         result = loadgen.post_all(port=port, requests=requests, concurrency=CONCURRENCY)
     finally:
         answered = time.monotonic()
         if shape.held:
-            _worker_consuming(True)
+            worker_consuming(True)
     if sampler is not None:
         sampler.stop()
     ok = result.ok

@@ -2,10 +2,11 @@
 
 Two measurements. On the real stack, the Celery worker (two processes, as deployed) is
 asked to route the burst the way the webhook asks it, and the figure is the time from
-the burst's commit until every place is filled, read from the assignments' own
-timestamps. Then each decision is timed alone: the same burst in a second organization
-is routed in this process by the router itself, with ``route_one`` (one decision, one
-transaction) timed around each call. The baseline is the smallest write an assignment
+when it may start until every place is filled, read from the assignments' own
+timestamps: it takes no task while the burst is written and the statistics gathered.
+Then each decision is timed alone: the same burst in a second organization is routed in
+this process by the router itself, with ``route_one`` (one decision, one transaction)
+timed around each call. The baseline is the smallest write an assignment
 could be: a conditional UPDATE claiming one queued row, committed, from psycopg."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import psycopg
 import redis
 
 from bench import stack
-from bench.common import Figure, latency_figures, ms, percentile
+from bench.common import Figure, latency_figures, ms, percentile, worker_consuming
 from bench.context import Context, MachineCPU
 
 AGENTS = 100
@@ -31,11 +32,8 @@ def _burst(name: str) -> dict[str, Any]:
     from bench.seed import seed
 
     made = seed(agents=AGENTS, max_open=MAX_OPEN, queued=BURST, outbound=0)
-    # The chats are committed now: the beat's sweep may start routing them while the
-    # statistics are gathered, so the worker's figures count from here.
-    committed = time.time()
     analyze()
-    return made | {"name": name, "committed": committed}
+    return made | {"name": name}
 
 
 def _assigned(database_url: str, organization_id: int) -> tuple[int, Any, Any]:
@@ -98,12 +96,18 @@ def _on_the_stack(ctx: Context) -> list[Figure]:
     backlog = redis.Redis.from_url(ctx.redis_url).llen("celery")
     # Routing requests left by an earlier benchmark would be measured instead of the burst.
     route_queue.app.control.purge()
-    burst = _burst("stack")
-    committed = burst["committed"]
-    # As many requests as the worker has processes, as a burst's triggers can make: one
-    # pass walks the queue, the other comes back once it is done (router.organization_pass).
-    route_queue.delay(burst["organization"])
-    route_queue.delay(burst["organization"])
+    # Held, the worker's beat cannot start routing the burst while it is being made.
+    worker_consuming(False)
+    try:
+        burst = _burst("stack")
+        # As many requests as the worker has processes, as a burst's triggers can make:
+        # one pass walks the queue, the other comes back once it is done
+        # (router.organization_pass).
+        route_queue.delay(burst["organization"])
+        route_queue.delay(burst["organization"])
+    finally:
+        released = time.time()
+        worker_consuming(True)
     deadline = time.monotonic() + 300
     count, first, last = 0, None, None
     while time.monotonic() < deadline:
@@ -120,7 +124,7 @@ def _on_the_stack(ctx: Context) -> list[Figure]:
         ),
         Figure(
             "burst on the worker: all with room assigned",
-            f"{last.timestamp() - committed:.2f} s" if last else "never",
+            f"{last.timestamp() - released:.2f} s" if last else "never",
             f"{count}/{PLACES} places filled from {BURST} new chats, {AGENTS} agents",
         ),
     ]
@@ -128,7 +132,7 @@ def _on_the_stack(ctx: Context) -> list[Figure]:
         figures.append(
             Figure(
                 "burst on the worker: first assignment after",
-                ms(first.timestamp() - committed),
+                ms(first.timestamp() - released),
                 f"then {count / max(last.timestamp() - first.timestamp(), 1e-9):,.0f}"
                 " assignments/s",
             )
