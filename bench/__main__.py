@@ -18,7 +18,14 @@ from pathlib import Path
 import redis
 
 from bench import stack
-from bench.common import Figure, ScratchDatabase, machine, print_section, setup_django
+from bench.common import (
+    Figure,
+    ScratchDatabase,
+    host_steadiness,
+    machine,
+    print_section,
+    setup_django,
+)
 from bench.context import Context
 
 BENCHMARKS = ("ingest", "routing", "fanout", "decision", "worker")
@@ -46,7 +53,7 @@ def main() -> int:
     scratch = ScratchDatabase(database_url)
     log_dir = Path(tempfile.mkdtemp(prefix="cxgear-bench-"))
     info = machine() | {"postgresql": scratch.server_version()}
-    print_section("machine", [Figure(k, v) for k, v in info.items()])
+    print_section("machine", [*(Figure(k, v) for k, v in info.items()), host_steadiness()])
 
     # `timeout` and Ctrl-C must still stop every server the run started.
     signal.signal(signal.SIGTERM, _terminate)

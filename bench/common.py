@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -168,6 +169,46 @@ def seed_organization(*, agents: int, max_open: int, name: str = "Bench") -> dic
         "channel": channel,
         "members": members,
     }
+
+
+# How long the host's steadiness is sampled, and the pause between two pieces of work.
+STEADINESS_SECONDS = 8.0
+STEADINESS_PAUSE = 0.05
+
+
+def _fixed_work() -> int:
+    """A piece of pure-Python work that is always the same (about 15 ms on these hosts)."""
+    total = 0
+    for i in range(200_000):
+        total += i * i % 7
+    return total
+
+
+def host_steadiness(seconds: float = STEADINESS_SECONDS) -> Figure:
+    """How much the host itself swings: the same piece of work, timed again and again in
+    CPU seconds on the idle machine before any server starts.
+
+    A virtual machine's CPUs share the host's cores with other tenants. While those are
+    busy, the same work takes longer, and every process of a benchmark turn slows down
+    together, load generator included. This figure lets a reader tell the host's swings
+    from the code's: turns of the same shape that differ by as much as this are not
+    telling two kinds of code apart."""
+    took: list[float] = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        started = time.process_time()
+        _fixed_work()
+        took.append(time.process_time() - started)
+        time.sleep(STEADINESS_PAUSE)
+    fastest = min(took)
+    slow = sum(1 for t in took if t >= 1.25 * fastest) / len(took)
+    return Figure(
+        "host steadiness",
+        f"{ms(fastest)} to {ms(max(took))} of CPU for the same piece of work",
+        f"p50 {ms(percentile(took, 50))}, p90 {ms(percentile(took, 90))}; {slow:.0%} of"
+        f" {len(took)} pieces in {seconds:.0f} s took 25% or more longer than the fastest,"
+        " on the idle machine before any server started",
+    )
 
 
 def machine() -> dict[str, str]:
