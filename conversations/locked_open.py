@@ -52,10 +52,9 @@ class _Statement:
             f" FROM {table_of(Contact)} WHERE"
             f" {column_of(field_of(Contact, 'organization'))} = %s AND ("
         )
-        self.keys = {
-            name: column_of(field_of(Contact, name)) for name in ("id", "wa_id", "user_id")
-        }
-        self.array_types = {"id": "bigint[]", "wa_id": "text[]", "user_id": "text[]"}
+        keys = {name: field_of(Contact, name) for name in ("id", "wa_id", "user_id")}
+        self.keys = {name: column_of(field) for name, field in keys.items()}
+        self.array_types = {name: f"{field.db_type(connection)}[]" for name, field in keys.items()}
         self.tail = f")) ORDER BY {cv['id']}{lock_clause('cv')}"
 
     def sql(self, keys: dict[str, Collection[int | str]]) -> tuple[str, list[Any]]:
