@@ -197,6 +197,7 @@ def _turns_summary(turns: list[Turn], references: list[float]) -> list[Figure]:
     section's steadiness), so one slow reference run would make its turn look fast.
     Each turn's own scaling is printed beside them."""
     rates = sorted(turn.measured.rate for turn in turns)
+    median_rate = statistics.median(rates)
     ratios = sorted(turn.measured.rate / turn.bare for turn in turns if turn.bare)
     scaled = sorted(
         turn.measured.rate / turn.reference * REFERENCE_RATE for turn in turns if turn.reference
@@ -205,7 +206,7 @@ def _turns_summary(turns: list[Turn], references: list[float]) -> list[Figure]:
     figures = [
         Figure(
             f"ingest [{DEPLOYED}] over {len(rates)} turns",
-            f"{statistics.median(rates):,.0f} msgs/s median",
+            f"{median_rate:,.0f} msgs/s median",
             f"{rates[0]:,.0f}-{rates[-1]:,.0f} msgs/s"
             + (
                 f"; {percentile(ratios, 50):.2f}x the bare view, median of the turns"
@@ -222,7 +223,7 @@ def _turns_summary(turns: list[Turn], references: list[float]) -> list[Figure]:
         figures.append(
             Figure(
                 f"ingest [{DEPLOYED}] at the target's machine speed",
-                f"{statistics.median(rates) * REFERENCE_RATE / reference:,.0f} msgs/s",
+                f"{median_rate * REFERENCE_RATE / reference:,.0f} msgs/s",
                 f"the median turn's rate times {REFERENCE_RATE:,.0f} over the median of the"
                 f" {len(ordered)} [{REFERENCE}] runs ({reference:,.0f} msgs/s;"
                 f" {ordered[0]:,.0f}-{ordered[-1]:,.0f}), which made {REFERENCE_RATE:,.0f}"
