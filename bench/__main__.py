@@ -1,5 +1,6 @@
-"""``python -m bench [ingest] [routing] [fanout] [decision] [worker]``: run the benchmarks (all of
-them when none is named) on the real stack and print their figures.
+"""``python -m bench [ingest] [routing] [fanout] [decision]``: run the benchmarks (all of
+them when none is named) on the real stack, print their figures, then one summary: each
+product figure against its baseline measured in the same run, and against its goal.
 
 It needs ``DATABASE_URL`` (a PostgreSQL server: the run makes its own scratch database
 there and drops it after) and ``REDIS_URL`` (its database is flushed at the start)."""
@@ -7,7 +8,6 @@ there and drops it after) and ``REDIS_URL`` (its database is flushed at the star
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import signal
 import sys
@@ -19,16 +19,19 @@ import redis
 
 from bench import stack
 from bench.common import (
+    Check,
     Figure,
     ScratchDatabase,
-    host_steadiness,
     machine,
     print_section,
+    print_summary,
     setup_django,
 )
 from bench.context import Context
 
-BENCHMARKS = ("ingest", "routing", "fanout", "decision", "worker")
+BENCHMARKS = ("ingest", "routing", "fanout", "decision")
+# The summary's order: the routing decision's ratio before the burst's condition.
+SUMMARY = ("ingest", "decision", "routing", "fanout")
 
 
 def main() -> int:
@@ -36,7 +39,7 @@ def main() -> int:
     parser.add_argument("names", nargs="*", metavar="|".join(BENCHMARKS))
     parser.add_argument("--keep-logs", action="store_true", help="print where the logs are")
     parser.add_argument(
-        "--profile", action="store_true", help="sample the servers with py-spy while measured"
+        "--profile", action="store_true", help="sample the ingest turns' product server with py-spy"
     )
     args = parser.parse_args()
     chosen = args.names or list(BENCHMARKS)
@@ -52,8 +55,11 @@ def main() -> int:
 
     scratch = ScratchDatabase(database_url)
     log_dir = Path(tempfile.mkdtemp(prefix="cxgear-bench-"))
-    info = machine() | {"postgresql": scratch.server_version()}
-    print_section("machine", [*(Figure(k, v) for k, v in info.items()), host_steadiness()])
+    info = machine() | {
+        "postgresql": scratch.server_version(),
+        "redis": str(redis.Redis.from_url(redis_url).info("server")["redis_version"]),
+    }
+    print_section("machine", [Figure(k, v) for k, v in info.items()])
 
     # `timeout` and Ctrl-C must still stop every server the run started.
     signal.signal(signal.SIGTERM, _terminate)
@@ -65,10 +71,11 @@ def main() -> int:
         profile=args.profile,
     )
     started = time.monotonic()
+    checks: dict[str, list[Check]] = {}
     try:
         stack.manage("migrate", "--noinput", env=ctx.env())
         setup_django(database_url=ctx.database_url, redis_url=redis_url)
-        _run(ctx, chosen)
+        _run(ctx, chosen, checks)
     finally:
         ctx.stop_all()
         from django.db import connections
@@ -77,6 +84,7 @@ def main() -> int:
         scratch.drop()
         if args.keep_logs:
             print(f"\nlogs: {log_dir}")
+    print_summary([check for name in SUMMARY for check in checks.get(name, [])])
     print(f"\n(benchmarks took {time.monotonic() - started:.0f} s)")
     return 0
 
@@ -85,7 +93,7 @@ def _terminate(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def _run(ctx: Context, chosen: list[str]) -> None:
+def _run(ctx: Context, chosen: list[str], checks: dict[str, list[Check]]) -> None:
     from bench import fake_cloud
 
     ctx.graph_url = fake_cloud.start(ctx)
@@ -94,25 +102,24 @@ def _run(ctx: Context, chosen: list[str]) -> None:
     if "ingest" in chosen:
         from bench import ingest
 
-        print_section("ingest", ingest.run(ctx, worker))
+        figures, checks["ingest"] = ingest.run(ctx, worker)
+        print_section("ingest", figures)
     if "routing" in chosen:
         from bench import routing
 
-        print_section("routing", routing.run(ctx, worker))
+        figures, checks["routing"] = routing.run(ctx)
+        print_section("routing burst", figures)
     if "fanout" in chosen:
         from bench import fanout
 
-        print_section("dock fan-out", fanout.run(ctx, worker))
-    # The in-process benchmarks: the beat's sweep would route their chats, and the worker
-    # record their deliveries, before they do.
-    worker.stop()
-    if "decision" in chosen and Path(__file__).with_name("routing_decision.py").exists():
-        routing_decision = importlib.import_module("bench.routing_decision")
-        routing_decision.main()
-    if "worker" in chosen:
-        from bench import worker_cost
+        figures, checks["fanout"] = fanout.run(ctx, worker)
+        print_section("dock fan-out", figures)
+    # In process, without the worker: its beat would route the decisions' chats first.
+    ctx.stop(worker)
+    if "decision" in chosen:
+        from bench import routing_decision
 
-        worker_cost.main()
+        checks["decision"] = routing_decision.main()
 
 
 if __name__ == "__main__":

@@ -1,13 +1,11 @@
-"""The floor under the ingest figures: the least a Django webhook can do, served by the
-same WSGI servers as the product.
+"""The baseline under the ingest figures: the least a Django webhook can do, served by
+the same WSGI server as the product.
 
 One view, no apps, no middleware: it checks the delivery's signature and inserts its
 body as one row, through Django's ORM connection, held as the product holds its own.
-What the product's webhook does on top (reading the channel, checking the payload's
-shape, the mark that asks for recording) and what the machine's speed does are then
-told apart: the ratio of the two rates, measured in the same run, is ours; the bare rate
-is the machine's. The ingest target was sized on such a view: 1,200 req/s under 4
-gunicorn sync workers on a 2-core machine.
+Measured in the same run as the product, its rate is the machine's and the server's;
+the product's rate over it is what the product's webhook does on top (reading the
+channel, checking the payload's shape, the mark that asks for recording).
 
 ``bench.bare_webhook:application`` is the WSGI entry; the ingest benchmark makes its
 table (``BARE_TABLE``)."""

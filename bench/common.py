@@ -4,9 +4,7 @@ the way figures are summarised and printed."""
 from __future__ import annotations
 
 import os
-import statistics
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -49,16 +47,73 @@ def print_section(title: str, figures: list[Figure]) -> None:
         print(f"  {f.name.ljust(width)}  {f.value}" + (f"   ({f.note})" if f.note else ""))
 
 
+@dataclass(frozen=True)
+class Check:
+    """One line of the summary: a product figure against its goal. A ratio's baseline was
+    measured in the same run, on the same machine, so the host's speed divides out; an
+    absolute condition (a latency ceiling, a count) has none."""
+
+    name: str
+    product: str
+    goal: str
+    held: bool
+    baseline: str = ""
+    ratio: str = ""
+
+
+def ratio_check(
+    name: str,
+    *,
+    product: float,
+    baseline: float,
+    show: Callable[[float], str],
+    baseline_name: str,
+    at_least: float | None = None,
+    at_most: float | None = None,
+) -> Check:
+    """``product / baseline`` held to ``at_least`` (a rate) or ``at_most`` (a latency)."""
+    ratio = product / baseline if baseline > 0 else float("nan")
+    if at_least is not None:
+        goal, held = f"≥ {at_least:g}x", ratio >= at_least
+    elif at_most is not None:
+        goal, held = f"≤ {at_most:g}x", ratio <= at_most
+    else:
+        raise ValueError("a ratio needs a goal")
+    return Check(
+        name,
+        product=show(product),
+        baseline=f"{show(baseline)} ({baseline_name})",
+        ratio=f"{ratio:.2f}x",
+        goal=goal,
+        held=held,
+    )
+
+
+def print_summary(checks: list[Check]) -> None:
+    """The checks as one Markdown table, ready for docs/BENCHMARKS.md."""
+    header = ("check", "product", "same-run baseline", "ratio", "goal", "verdict")
+    rows = [header] + [
+        (c.name, c.product, c.baseline, c.ratio, c.goal, "held" if c.held else "MISSED")
+        for c in checks
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    print("\n== summary")
+    print(line(header))
+    print("| " + " | ".join("-" * w for w in widths) + " |")
+    for row in rows[1:]:
+        print(line(row))
+
+
 def latency_figures(prefix: str, seconds: Sequence[float]) -> list[Figure]:
     return [
         Figure(f"{prefix} p50", ms(percentile(seconds, 50))),
         Figure(f"{prefix} p99", ms(percentile(seconds, 99))),
         Figure(f"{prefix} max", ms(max(seconds)) if seconds else "-"),
     ]
-
-
-def mean(values: Sequence[float]) -> float:
-    return statistics.fmean(values) if values else float("nan")
 
 
 class ScratchDatabase:
@@ -114,9 +169,9 @@ def worker_consuming(consuming: bool) -> None:
 
 def analyze() -> None:
     """ANALYZE the database, after seeding. A desk in service is known to the planner's
-    statistics; an organization seeded a moment ago is not, and the planner then chose
-    the agent by sorting the project's members instead of walking ``routing_load_order``
-    (0.55 ms a choice against 0.03 at 100 agents, next to a 1,000-agent organization)."""
+    statistics; an organization seeded a moment ago is not, and without them the planner
+    may choose the agent by sorting the project's members instead of walking
+    ``routing_load_order``, which no desk in service would see."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -171,46 +226,6 @@ def seed_organization(*, agents: int, max_open: int, name: str = "Bench") -> dic
     }
 
 
-# How long the host's steadiness is sampled, and the pause between two pieces of work.
-STEADINESS_SECONDS = 8.0
-STEADINESS_PAUSE = 0.05
-
-
-def _fixed_work() -> int:
-    """A piece of pure-Python work that is always the same (about 15 ms on these hosts)."""
-    total = 0
-    for i in range(200_000):
-        total += i * i % 7
-    return total
-
-
-def host_steadiness(seconds: float = STEADINESS_SECONDS) -> Figure:
-    """How much the host itself swings: the same piece of work, timed again and again in
-    CPU seconds on the idle machine before any server starts.
-
-    A virtual machine's CPUs share the host's cores with other tenants. While those are
-    busy, the same work takes longer, and every process of a benchmark turn slows down
-    together, load generator included. This figure lets a reader tell the host's swings
-    from the code's: turns of the same shape that differ by as much as this are not
-    telling two kinds of code apart."""
-    took: list[float] = []
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        started = time.process_time()
-        _fixed_work()
-        took.append(time.process_time() - started)
-        time.sleep(STEADINESS_PAUSE)
-    fastest = min(took)
-    slow = sum(1 for t in took if t >= 1.25 * fastest) / len(took)
-    return Figure(
-        "host steadiness",
-        f"{ms(fastest)} to {ms(max(took))} of CPU for the same piece of work",
-        f"p50 {ms(percentile(took, 50))}, p90 {ms(percentile(took, 90))}; {slow:.0%} of"
-        f" {len(took)} pieces in {seconds:.0f} s took 25% or more longer than the fastest,"
-        " on the idle machine before any server started",
-    )
-
-
 def machine() -> dict[str, str]:
     """What the figures were measured on."""
     import platform
@@ -220,7 +235,6 @@ def machine() -> dict[str, str]:
     import daphne
     import django
     import granian
-    import gunicorn
 
     mem_kib = 0
     with open("/proc/meminfo") as info:
@@ -242,7 +256,6 @@ def machine() -> dict[str, str]:
         "channels": channels.__version__,
         "daphne": daphne.__version__,
         "granian": granian.__version__,
-        "gunicorn": gunicorn.__version__,
         "celery": celery.__version__,
         "psycopg": psycopg.__version__,
     }

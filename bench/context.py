@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.stack import Process, cpu_of, port_open, project_env
+from bench.stack import Process, port_open, project_env
 
 PORT_RANGE = range(18500, 18700)
 
@@ -31,7 +31,7 @@ class Context:
 
     def env(self, app: str = "cxgear", **extra: str) -> dict[str, str]:
         """A project process's environment; ``app`` names its PostgreSQL connections
-        (``application_name``) so their backends' CPU can be told apart."""
+        (``application_name``), so ``pg_stat_activity`` tells the processes apart."""
         return project_env(
             database_url=f"{self.database_url}?application_name={app}",
             redis_url=self.redis_url,
@@ -42,6 +42,10 @@ class Context:
     def start(self, process: Process, timeout: float = 60.0) -> Process:
         self.started.append(process)
         return process.start(timeout)
+
+    def stop(self, process: Process) -> None:
+        process.stop()
+        self.started.remove(process)
 
     def stop_all(self) -> None:
         for process in reversed(self.started):
@@ -77,31 +81,6 @@ class MachineCPU:
             f"{self.busy:.1f} of {wall_seconds * cores:.1f} core-seconds busy,"
             f" {self.stolen:.1f} s stolen by the host"
         )
-
-
-def postgres_cpu(database_url: str) -> dict[str, float]:
-    """CPU seconds so far of each PostgreSQL backend serving ``database_url``'s database,
-    summed by the ``application_name`` of its client (the backends run on this machine)."""
-    import psycopg
-
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pid, application_name FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        ).fetchall()
-    totals: dict[str, float] = {}
-    for pid, app in rows:
-        totals[f"{app or 'other'}:{pid}"] = cpu_of(pid)
-    return totals
-
-
-def postgres_cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    """Per application, the backends' CPU between two ``postgres_cpu`` readings."""
-    spent: dict[str, float] = {}
-    for key, seconds in after.items():
-        app = key.rsplit(":", 1)[0]
-        spent[app] = spent.get(app, 0.0) + seconds - before.get(key, 0.0)
-    return spent
 
 
 def cpu_split(parts: dict[str, float], spent: MachineCPU) -> str:

@@ -3,8 +3,8 @@
 A general client (httpx, aiohttp) spends more CPU per request than the server we are
 measuring can spare on a 2-core machine; this one writes prepared bytes on keep-alive
 connections and reads back only the status line, the headers and ``Content-Length``
-bytes. A server that answers ``Connection: close`` (gunicorn's sync worker) gets a new
-connection for the next request. The request count is fixed: it stops by itself."""
+bytes. A server that answers ``Connection: close`` gets a new connection for the next
+request. The request count is fixed: it stops by itself."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ async def _client(
             # A deadline on the running task: ``wait_for`` would make a task a request.
             async with asyncio.timeout(timeout):
                 status, close = await _read_response(reader)
-        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, IndexError):
             status, close = 0, True
         results.append(Result(status, time.perf_counter() - started))
         if close and writer is not None:

@@ -1,6 +1,7 @@
 """Where a server's time goes while it is measured: py-spy samples its processes and the
 summary names the functions of ours (and the library calls they wait in) that hold the
-largest share of the samples. ``python -m bench --profile`` turns it on."""
+largest share of the samples. ``python -m bench ingest --profile`` turns it on for the
+product's server in each ingest turn."""
 
 from __future__ import annotations
 

@@ -7,6 +7,11 @@ the realtime events for the agent and the supervisors); the figure is that call'
 time. Agents carry a mix of skills and a quarter of the new chats need one, so the JSON
 filters work too.
 
+The baseline is the least an assignment could be: a conditional UPDATE that claims one
+queued chat of the same table for a fixed member, committed. One claim follows each
+decision, so both see the same moments of the machine and the same table, and the
+ratio of their p99s is the router's own cost of choosing well.
+
 Run by ``python -m bench decision`` (on the run's scratch database), or alone with
 ``python -m bench.routing_decision`` (it makes and drops its own scratch database).
 """
@@ -17,11 +22,24 @@ import os
 import time
 from typing import Any
 
+from bench.common import (
+    Check,
+    Figure,
+    latency_figures,
+    ms,
+    percentile,
+    print_section,
+    print_summary,
+    ratio_check,
+)
+from bench.context import MachineCPU
+
 AGENTS = 1000
 MAX_OPEN = 12
 OPEN_CHATS = 10_000
 DECISIONS = 500
 SKILLS = ["billing", "fibre", "mobile", "retention"]
+RATIO_GOAL = 10.0  # a decision's p99, at most this many claims' p99
 
 
 def _seed() -> dict[str, Any]:
@@ -90,77 +108,121 @@ def _seed() -> dict[str, Any]:
         )
     )
     fresh = contacts(DECISIONS, "33")
+    # The claims' member: in no project and offline, so no decision ever chooses them.
+    claimant = Membership.objects.create(
+        organization=org,
+        user=User.objects.create(email=f"claims.{org.pk}@bench.test", password="!"),
+        role=Role.AGENT,
+        max_open=DECISIONS,
+    )
+    AgentPresence.objects.create(membership=claimant)
     # A live database has been through autovacuum: planner statistics and a visibility
     # map, which fresh bulk inserts have neither of.
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-    return {"org": org, "project": project, "channel": channel, "contacts": fresh}
+    return {
+        "org": org,
+        "project": project,
+        "channel": channel,
+        "contacts": fresh,
+        "claim_contacts": contacts(DECISIONS, "34"),
+        "claimant": claimant,
+    }
 
 
-def measure() -> list[Any]:
+class _Statements:
+    """Counts the statements sent while it wraps the connection."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def measure() -> tuple[list[Figure], list[Check]]:
     from django.db import connection
-    from django.db.models import Count
-    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from bench.common import Figure, latency_figures
-    from bench.context import MachineCPU
+    from bench.routing import over_capacity
     from conversations.models import Conversation, ConversationStatus
     from routing import router
 
     seeded = _seed()
-    seconds: list[float] = []
-    queries: list[int] = []
-    outcomes: dict[str, int] = {}
-    machine, began = MachineCPU.now(), time.monotonic()
-    for i, contact in enumerate(seeded["contacts"]):
-        chat = Conversation.objects.create(
+
+    def queued(contact: Any, skills: list[str]) -> Conversation:
+        return Conversation.objects.create(
             organization=seeded["org"],
             project=seeded["project"],
             channel=seeded["channel"],
             contact=contact,
             language="en",
-            required_skills=[SKILLS[i % len(SKILLS)]] if i % 4 == 0 else [],
+            required_skills=skills,
             queued_at=timezone.now(),
         )
-        connection.queries_log.clear()  # the log keeps only the last 9,000 queries
-        with CaptureQueriesContext(connection) as captured:
+
+    decisions: list[float] = []
+    claims: list[float] = []
+    statements: list[int] = []
+    outcomes: dict[str, int] = {}
+    machine, began = MachineCPU.now(), time.monotonic()
+    for i, (contact, other) in enumerate(
+        zip(seeded["contacts"], seeded["claim_contacts"], strict=True)
+    ):
+        chat = queued(contact, [SKILLS[i % len(SKILLS)]] if i % 4 == 0 else [])
+        counted = _Statements()
+        with connection.execute_wrapper(counted):
             started = time.perf_counter()
             decision = router.route_one(conversation_id=chat.pk, held=set())
-            seconds.append(time.perf_counter() - started)
-        queries.append(len(captured))
+            decisions.append(time.perf_counter() - started)
+        statements.append(counted.count)
         outcome = decision[0].value if decision else "skipped"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
+        chat = queued(other, [])
+        started = time.perf_counter()
+        claimed = Conversation.objects.filter(pk=chat.pk, status=ConversationStatus.QUEUED).update(
+            status=ConversationStatus.ASSIGNED,
+            agent=seeded["claimant"],
+            assigned_at=timezone.now(),
+        )
+        claims.append(time.perf_counter() - started)
+        if claimed != 1:
+            raise RuntimeError(f"the claim of chat {chat.pk} updated {claimed} rows")
     machine, wall = MachineCPU.now().since(machine), time.monotonic() - began
-    over = (
-        Conversation.objects.filter(organization=seeded["org"], status=ConversationStatus.ASSIGNED)
-        .values("agent_id", "agent__max_open")
-        .annotate(n=Count("pk"))
-        .filter(n__gt=MAX_OPEN)
-        .count()
-    )
-    return [
-        Figure("shape", f"{AGENTS} agents, {OPEN_CHATS} open chats, {DECISIONS} decisions"),
-        *latency_figures("route_one", seconds),
+    over, twice = over_capacity(seeded["org"].pk)
+    figures = [
+        Figure("shape", f"{AGENTS} agents, {OPEN_CHATS:,} open chats, {DECISIONS} decisions"),
+        *latency_figures("route_one", decisions),
+        *latency_figures("baseline: conditional UPDATE claim, autocommit", claims),
         Figure(
-            "queries per decision",
-            f"{min(queries)}-{max(queries)}, mean {sum(queries) / len(queries):.1f}",
-            "counted around the call, so the timing includes the counting",
+            "statements per decision",
+            f"{min(statements)} to {max(statements)}, mean {sum(statements) / len(statements):.1f}",
         ),
         Figure("outcomes", ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))),
-        Figure("agents over max_open", str(over)),
+        Figure("over capacity", f"{over} agents over max_open, {twice} chats assigned twice"),
         Figure(
             "the machine meanwhile",
             machine.describe(wall),
-            "the load of this process and its PostgreSQL; anything else lengthens every figure",
+            "this process and its PostgreSQL, and whatever else runs on the machine",
         ),
     ]
+    check = ratio_check(
+        f"routing: decision p99 at {AGENTS:,} agents, {OPEN_CHATS:,} open chats",
+        product=percentile(decisions, 99),
+        baseline=percentile(claims, 99),
+        show=ms,
+        baseline_name="conditional-UPDATE claim p99",
+        at_most=RATIO_GOAL,
+    )
+    return figures, [check]
 
 
-def main() -> None:
-    from bench.common import print_section
-
-    print_section("routing decision at scale", measure())
+def main() -> list[Check]:
+    figures, checks = measure()
+    print_section("routing decision at scale", figures)
+    return checks
 
 
 def standalone() -> None:
@@ -173,7 +235,7 @@ def standalone() -> None:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0, interactive=False)
-        main()
+        print_summary(main())
     finally:
         from django.db import connections
 
