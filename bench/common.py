@@ -50,8 +50,9 @@ def print_section(title: str, figures: list[Figure]) -> None:
 @dataclass(frozen=True)
 class Check:
     """One line of the summary: a product figure against its goal. A ratio's baseline was
-    measured in the same run, on the same machine, so the host's speed divides out; an
-    absolute condition (a latency ceiling, a count) has none."""
+    measured in the same run, on the same machine, so the host's speed divides out. An
+    absolute condition (a latency ceiling, a count) has no ratio; a baseline beside it is
+    there to read it by."""
 
     name: str
     product: str

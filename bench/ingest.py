@@ -292,6 +292,9 @@ def run(ctx: Context, worker: stack.Process) -> tuple[list[Figure], list[Check]]
         Check(
             "ingest: p99 to the 200 (worst turn)",
             product=ms(worst),
+            # Beside it, not divided: a ceiling the bare webhook itself misses means a
+            # machine too busy for the absolute figure to speak about the product.
+            baseline=f"{ms(max(turn.p99 for turn in bare))} (bare webhook, worst turn)",
             goal=f"< {P99_GOAL * 1000:.0f} ms",
             held=worst < P99_GOAL,
         ),
