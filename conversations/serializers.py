@@ -7,8 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import password_validation
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -223,13 +221,6 @@ class MemberUpdateInputSerializer(serializers.Serializer):
     projects = ScopedPrimaryKeyField(
         scope="projects", queryset=Project.objects.all(), many=True, required=False
     )
-
-    def validate_password(self, value: str) -> str:
-        try:
-            password_validation.validate_password(value)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(list(exc.messages)) from exc
-        return value
 
 
 class MemberCreateInputSerializer(MemberUpdateInputSerializer):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -35,6 +36,23 @@ class EmailTaken(Exception):
     """A user with that e-mail address exists already."""
 
 
+class PasswordRefused(Exception):
+    """The password fails the validators of ``AUTH_PASSWORD_VALIDATORS``."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(" ".join(messages))
+        self.messages = messages
+
+
+def password_check(*, password: str, user: User) -> None:
+    """Run the validators against the person the password is for, so that their e-mail
+    or name is refused as a password even before they are saved."""
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise PasswordRefused(list(exc.messages)) from exc
+
+
 def _clean_list(values: Iterable[str]) -> list[str]:
     return sorted({v.strip().lower() for v in values if v and v.strip()})
 
@@ -55,6 +73,7 @@ def member_create(
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email__iexact=email).exists():
         raise EmailTaken(f"a user with the e-mail {email} exists already")
+    password_check(password=password, user=User(email=email, name=name))
     user = User.objects.create_user(
         email=email, password=password, name=name, is_staff=role in (Role.SUPERVISOR, Role.ADMIN)
     )
@@ -78,6 +97,8 @@ def member_update(*, member: Membership, **changes: Any) -> Membership:
 
     Capacity or skills may let queued chats through: routing is asked to look again."""
     password = changes.pop("password", None)
+    if password:
+        password_check(password=password, user=member.user)
     projects = changes.pop("projects", None)
     for list_field in ("skills", "languages"):
         if list_field in changes:
