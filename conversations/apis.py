@@ -29,6 +29,7 @@ from conversations.api_permissions import (
 from conversations.messaging import message_send_text
 from conversations.models import Conversation, Membership, Project, Role
 from conversations.serializers import (
+    EMAIL_UNUSABLE,
     PROJECT_NAME_TAKEN,
     CloseInputSerializer,
     ConversationFilterSerializer,
@@ -220,9 +221,7 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         try:
             member = services.member_create(organization=self.member.organization, **data)
         except IntegrityError:  # a concurrent create took the e-mail first
-            raise exceptions.ValidationError(
-                {"email": ["A user with this e-mail exists already."]}
-            ) from None
+            raise exceptions.ValidationError({"email": [EMAIL_UNUSABLE]}) from None
         return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str) -> Response:

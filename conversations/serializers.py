@@ -130,6 +130,12 @@ class ProjectInputSerializer(serializers.Serializer):
 
 # --- channels ---------------------------------------------------------------------------
 
+# A number, or an e-mail, is unique across organizations: refusing one says the same
+# whether it is the caller's own or another organization's, so nobody learns who is a
+# customer of the product, or which number they connected.
+PHONE_NUMBER_ID_UNUSABLE = "This phone number id cannot be used."
+EMAIL_UNUSABLE = "This e-mail cannot be used."
+
 
 class WhatsAppChannelSerializer(serializers.ModelSerializer):
     webhook_url = serializers.SerializerMethodField(
@@ -171,7 +177,7 @@ class WhatsAppChannelInputSerializer(serializers.Serializer):
         if self.instance is not None:
             taken = taken.exclude(pk=self.instance.pk)
         if taken.exists():
-            raise serializers.ValidationError("This number is connected already.")
+            raise serializers.ValidationError(PHONE_NUMBER_ID_UNUSABLE)
         return value
 
 

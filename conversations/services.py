@@ -33,7 +33,10 @@ from routing.triggers import request_routing
 
 
 class EmailTaken(Exception):
-    """A user with that e-mail address exists already."""
+    """A user with that e-mail address exists already.
+
+    The message names the address, for the operator's commands; the API and the admin
+    answer an organization without saying that someone, somewhere, has it."""
 
 
 class PasswordRefused(Exception):

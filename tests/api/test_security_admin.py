@@ -1,11 +1,14 @@
-"""Passwords pass the validators wherever an organization's admin sets one."""
+"""Passwords pass the validators wherever an organization's admin sets one, and a taken
+e-mail or number is refused without saying who has it."""
 
 from __future__ import annotations
 
 import pytest
 
-from conversations.models import User
+from conversations.models import Membership, User
 from tests.factories import PASSWORD
+
+STRONG = "violet-harbour-lantern"
 
 
 @pytest.mark.parametrize(
@@ -48,3 +51,45 @@ def test_a_weak_new_password_is_refused_and_the_old_one_stays(ours, as_member, p
     assert reason in response.json()["password"]
     ours.agent.user.refresh_from_db()
     assert ours.agent.user.check_password(PASSWORD)
+
+
+def test_an_email_in_use_is_refused_alike_whoever_has_it(ours, others, as_member):
+    client = as_member(ours.admin)
+
+    answers = [
+        client.post("/api/v1/members/", {"email": email.upper(), "password": STRONG}, format="json")
+        for email in (others.agent.user.email, ours.agent.user.email)
+    ]
+
+    assert [a.status_code for a in answers] == [400, 400]
+    assert answers[0].json() == answers[1].json() == {"email": ["This e-mail cannot be used."]}
+    assert Membership.objects.filter(organization=ours.admin.organization).count() == 4
+
+
+def test_a_phone_number_id_in_use_is_refused_alike_whoever_connected_it(ours, others, as_member):
+    client = as_member(ours.admin)
+
+    def connect(phone_number_id: str):
+        return client.post(
+            "/api/v1/channels/whatsapp/",
+            {
+                "project": ours.project.pk,
+                "phone_number_id": phone_number_id,
+                "access_token": "token",
+                "app_secret": "secret",
+                "verify_token": "verify",
+            },
+            format="json",
+        )
+
+    theirs = connect(others.channel.phone_number_id)
+    mine = connect(ours.channel.phone_number_id)
+    moved = client.patch(
+        f"/api/v1/channels/whatsapp/{ours.channel.pk}/",
+        {"phone_number_id": others.channel.phone_number_id},
+        format="json",
+    )
+
+    refused = {"phone_number_id": ["This phone number id cannot be used."]}
+    assert [theirs.status_code, mine.status_code, moved.status_code] == [400, 400, 400]
+    assert theirs.json() == mine.json() == moved.json() == refused
