@@ -202,7 +202,9 @@ SUPERVISOR_MEMBER_FIELDS = frozenset({"max_open", "skills"})
     partial_update=extend_schema(
         summary="Change a member",
         description="Admins change anything but the e-mail; supervisors only an agent's "
-        "`max_open` and `skills`. Every change is recorded with who made it.",
+        "`max_open` and `skills`. A new `password` must pass the password validators (400 "
+        "naming `password`); a platform account's (a superuser's) is not the organization's "
+        "to change (403). Every change is recorded with who made it.",
         request=MemberUpdateInputSerializer,
         responses={200: MemberSerializer},
     ),
@@ -236,7 +238,7 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
             if target.role == Role.ADMIN:
                 raise exceptions.PermissionDenied("Supervisors may not change an admin.")
         with transaction.atomic():
-            target = services.member_update(member=target, **changes)
+            target = services.member_update(member=target, actor=self.member, **changes)
             audit.member_changed(actor=self.member, member=target, changes=changes)
         target = self.get_queryset().get(pk=target.pk)
         return Response(MemberSerializer(target).data)

@@ -27,6 +27,7 @@ from conversations.models import (
     Rule,
     User,
 )
+from conversations.selectors import PLATFORM_ACCOUNTS
 from presence.models import AgentPresence, PresenceStatus
 from routing import router
 from routing.triggers import request_routing
@@ -94,13 +95,27 @@ def member_create(
     return membership
 
 
+def _may_set_sign_in(*, member: Membership, actor: Membership | None) -> None:
+    """A member's sign-in is their organization's to change, unless it is a platform
+    account: an organization that holds a superuser must not be able to take it over."""
+    if actor is not None and actor.user.is_superuser:
+        return
+    if actor is not None and actor.organization_id != member.organization_id:
+        raise PermissionDenied("not a member of your organization")
+    if User.objects.filter(PLATFORM_ACCOUNTS, pk=member.user_id).exists():
+        raise PermissionDenied("This sign-in is managed by the platform, not the organization.")
+
+
 @transaction.atomic
-def member_update(*, member: Membership, **changes: Any) -> Membership:
+def member_update(
+    *, member: Membership, actor: Membership | None = None, **changes: Any
+) -> Membership:
     """Change a member's role, capacity, skills, languages, projects or password.
 
     Capacity or skills may let queued chats through: routing is asked to look again."""
     password = changes.pop("password", None)
     if password:
+        _may_set_sign_in(member=member, actor=actor)
         password_check(password=password, user=member.user)
     projects = changes.pop("projects", None)
     for list_field in ("skills", "languages"):
@@ -115,7 +130,8 @@ def member_update(*, member: Membership, **changes: Any) -> Membership:
     if password:
         member.user.set_password(password)
         member.user.save(update_fields=["password"])
-    if "role" in changes:
+    # A superuser's staff flag is the platform's, whatever role an organization gives them.
+    if "role" in changes and not member.user.is_superuser:
         member.user.is_staff = member.role in (Role.SUPERVISOR, Role.ADMIN)
         member.user.save(update_fields=["is_staff"])
     request_routing(organization_id=member.organization_id)

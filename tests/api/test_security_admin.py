@@ -1,14 +1,68 @@
-"""Passwords pass the validators wherever an organization's admin sets one, and a taken
-e-mail or number is refused without saying who has it."""
+"""An organization's admin changes the sign-ins of its own people only, passwords pass the
+validators, and a taken e-mail or number is refused without saying who has it."""
 
 from __future__ import annotations
 
 import pytest
+from rest_framework.test import APIClient
 
-from conversations.models import Membership, User
-from tests.factories import PASSWORD
+from conversations.models import Membership, Role, User
+from tests.factories import PASSWORD, MembershipFactory, UserFactory
 
 STRONG = "violet-harbour-lantern"
+
+
+def test_an_admin_changes_the_password_of_their_own_member(ours, as_member):
+    response = as_member(ours.admin).patch(
+        f"/api/v1/members/{ours.agent.pk}/", {"password": STRONG}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    assert APIClient().login(username=ours.agent.user.email, password=STRONG)
+
+
+def test_another_organizations_member_is_not_found_for_a_password_change(ours, others, as_member):
+    response = as_member(ours.admin).patch(
+        f"/api/v1/members/{others.agent.pk}/", {"password": STRONG}, format="json"
+    )
+
+    assert response.status_code == 404
+    others.agent.user.refresh_from_db()
+    assert others.agent.user.check_password(PASSWORD)
+
+
+@pytest.mark.parametrize("account", ["superuser", "platform staff"])
+def test_a_platform_account_working_in_the_organization_keeps_its_password(
+    ours, as_member, account
+):
+    if account == "superuser":
+        user = User.objects.create_superuser(email="root@platform.test", password=PASSWORD)
+    else:
+        user = UserFactory(is_staff=True)
+    member = MembershipFactory(organization=ours.admin.organization, user=user, role=Role.AGENT)
+
+    response = as_member(ours.admin).patch(
+        f"/api/v1/members/{member.pk}/", {"password": STRONG}, format="json"
+    )
+
+    assert response.status_code == 403
+    assert "platform" in response.json()["detail"]
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+    assert not APIClient().login(username=user.email, password=STRONG)
+
+
+def test_changing_a_superusers_role_leaves_them_staff(ours, as_member):
+    superuser = User.objects.create_superuser(email="root@platform.test", password=PASSWORD)
+    member = MembershipFactory(organization=ours.admin.organization, user=superuser)
+
+    response = as_member(ours.admin).patch(
+        f"/api/v1/members/{member.pk}/", {"role": Role.AGENT}, format="json"
+    )
+
+    assert response.status_code == 200
+    superuser.refresh_from_db()
+    assert superuser.is_staff
 
 
 @pytest.mark.parametrize(
