@@ -16,9 +16,13 @@ from conversations import selectors, services
 from conversations.api_permissions import ADMINS, ScopedViewSet
 from conversations.apis import Pagination, validated_input
 from conversations.models import Channel, ChannelKind, Membership
-from conversations.serializers import WhatsAppChannelInputSerializer, WhatsAppChannelSerializer
+from conversations.serializers import (
+    PHONE_NUMBER_ID_UNUSABLE,
+    WhatsAppChannelInputSerializer,
+    WhatsAppChannelSerializer,
+)
 
-TAKEN = {"phone_number_id": ["This number is connected already."]}
+TAKEN = {"phone_number_id": [PHONE_NUMBER_ID_UNUSABLE]}
 
 
 @extend_schema_view(

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from conversations import services
+from conversations import selectors, services
 from conversations.admin_scope import OrganizationScopedAdmin, request_membership
 from conversations.models import (
     Channel,
@@ -20,6 +20,7 @@ from conversations.models import (
     Role,
     User,
 )
+from conversations.serializers import EMAIL_UNUSABLE
 
 
 class ScopedRelatedFilter(admin.RelatedFieldListFilter):
@@ -36,22 +37,115 @@ class ScopedRelatedFilter(admin.RelatedFieldListFilter):
         return [(obj.pk, str(obj)) for obj in queryset.order_by("pk")]
 
 
+def _unused_email(email: str, *, but: User | None = None) -> str:
+    """E-mails are unique across organizations; one in use is refused without saying
+    where."""
+    email = User.objects.normalize_email(email).lower()
+    taken = User.objects.filter(email__iexact=email)
+    if but is not None:
+        taken = taken.exclude(pk=but.pk)
+    if taken.exists():
+        raise forms.ValidationError(EMAIL_UNUSABLE)
+    return email
+
+
 @admin.register(Organization)
 class OrganizationAdmin(OrganizationScopedAdmin):
+    """An organization's admin may rename it; making and removing organizations is the
+    platform's (``create_org``, or a superuser)."""
+
     org_path = "pk"
     list_display = ["name", "created_at"]
     search_fields = ["name"]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser  # type: ignore[union-attr]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser  # type: ignore[union-attr]
+
+
+class UserForm(forms.ModelForm):
+    def clean_email(self) -> str:
+        return _unused_email(self.cleaned_data["email"], but=self.instance)
+
 
 @admin.register(User)
 class UserAdmin(OrganizationScopedAdmin):
+    """An organization's admin manages its members' sign-ins, never a platform account.
+    People join an organization through the Membership form, which makes the sign-in
+    and the membership together; a sign-in of no organization is a superuser's to add."""
+
     org_path = "membership__organization_id"
     # Sign-ins are the admin's: a supervisor could otherwise lock colleagues out.
     supervisor_may_change = False
+    form = UserForm
     list_display = ["email", "name", "is_active", "is_staff"]
     search_fields = ["email", "name"]
     fields = ["email", "name", "is_active", "is_staff", "last_login", "date_joined"]
     readonly_fields = ["last_login", "date_joined"]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        if request.user.is_superuser:  # type: ignore[union-attr]
+            return super().get_queryset(request)
+        member = request_membership(request)
+        if member is None:
+            return User.objects.none()
+        return selectors.organization_accounts(member=member)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if request.user.is_superuser:  # type: ignore[union-attr]
+            return self.readonly_fields
+        # The member's role makes them staff or not.
+        return [*self.readonly_fields, "is_staff"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser  # type: ignore[union-attr]
+
+
+class MemberAddForm(forms.ModelForm):
+    """A new person and their membership, made together by ``member_create``: the admin
+    of an organization never picks an existing sign-in, which could be anyone's."""
+
+    email = forms.EmailField(max_length=254)
+    name = forms.CharField(max_length=200, required=False)
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    # The organization of an organization's admin; a superuser picks one in the form.
+    organization_fixed: Organization | None = None
+
+    class Meta:
+        model = Membership
+        fields = ["organization", "role", "max_open", "skills", "languages", "projects"]
+
+    def clean_email(self) -> str:
+        return _unused_email(self.cleaned_data["email"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        organization = self.organization_fixed or cleaned.get("organization")
+        cleaned["organization"] = organization
+        password, again = cleaned.get("password1"), cleaned.get("password2")
+        if password and again and password != again:
+            self.add_error("password2", "The two passwords differ.")
+        elif password and cleaned.get("email"):
+            person = User(email=cleaned["email"], name=cleaned.get("name", ""))
+            try:
+                services.password_check(password=password, user=person)
+            except services.PasswordRefused as exc:
+                self.add_error("password1", exc.messages)
+        projects = cleaned.get("projects") or []
+        if organization and any(p.organization_id != organization.pk for p in projects):
+            self.add_error("projects", "Pick projects of the member's organization.")
+        return cleaned
 
 
 MEMBER_SETTINGS = ("role", "max_open", "skills", "languages")
@@ -75,6 +169,7 @@ class MembershipAdmin(OrganizationScopedAdmin):
     search_fields = ["user__email", "user__name", "skills", "languages"]
     list_select_related = ["user", "presence"]
     filter_horizontal = ["projects"]
+    add_fields = ["email", "name", "password1", "password2", *MEMBER_SETTINGS, "projects"]
 
     @admin.display(description="presence", ordering="presence__status")
     def presence_status(self, member: Membership) -> str:
@@ -91,12 +186,49 @@ class MembershipAdmin(OrganizationScopedAdmin):
             return ["organization", "user", "created_at", "last_assigned_at"] if obj else []
         return ["organization", "user", "role", "created_at", "last_assigned_at"]
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None:
+            return super().get_fields(request, obj)
+        if request.user.is_superuser:  # type: ignore[union-attr]
+            return ["organization", *self.add_fields]
+        return self.add_fields
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = MemberAddForm
+        form: Any = super().get_form(request, obj, change=change, **kwargs)
+        member = request_membership(request)
+        if obj is None and member is not None and not request.user.is_superuser:  # type: ignore[union-attr]
+            form.organization_fixed = member.organization
+        return form
+
+    def save_form(self, request: HttpRequest, form: Any, change: bool) -> Any:
+        if change:
+            return super().save_form(request, form, change)
+        data = form.cleaned_data
+        return services.member_create(
+            organization=data["organization"],
+            email=data["email"],
+            password=data["password1"],
+            name=data.get("name", ""),
+            role=data["role"],
+            max_open=data["max_open"],
+            skills=data.get("skills") or [],
+            languages=data.get("languages") or [],
+            projects=data.get("projects") or [],
+        )
+
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if not change:
-            super().save_model(request, obj, form, change)
-            return
+            return  # ``save_form`` made the member with their sign-in
         changes = {f: form.cleaned_data[f] for f in form.changed_data if f in MEMBER_SETTINGS}
         services.member_update(member=obj, **changes)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        if change:
+            super().save_related(request, form, formsets, change)
 
 
 @admin.register(Project)

@@ -1,8 +1,9 @@
 """Django admin scoped to the signed-in member's organization.
 
 A staff member of one organization sees only that organization's rows and can pick only
-its rows in forms; a superuser sees everything. Admins may change configuration,
-supervisors may look and change, agents have no admin."""
+its rows in forms; a superuser sees everything. Platform rows (organizations, sign-ins of
+no organization, superusers) are never offered to an organization. Admins may change
+configuration, supervisors may look and change, agents have no admin."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
-from conversations.models import Membership, Role
+from conversations import selectors
+from conversations.models import Membership, Organization, Role, User
 
 
 def request_membership(request: HttpRequest) -> Membership | None:
@@ -52,14 +54,22 @@ class OrganizationScopedAdmin(admin.ModelAdmin):
         return field
 
     def _scope_choices(self, field: Any, request: HttpRequest) -> None:
-        member = request_membership(request)
-        if field is None or member is None or request.user.is_superuser:  # type: ignore[union-attr]
+        """A choice of a model with no known way to its organization offers nothing: a
+        new relation must be scoped on purpose, not listed whole by default."""
+        if field is None or request.user.is_superuser:  # type: ignore[union-attr]
             return
+        member = request_membership(request)
         model = field.queryset.model
-        if model.__name__ == "Organization":
+        if member is None:
+            field.queryset = field.queryset.none()
+        elif model is Organization:
             field.queryset = field.queryset.filter(pk=member.organization_id)
+        elif model is User:
+            field.queryset = selectors.organization_accounts(member=member)
         elif hasattr(model, "organization_id"):
             field.queryset = field.queryset.filter(organization_id=member.organization_id)
+        else:
+            field.queryset = field.queryset.none()
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser or self._role(request) in (Role.ADMIN, Role.SUPERVISOR)  # type: ignore[union-attr]

@@ -27,7 +27,8 @@ from rest_framework.viewsets import GenericViewSet
 from conversations.api_schema import ApiAutoSchema
 from conversations.messaging import ConversationClosed, InvalidMessage, OutsideServiceWindow
 from conversations.models import Membership, Role
-from conversations.services import EmailTaken
+from conversations.serializers import EMAIL_UNUSABLE
+from conversations.services import EmailTaken, PasswordRefused
 
 ANY_MEMBER = frozenset(Role.values)
 SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
@@ -94,7 +95,9 @@ def _service_error(exc: Exception) -> exceptions.APIException | None:
     if isinstance(exc, InvalidMessage):
         return exceptions.ValidationError({"text": [str(exc)]})
     if isinstance(exc, EmailTaken):
-        return exceptions.ValidationError({"email": [str(exc)]})
+        return exceptions.ValidationError({"email": [EMAIL_UNUSABLE]})
+    if isinstance(exc, PasswordRefused):
+        return exceptions.ValidationError({"password": exc.messages})
     if isinstance(exc, OutsideServiceWindow | ConversationClosed):
         return Conflict(str(exc) or None)
     if isinstance(exc, DjangoValidationError):

@@ -29,6 +29,7 @@ from conversations.api_permissions import (
 from conversations.messaging import message_send_text
 from conversations.models import Conversation, Membership, Project, Role
 from conversations.serializers import (
+    EMAIL_UNUSABLE,
     PROJECT_NAME_TAKEN,
     CloseInputSerializer,
     ConversationFilterSerializer,
@@ -201,7 +202,9 @@ SUPERVISOR_MEMBER_FIELDS = frozenset({"max_open", "skills"})
     partial_update=extend_schema(
         summary="Change a member",
         description="Admins change anything but the e-mail; supervisors only an agent's "
-        "`max_open` and `skills`. Every change is recorded with who made it.",
+        "`max_open` and `skills`. A new `password` must pass the password validators (400 "
+        "naming `password`); a platform account's (a superuser's) is not the organization's "
+        "to change (403). Every change is recorded with who made it.",
         request=MemberUpdateInputSerializer,
         responses={200: MemberSerializer},
     ),
@@ -220,9 +223,7 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         try:
             member = services.member_create(organization=self.member.organization, **data)
         except IntegrityError:  # a concurrent create took the e-mail first
-            raise exceptions.ValidationError(
-                {"email": ["A user with this e-mail exists already."]}
-            ) from None
+            raise exceptions.ValidationError({"email": [EMAIL_UNUSABLE]}) from None
         return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, pk: str) -> Response:
@@ -237,7 +238,7 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
             if target.role == Role.ADMIN:
                 raise exceptions.PermissionDenied("Supervisors may not change an admin.")
         with transaction.atomic():
-            target = services.member_update(member=target, **changes)
+            target = services.member_update(member=target, actor=self.member, **changes)
             audit.member_changed(actor=self.member, member=target, changes=changes)
         target = self.get_queryset().get(pk=target.pk)
         return Response(MemberSerializer(target).data)

@@ -3,7 +3,7 @@ here, scoped to that person's organization, so no view can forget the scope."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from conversations.models import (
     Channel,
@@ -13,6 +13,15 @@ from conversations.models import (
     Membership,
     Message,
     Project,
+    Role,
+    User,
+)
+
+# Sign-ins that are the platform's, not an organization's: superusers, staff that no
+# organization's role made staff, and people with no membership at all. Only a
+# superuser sees, picks or changes them.
+PLATFORM_ACCOUNTS = (
+    Q(is_superuser=True) | Q(is_staff=True, membership__role=Role.AGENT) | Q(membership=None)
 )
 
 
@@ -29,6 +38,13 @@ def member_members(*, member: Membership) -> QuerySet[Membership]:
         Membership.objects.filter(organization_id=member.organization_id)
         .select_related("user", "presence")
         .prefetch_related("projects")
+    )
+
+
+def organization_accounts(*, member: Membership) -> QuerySet[User]:
+    """The sign-ins whose e-mail and password the member's organization manages."""
+    return User.objects.filter(membership__organization_id=member.organization_id).exclude(
+        PLATFORM_ACCOUNTS
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -26,13 +27,34 @@ from conversations.models import (
     Rule,
     User,
 )
+from conversations.selectors import PLATFORM_ACCOUNTS
 from presence.models import AgentPresence, PresenceStatus
 from routing import router
 from routing.triggers import request_routing
 
 
 class EmailTaken(Exception):
-    """A user with that e-mail address exists already."""
+    """A user with that e-mail address exists already.
+
+    The message names the address, for the operator's commands; the API and the admin
+    answer an organization without saying that someone, somewhere, has it."""
+
+
+class PasswordRefused(Exception):
+    """The password fails the validators of ``AUTH_PASSWORD_VALIDATORS``."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(" ".join(messages))
+        self.messages = messages
+
+
+def password_check(*, password: str, user: User) -> None:
+    """Run the validators against the person the password is for, so that their e-mail
+    or name is refused as a password even before they are saved."""
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise PasswordRefused(list(exc.messages)) from exc
 
 
 def _clean_list(values: Iterable[str]) -> list[str]:
@@ -55,6 +77,7 @@ def member_create(
     email = User.objects.normalize_email(email).lower()
     if User.objects.filter(email__iexact=email).exists():
         raise EmailTaken(f"a user with the e-mail {email} exists already")
+    password_check(password=password, user=User(email=email, name=name))
     user = User.objects.create_user(
         email=email, password=password, name=name, is_staff=role in (Role.SUPERVISOR, Role.ADMIN)
     )
@@ -72,12 +95,28 @@ def member_create(
     return membership
 
 
+def _may_set_sign_in(*, member: Membership, actor: Membership | None) -> None:
+    """A member's sign-in is their organization's to change, unless it is a platform
+    account: an organization that holds a superuser must not be able to take it over."""
+    if actor is not None and actor.user.is_superuser:
+        return
+    if actor is not None and actor.organization_id != member.organization_id:
+        raise PermissionDenied("not a member of your organization")
+    if User.objects.filter(PLATFORM_ACCOUNTS, pk=member.user_id).exists():
+        raise PermissionDenied("This sign-in is managed by the platform, not the organization.")
+
+
 @transaction.atomic
-def member_update(*, member: Membership, **changes: Any) -> Membership:
+def member_update(
+    *, member: Membership, actor: Membership | None = None, **changes: Any
+) -> Membership:
     """Change a member's role, capacity, skills, languages, projects or password.
 
     Capacity or skills may let queued chats through: routing is asked to look again."""
     password = changes.pop("password", None)
+    if password:
+        _may_set_sign_in(member=member, actor=actor)
+        password_check(password=password, user=member.user)
     projects = changes.pop("projects", None)
     for list_field in ("skills", "languages"):
         if list_field in changes:
@@ -91,7 +130,8 @@ def member_update(*, member: Membership, **changes: Any) -> Membership:
     if password:
         member.user.set_password(password)
         member.user.save(update_fields=["password"])
-    if "role" in changes:
+    # A superuser's staff flag is the platform's, whatever role an organization gives them.
+    if "role" in changes and not member.user.is_superuser:
         member.user.is_staff = member.role in (Role.SUPERVISOR, Role.ADMIN)
         member.user.save(update_fields=["is_staff"])
     request_routing(organization_id=member.organization_id)

@@ -9,9 +9,10 @@ import sys
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 
+from conversations.demo import DEMO_PASSWORD
 from conversations.models import Channel, Membership, Organization, Project, Role, User
 
 pytestmark = pytest.mark.django_db
@@ -66,6 +67,23 @@ def test_create_org_with_an_email_in_use_exits_1_with_a_clear_message():
     assert Organization.objects.count() == 1
 
 
+@pytest.mark.parametrize("password", ["12345678", "password", "boss@acme.test"])
+def test_create_org_refuses_a_weak_password_and_makes_nothing(password):
+    with pytest.raises(CommandError) as refused:
+        call_command(
+            "create_org",
+            name="Acme",
+            admin_email="boss@acme.test",
+            admin_password=password,
+            stdout=StringIO(),
+        )
+
+    assert refused.value.returncode == 1
+    assert "--admin-password is refused" in str(refused.value)
+    assert not Organization.objects.exists()
+    assert not User.objects.exists()
+
+
 def _url_of_test_database() -> str:
     db = connection.settings_dict
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
@@ -87,3 +105,11 @@ def test_bootstrap_demo_creates_the_demo_once():
     assert len({a.max_open for a in agents}) > 1
     assert Membership.objects.filter(role=Role.SUPERVISOR).exists()
     assert "supervisor@demo.cxgear.test" in out.getvalue()
+
+
+def test_the_demo_logins_it_prints_sign_in(client):
+    out = StringIO()
+    call_command("bootstrap_demo", stdout=out)
+
+    assert DEMO_PASSWORD in out.getvalue()
+    assert client.login(username="admin@demo.cxgear.test", password=DEMO_PASSWORD)

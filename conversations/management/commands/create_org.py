@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from conversations.services import EmailTaken, organization_create
+from conversations.services import EmailTaken, PasswordRefused, organization_create
 
 
 class Command(BaseCommand):
@@ -30,5 +30,7 @@ class Command(BaseCommand):
             )
         except EmailTaken as exc:
             raise CommandError(str(exc)) from exc
+        except PasswordRefused as exc:
+            raise CommandError(f"--admin-password is refused: {exc}") from exc
         line = {"org": admin.organization_id, "user": admin.pk, "token": admin.user.auth_token.key}
         self.stdout.write(json.dumps(line))
