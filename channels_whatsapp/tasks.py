@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import random
-
-from celery import shared_task
+from celery import Task, shared_task
 
 from channels_whatsapp import inbox, transport
-from conversations.messaging import TransientSendError, message_fail, message_transmit
-
-MAX_RETRIES = 8
+from conversations.messaging import SendDeferred, message_transmit, messages_hand_over_overdue
 
 
-def backoff(retries: int) -> float:
-    """1, 2, 4 ... seconds, at most a minute, with jitter so retries do not march together."""
-    return min(2**retries, 60) * (0.75 + random.random() / 2)
-
-
-@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES)
-def send_message(self, message_id: int) -> None:
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def send_message(self: Task, message_id: int) -> None:
+    """Send one outbound message. The message row counts the attempts and fails the
+    message after the last one, so the retries here need no limit of their own."""
     try:
         message_transmit(message_id=message_id, transport=transport)
-    except TransientSendError as exc:
-        if self.request.retries >= self.max_retries:
-            message_fail(
-                message_id=message_id,
-                error={"code": None, "title": "not sent after retries", "message": str(exc)},
-            )
-            return
-        raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+    except SendDeferred as later:
+        raise self.retry(countdown=later.retry_in) from later
 
 
 @shared_task(acks_late=True)
@@ -42,3 +29,10 @@ def record_deliveries(channel_id: int) -> None:
 def recover_deliveries() -> None:
     """Run by beat with the routing sweep: records deliveries no task took care of."""
     inbox.deliveries_recover()
+
+
+@shared_task
+def hand_over_overdue_messages() -> None:
+    """Run by beat with the routing sweep: hands over again the outbound messages whose
+    hand-over no worker took (the broker was down, a task was lost)."""
+    messages_hand_over_overdue()

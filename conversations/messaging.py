@@ -2,8 +2,13 @@
 
 Inbound: ``delivery_record`` stores what one webhook delivery brought (messages and
 status updates) in one transaction, opening or continuing conversations on the way.
-Outbound: ``message_send_text`` stores a reply as queued; a Celery task hands it to the
-channel (``message_transmit``), which records WhatsApp's id and the status.
+Outbound goes through an outbox: ``message_send_text`` stores a reply as queued together
+with its send intent (``Message.send_after``) and, once that commits, asks a Celery task
+to send it (``message_hand_over``). The task claims the message before it calls the
+channel (``message_transmit``), so however many tasks ask, one sends. A hand-over lost
+on the way (the broker down, a task dropped) costs nothing but time: the sweep
+(``messages_hand_over_overdue``, run by beat) hands over again what no worker took.
+``docs/concurrency.md`` says what a worker that dies mid-send leads to.
 
 Locks, always in this order so two writers never wait on each other in a circle: the
 contact's open conversation (``select_for_update``), then the messages of a status
@@ -18,6 +23,7 @@ status that raced ahead of the send task's commit, and the later statuses still 
 from __future__ import annotations
 
 import logging
+import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from conversations.locked_open import lock_open_conversations
@@ -45,12 +51,25 @@ from conversations.models import (
 from conversations.payloads import conversation_payload, message_payload
 from conversations.realtime import Event, publish, publish_all
 from conversations.rows import field_of, insert_many, insert_many_statements
+from cxgear import pending
 from routing.triggers import request_routing
 
 logger = logging.getLogger(__name__)
 
 SERVICE_WINDOW = timedelta(hours=24)
 MAX_TEXT_LENGTH = 4096  # the Cloud API's limit for a text body
+
+# The channel's task that sends one outbound message (by id).
+SEND_TASK = "channels_whatsapp.tasks.send_message"
+# The sweep leaves a message this long to the task its hand-over enqueued (or to the
+# retry a busy channel asked for) before it hands the message over again.
+HANDOVER_GRACE = timedelta(seconds=10)
+# How long a claim holds: well beyond the transport's own timeouts, so a worker that is
+# merely slow keeps its message; only a dead worker's claim runs out.
+CLAIM_LEASE = timedelta(minutes=2)
+# Calls to the channel before a message that it never took (busy, unreachable) fails.
+MAX_SEND_ATTEMPTS = 9
+SWEEP_BATCH = 500
 
 _Row = TypeVar("_Row", bound=models.Model)
 
@@ -76,6 +95,15 @@ class InvalidMessage(ValueError):
 
 class TransientSendError(Exception):
     """The channel could not take the message now; trying again later may work."""
+
+
+class SendDeferred(Exception):
+    """The channel was busy; the message waits in the outbox for the next attempt, due in
+    ``retry_in`` seconds (a task may ask to run again then; the sweep would anyway)."""
+
+    def __init__(self, *, retry_in: float, reason: str) -> None:
+        super().__init__(reason)
+        self.retry_in = retry_in
 
 
 class SendFailure(Exception):
@@ -529,9 +557,8 @@ def service_window_open(*, conversation: Conversation, at: datetime | None = Non
 
 
 def message_send_text(*, conversation: Conversation, sender: Membership, text: str) -> Message:
-    """Store an outbound text as queued and send it through the channel after commit."""
-    from channels_whatsapp.tasks import send_message
-
+    """Store an outbound text as queued, with its send intent, and hand it over after
+    commit. The answer never depends on the broker: the intent is in the row."""
     body = text.strip()
     if not body:
         raise InvalidMessage("the message has no text")
@@ -562,13 +589,13 @@ def message_send_text(*, conversation: Conversation, sender: Membership, text: s
             sent_at=now,
             created_at=now,
             status_changed_at=now,
+            send_after=now,
         )
         locked.last_message_at = now
         locked.save(update_fields=["last_message_at"])
         recipients = _recipients(locked, sender.pk)
         publish("message.created", message_payload(message), to=recipients)
-        message_id = message.pk
-        transaction.on_commit(lambda: send_message.delay(message_id))
+        message_hand_over(message_id=message.pk)
     conversation.last_message_at = now
     return message
 
@@ -578,19 +605,68 @@ def _recipients(conversation: Conversation, *member_ids: int | None) -> list[int
     return sorted(i for i in ids if i is not None)
 
 
-def message_transmit(*, message_id: int, transport: Any) -> None:
-    """Hand a queued outbound message to the channel; record its wamid and ``sent``.
+def message_hand_over(*, message_id: int) -> None:
+    """Once the caller commits, ask a worker to send the message: the one way a send is
+    requested, by a new reply and by the sweep alike. A broker that cannot be reached is
+    logged, never raised; the message stays owed and the sweep asks again."""
+    pending.send_after_commit(SEND_TASK, message_id)
 
-    ``transport.send_text`` raises ``TransientSendError`` (the task retries) or
-    ``SendFailure`` (the message fails for good). The network call happens outside any
-    transaction: no row stays locked while WhatsApp answers."""
-    message = (
-        Message.objects.select_related("channel", "conversation__contact")
+
+def messages_hand_over_overdue(*, now: datetime | None = None) -> int:
+    """The sweep: hand over again every message owed for longer than ``HANDOVER_GRACE``
+    that no worker holds (its hand-over was lost, or the broker was down), and count them.
+
+    Each is stamped as handed over now, so while its task waits in a long queue the sweep
+    does not ask again on every round; two tasks for one message are harmless anyway, as
+    only the one that claims it sends (``message_transmit``). ``skip_locked``: beats that
+    run side by side share the work instead of handing the same messages over twice."""
+    now = now or timezone.now()
+    handed = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Message.objects.to_send()
+                .unclaimed(now)
+                .filter(send_after__lt=now - HANDOVER_GRACE)
+                .order_by("send_after")
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[:SWEEP_BATCH]
+            )
+            Message.objects.filter(pk__in=due).update(send_after=now)
+            for message_id in due:
+                message_hand_over(message_id=message_id)
+        handed += len(due)
+        if len(due) < SWEEP_BATCH:
+            return handed
+
+
+def message_claim(*, message_id: int, now: datetime | None = None) -> Message | None:
+    """Take a message owed to the channel for this worker, for ``CLAIM_LEASE``; None when
+    it is sent, failed, or held by another worker. One conditional UPDATE decides, so of
+    two tasks for one message (a redelivery, the sweep's) exactly one goes on to send."""
+    now = now or timezone.now()
+    claimed = (
+        Message.objects.to_send()
+        .unclaimed(now)
         .filter(pk=message_id, direction=Direction.OUT)
-        .first()
+        .update(claimed_until=now + CLAIM_LEASE, send_attempts=F("send_attempts") + 1)
     )
-    if message is None or message.status != MessageStatus.QUEUED or message.wamid:
-        return  # already handled: a redelivered task must not send twice
+    if not claimed:
+        return None
+    return Message.objects.select_related("channel", "conversation__contact").get(pk=message_id)
+
+
+def message_transmit(*, message_id: int, transport: Any) -> None:
+    """Claim an owed outbound message and hand it to the channel; record its wamid and
+    ``sent``, or WhatsApp's refusal as ``failed``.
+
+    ``transport.send_text`` raises ``TransientSendError`` (the message waits for its next
+    attempt: ``SendDeferred`` tells the task when) or ``SendFailure`` (failed for good).
+    The network call happens outside any transaction: no row stays locked while WhatsApp
+    answers; the claim keeps other workers off meanwhile."""
+    message = message_claim(message_id=message_id)
+    if message is None:
+        return  # another worker has it or had it: never a second send from here
     contact = message.conversation.contact
     try:
         wamid = transport.send_text(
@@ -602,11 +678,36 @@ def message_transmit(*, message_id: int, transport: Any) -> None:
     except SendFailure as failure:
         message_fail(message_id=message_id, error=failure.as_error())
         return
+    except TransientSendError as exc:
+        _send_later(message=message, reason=str(exc))
+        return
     message_mark_sent(message_id=message_id, wamid=wamid)
 
 
+def _send_backoff(attempts: int) -> float:
+    """1, 2, 4 ... seconds, at most a minute, with jitter so retries do not march together."""
+    return min(2 ** (attempts - 1), 60) * (0.75 + random.random() / 2)
+
+
+def _send_later(*, message: Message, reason: str) -> None:
+    """After a busy or unreachable channel: the next attempt's time goes in the row and
+    the claim is let go; after ``MAX_SEND_ATTEMPTS`` the message fails instead."""
+    if message.send_attempts >= MAX_SEND_ATTEMPTS:
+        message_fail(
+            message_id=message.pk,
+            error={"code": None, "title": "not sent after retries", "message": reason},
+        )
+        return
+    retry_in = _send_backoff(message.send_attempts)
+    Message.objects.filter(pk=message.pk, claimed_until=message.claimed_until).update(
+        send_after=timezone.now() + timedelta(seconds=retry_in), claimed_until=None
+    )
+    raise SendDeferred(retry_in=retry_in, reason=reason)
+
+
 def message_mark_sent(*, message_id: int, wamid: str) -> None:
-    """Keep WhatsApp's id; ``sent`` unless a later status is already there."""
+    """Keep WhatsApp's id; ``sent`` unless a later status is already there. Nothing is
+    owed any more: the send intent and the claim go."""
     with transaction.atomic():
         message = (
             Message.objects.select_for_update(of=("self",))
@@ -614,7 +715,9 @@ def message_mark_sent(*, message_id: int, wamid: str) -> None:
             .get(pk=message_id)
         )
         message.wamid = wamid
-        fields = ["wamid"]
+        message.send_after = None
+        message.claimed_until = None
+        fields = ["wamid", "send_after", "claimed_until"]
         if message.status == MessageStatus.QUEUED:
             message.status = MessageStatus.SENT
             message.status_changed_at = timezone.now()
@@ -636,7 +739,11 @@ def message_fail(*, message_id: int, error: dict[str, Any]) -> None:
         message.status = MessageStatus.FAILED
         message.error = error
         message.status_changed_at = timezone.now()
-        message.save(update_fields=["status", "error", "status_changed_at"])
+        message.send_after = None
+        message.claimed_until = None
+        message.save(
+            update_fields=["status", "error", "status_changed_at", "send_after", "claimed_until"]
+        )
         _publish_status(message)
 
 

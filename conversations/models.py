@@ -4,6 +4,7 @@ channels), with whom (contacts) and the work itself (conversations, messages, ev
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -318,9 +319,23 @@ class MessageStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class MessageQuerySet(models.QuerySet["Message"]):
+    def to_send(self) -> MessageQuerySet:
+        """The outbox: outbound messages a worker still owes the channel."""
+        return self.filter(send_after__isnull=False, status=MessageStatus.QUEUED)
+
+    def unclaimed(self, now: datetime) -> MessageQuerySet:
+        """Held by no worker: never claimed, or the claim's lease ran out (its worker died)."""
+        return self.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+
+
 class Message(models.Model):
     """One message in a thread. ``wamid`` is WhatsApp's id: a delivery repeated by Meta
-    finds the row it already made instead of making another."""
+    finds the row it already made instead of making another.
+
+    An outbound message carries its send intent in the same row (``send_after``: when the
+    next hand-over to a worker is due, null once sent or failed), so the intent commits
+    with the message and a lost Celery task loses nothing (``messaging``, the outbox)."""
 
     # No index of its own: ``thread_order`` leads with it.
     conversation = models.ForeignKey(
@@ -342,6 +357,12 @@ class Message(models.Model):
     sent_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(default=timezone.now)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    send_after = models.DateTimeField(null=True, blank=True)
+    # The lease of the worker sending it now; past, the worker is taken for dead.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -351,7 +372,13 @@ class Message(models.Model):
                 name="message_wamid_unique_per_channel",
             )
         ]
-        indexes = [models.Index(fields=["conversation", "sent_at"], name="thread_order")]
+        indexes = [
+            models.Index(fields=["conversation", "sent_at"], name="thread_order"),
+            # The sweep's scan: only the few messages still owed, not the whole history.
+            models.Index(
+                fields=["send_after"], condition=Q(send_after__isnull=False), name="outbox_due"
+            ),
+        ]
         ordering = ["sent_at", "id"]
 
     def __str__(self) -> str:

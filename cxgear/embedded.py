@@ -1,6 +1,6 @@
 """In the embedded mode (no Redis) there is no Celery worker or beat: the periodic work
-(routing sweep, presence grace, offline reassignment, webhook deliveries left unrecorded)
-runs inside the server process.
+(routing sweep, presence grace, offline reassignment, webhook deliveries left unrecorded,
+replies whose send was lost) runs inside the server process.
 
 The ASGI module is imported before daphne's event loop runs, so the timer cannot start
 then. It starts on the server's first HTTP request (the dock's page comes before its
@@ -30,11 +30,12 @@ async def run_periodic_jobs(interval: float) -> None:
     """Sweep every ``interval`` seconds until cancelled; a failed sweep is logged and the
     next one runs on time."""
     from channels_whatsapp.inbox import deliveries_recover
+    from conversations.messaging import messages_hand_over_overdue
     from routing.router import sweep
 
     while True:
         await asyncio.sleep(interval)
-        for job in (deliveries_recover, sweep):
+        for job in (deliveries_recover, messages_hand_over_overdue, sweep):
             try:
                 await database_sync_to_async(job, thread_sensitive=False)()
             except Exception:

@@ -9,7 +9,11 @@ the periodic sweeps cover that case anyway.
 
 Without Redis (embedded mode) there are no marks: every request runs its pass. The
 WhatsApp inbox keeps its marks in PostgreSQL instead, beside the deliveries they cover
-(``channels_whatsapp.inbox``), and enqueues through ``send_after_commit``."""
+(``channels_whatsapp.inbox``), and enqueues through ``send_after_commit``; so does the
+outbox of replies (``conversations.messaging``), whose rows say what is still owed.
+
+An enqueue that fails is logged and dropped, never raised into the caller's request:
+every caller keeps what it asked for in PostgreSQL, and a sweep asks again."""
 
 from __future__ import annotations
 
@@ -65,8 +69,9 @@ def enqueue_after_commit(mark: str, task: str, *args: object) -> None:
 
 
 def send_after_commit(task: str, *args: object) -> None:
-    """``enqueue_after_commit`` for a caller that keeps its own mark of a waiting pass
-    (the WhatsApp inbox keeps it in PostgreSQL): the task is always enqueued."""
+    """``enqueue_after_commit`` for a caller that keeps its own record of what is asked
+    for in PostgreSQL (the WhatsApp inbox's marks, the outbox's owed messages): the task
+    is always enqueued."""
     transaction.on_commit(lambda: _enqueue(task, args, None))
 
 
@@ -74,5 +79,13 @@ def _enqueue(task: str, args: tuple[object, ...], mark: str | None) -> None:
     try:
         if mark is None or claim(mark):
             import_string(task).delay(*args)
-    except Exception:
-        logger.warning("pass not enqueued", extra={"mark": mark, "task": task})
+    except Exception as exc:
+        logger.warning(
+            "task not enqueued",
+            extra={
+                "mark": mark,
+                "task": task,
+                "task_args": list(args),
+                "error": type(exc).__name__,
+            },
+        )

@@ -266,8 +266,9 @@ ROUTING_SWEEP_SECONDS = env_int("ROUTING_SWEEP_SECONDS", 10, minimum=1)
 # How often a connected dock beats; the disconnect grace counts from one interval after
 # the last beat, so a live dock is never dropped.
 PRESENCE_HEARTBEAT_SECONDS = env_int("PRESENCE_HEARTBEAT_SECONDS", 20, minimum=1)
-# Beat's jobs: the routing sweep (vanished docks, offline reassignment, lost triggers) and
-# the recording of webhook deliveries whose task was lost.
+# Beat's jobs: the routing sweep (vanished docks, offline reassignment, lost triggers),
+# the recording of webhook deliveries whose task was lost, and the outbox's sweep (replies
+# whose send no worker took).
 CELERY_BEAT_SCHEDULE = {
     name: {
         "task": task,
@@ -277,6 +278,7 @@ CELERY_BEAT_SCHEDULE = {
     for name, task in [
         ("routing-sweep", "routing.tasks.sweep"),
         ("inbound-recovery", "channels_whatsapp.tasks.recover_deliveries"),
+        ("outbound-recovery", "channels_whatsapp.tasks.hand_over_overdue_messages"),
     ]
 }
 # Where the webhook_url of a channel points; the public base URL of this deployment.
