@@ -25,10 +25,10 @@ from django.utils import timezone
 
 from channels_whatsapp.models import InboundDelivery, PendingRecordingPass
 from channels_whatsapp.payload import Delivery, load_json, parse_delivery
+from conversations import pending
 from conversations.messaging import InboundMessage, StatusUpdate, delivery_record
 from conversations.models import Channel
 from conversations.rows import column_of, field_of, table_of
-from cxgear import pending
 from cxgear.postgresql import advisory_lock_keys
 
 logger = logging.getLogger(__name__)

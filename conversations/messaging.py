@@ -34,6 +34,8 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from conversations import pending
+from conversations.events import conversation_payload, message_payload
 from conversations.locked_open import lock_open_conversations
 from conversations.models import (
     Channel,
@@ -48,10 +50,8 @@ from conversations.models import (
     MessageStatus,
     Rule,
 )
-from conversations.payloads import conversation_payload, message_payload
 from conversations.realtime import Event, publish, publish_all
 from conversations.rows import field_of, insert_many, insert_many_statements
-from cxgear import pending
 from routing.triggers import request_routing
 
 logger = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from conversations.ws import websocket_urlpatterns  # noqa: E402
 from cxgear.embedded import start_embedded_timers  # noqa: E402
+from dock.ws import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "presence",
     "routing",
     "channels_whatsapp",
+    "api",
+    "dock",
 ]
 
 MIDDLEWARE = [

@@ -6,8 +6,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/dock/", permanent=False)),
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("api/", include("cxgear.api_urls")),
+    path("api/", include("api.urls")),
     path("webhooks/whatsapp/", include("channels_whatsapp.urls")),
-    path("", include("conversations.urls")),
-    path("", include("routing.urls")),
+    path("", include("dock.urls")),
 ]

@@ -30,6 +30,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from conversations import realtime, rows
+from conversations.events import conversation_payload
 from conversations.models import (
     Conversation,
     ConversationEvent,
@@ -38,7 +39,6 @@ from conversations.models import (
     Membership,
     Rule,
 )
-from conversations.payloads import conversation_payload
 from cxgear.postgresql import advisory_lock_keys
 from presence.models import PresenceStatus
 from presence.services import presence_expire_stale

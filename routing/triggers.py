@@ -2,11 +2,11 @@
 
 A pending pass of an organization's queue covers every request made before it starts,
 so a burst of inbound messages enqueues one pass, not one per message
-(``cxgear.pending``)."""
+(``conversations.pending``)."""
 
 from __future__ import annotations
 
-from cxgear import pending
+from conversations import pending
 
 
 def _mark(organization_id: int) -> str:

@@ -4,8 +4,8 @@ import pytest
 import redis
 from django.conf import settings
 
+from conversations.pending import KEY_PREFIX
 from cxgear.celery import app as celery_app
-from cxgear.pending import KEY_PREFIX
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-from cxgear.migration_ops import drop_foreign_key_index
+from conversations.migration_ops import drop_foreign_key_index
 
 
 class Migration(migrations.Migration):

@@ -11,8 +11,8 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from conversations import messaging
-from conversations.consumers import DockConsumer
 from conversations.models import Channel, Membership
+from dock.consumers import DockConsumer
 from tests.fake_cloud_fixture import fake_cloud  # noqa: F401
 from tests.live_server import (  # noqa: F401
     browser,

@@ -12,8 +12,8 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
 from conversations import realtime
-from conversations.consumers import CLOSE_NOT_ALLOWED, CLOSE_NOT_SIGNED_IN
 from conversations.models import ConversationStatus, Role
+from dock.consumers import CLOSE_NOT_ALLOWED, CLOSE_NOT_SIGNED_IN
 from tests.dock.conftest import as_user, command, open_dock
 from tests.factories import (
     ChannelFactory,

@@ -14,8 +14,8 @@ from celery.exceptions import Retry
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
+from conversations import pending
 from conversations.models import ConversationStatus
-from cxgear import pending
 from cxgear.postgresql import advisory_lock_keys
 from routing.router import PASS_LOCK_NAMESPACE, organization_pass, route_all
 from routing.tasks import route_queue

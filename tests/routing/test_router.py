@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from conversations.events import conversation_payload
 from conversations.models import (
     Conversation,
     ConversationEvent,
@@ -19,7 +20,6 @@ from conversations.models import (
     Role,
     Rule,
 )
-from conversations.payloads import conversation_payload
 from presence.models import PresenceStatus
 from routing.router import Outcome, route_one, route_queue
 from routing.statements import WAITING_REASON

@@ -1,5 +1,5 @@
 """The API's shapes: input serializers validate a request before a service runs, output
-serializers render the result. Field names follow ``conversations.payloads``, so a
+serializers render the result. Field names follow ``conversations.events``, so a
 conversation looks the same in the API and in realtime events."""
 
 from __future__ import annotations

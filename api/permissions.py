@@ -24,10 +24,10 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.viewsets import GenericViewSet
 
-from conversations.api_schema import ApiAutoSchema
+from api.schema import ApiAutoSchema
+from api.serializers import EMAIL_UNUSABLE
 from conversations.messaging import ConversationClosed, InvalidMessage, OutsideServiceWindow
 from conversations.models import Membership, Role
-from conversations.serializers import EMAIL_UNUSABLE
 from conversations.services import EmailTaken, PasswordRefused
 
 ANY_MEMBER = frozenset(Role.values)

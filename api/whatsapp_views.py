@@ -12,15 +12,15 @@ from rest_framework import exceptions, mixins, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from conversations import selectors, services
-from conversations.api_permissions import ADMINS, ScopedViewSet
-from conversations.apis import Pagination, validated_input
-from conversations.models import Channel, ChannelKind, Membership
-from conversations.serializers import (
+from api.permissions import ADMINS, ScopedViewSet
+from api.serializers import (
     PHONE_NUMBER_ID_UNUSABLE,
     WhatsAppChannelInputSerializer,
     WhatsAppChannelSerializer,
 )
+from api.views import Pagination, validated_input
+from conversations import selectors, services
+from conversations.models import Channel, ChannelKind, Membership
 
 TAKEN = {"phone_number_id": [PHONE_NUMBER_ID_UNUSABLE]}
 

@@ -9,18 +9,18 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from conversations.api_permissions import (
+from api.permissions import (
     CHAT_WORKERS,
     SUPERVISORS,
     ScopedAPIView,
 )
-from conversations.apis import Pagination
-from conversations.serializers import (
+from api.serializers import (
     MeSerializer,
     PresenceInputSerializer,
     PresenceSerializer,
     QueuedConversationSerializer,
 )
+from api.views import Pagination
 from presence import selectors
 from presence.models import PresenceSource, PresenceStatus
 from presence.services import presence_set

@@ -2,6 +2,6 @@
 
 from django.urls import path
 
-from conversations.consumers import DockConsumer
+from dock.consumers import DockConsumer
 
 websocket_urlpatterns = [path("ws/dock/", DockConsumer.as_asgi())]

@@ -1,7 +1,7 @@
 """REST API v1: auth, the organization's set-up (projects, members) and conversations.
 
 Views are thin: an input serializer validates, one service acts, an output serializer
-answers. Scoping and roles live in ``conversations.api_permissions``."""
+answers. Scoping and roles live in ``api.permissions``."""
 
 from __future__ import annotations
 
@@ -18,17 +18,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from conversations import audit, selectors, services
-from conversations.api_permissions import (
+from api.permissions import (
     ADMINS,
     ANY_MEMBER,
     SUPERVISORS,
     ScopedAPIView,
     ScopedViewSet,
 )
-from conversations.messaging import message_send_text
-from conversations.models import Conversation, Membership, Project, Role
-from conversations.serializers import (
+from api.serializers import (
     EMAIL_UNUSABLE,
     PROJECT_NAME_TAKEN,
     CloseInputSerializer,
@@ -47,6 +44,9 @@ from conversations.serializers import (
     TokenSerializer,
     TransferInputSerializer,
 )
+from conversations import audit, selectors, services
+from conversations.messaging import message_send_text
+from conversations.models import Conversation, Membership, Project, Role
 
 
 class Pagination(PageNumberPagination):

@@ -1,17 +1,18 @@
 from django.urls import path
 
-from routing import views
+from dock import supervision, views
 
 urlpatterns = [
-    path("supervision/", views.supervision, name="supervision"),
+    path("dock/", views.dock, name="dock"),
+    path("supervision/", supervision.supervision, name="supervision"),
     path(
         "supervision/conversations/<int:pk>/",
-        views.conversation_detail,
+        supervision.conversation_detail,
         name="supervision-conversation",
     ),
     path(
         "supervision/members/<int:pk>/offline/",
-        views.member_offline,
+        supervision.member_offline,
         name="supervision-member-offline",
     ),
 ]

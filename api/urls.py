@@ -4,10 +4,10 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from channels_whatsapp.apis import WhatsAppChannelViewSet
-from conversations.api_permissions import api_not_found
-from conversations.apis import ConversationViewSet, MemberViewSet, ProjectViewSet, TokenApi
-from presence.apis import MeApi, MePresenceApi, SupervisionAgentsApi, SupervisionQueueApi
+from api.permissions import api_not_found
+from api.presence_views import MeApi, MePresenceApi, SupervisionAgentsApi, SupervisionQueueApi
+from api.views import ConversationViewSet, MemberViewSet, ProjectViewSet, TokenApi
+from api.whatsapp_views import WhatsAppChannelViewSet
 
 router = SimpleRouter(use_regex_path=False)
 router.register("projects", ProjectViewSet, basename="project")

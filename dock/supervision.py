@@ -16,12 +16,12 @@ from django.utils import timezone
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
+from api.presence_views import AgentLoadSerializer
+from api.serializers import MemberSerializer, QueuedConversationSerializer
 from conversations import selectors
 from conversations.admin_scope import request_membership
 from conversations.models import Conversation, Membership
-from conversations.serializers import MemberSerializer, QueuedConversationSerializer
 from presence import selectors as presence_selectors
-from presence.apis import AgentLoadSerializer
 from presence.models import PresenceSource, PresenceStatus
 from presence.services import presence_set
 

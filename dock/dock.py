@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import F
 
 from conversations import realtime, selectors
+from conversations.events import conversation_payload, message_payload
 from conversations.models import (
     Conversation,
     ConversationEvent,
@@ -18,7 +19,6 @@ from conversations.models import (
     Message,
     Role,
 )
-from conversations.payloads import conversation_payload, message_payload
 from presence.models import AgentPresence, PresenceStatus
 from routing import router
 
