@@ -1,21 +1,11 @@
-"""Celery tasks of the WhatsApp channel: thin, they take ids and call the messaging service."""
+"""Celery tasks of the WhatsApp channel: thin, they take ids and call the inbox. Sending
+is the outbox's (``conversations.tasks``), through this channel's registered transport."""
 
 from __future__ import annotations
 
-from celery import Task, shared_task
+from celery import shared_task
 
-from channels_whatsapp import inbox, transport
-from conversations.messaging import SendDeferred, message_transmit, messages_hand_over_overdue
-
-
-@shared_task(bind=True, acks_late=True, max_retries=None)
-def send_message(self: Task, message_id: int) -> None:
-    """Send one outbound message. The message row counts the attempts and fails the
-    message after the last one, so the retries here need no limit of their own."""
-    try:
-        message_transmit(message_id=message_id, transport=transport)
-    except SendDeferred as later:
-        raise self.retry(countdown=later.retry_in) from later
+from channels_whatsapp import inbox
 
 
 @shared_task(acks_late=True)
@@ -29,10 +19,3 @@ def record_deliveries(channel_id: int) -> None:
 def recover_deliveries() -> None:
     """Run by beat with the routing sweep: records deliveries no task took care of."""
     inbox.deliveries_recover()
-
-
-@shared_task
-def hand_over_overdue_messages() -> None:
-    """Run by beat with the routing sweep: hands over again the outbound messages whose
-    hand-over no worker took (the broker was down, a task was lost)."""
-    messages_hand_over_overdue()

@@ -34,7 +34,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from conversations import pending
+from conversations import channels, pending
 from conversations.events import conversation_payload, message_payload
 from conversations.locked_open import lock_open_conversations
 from conversations.models import (
@@ -59,8 +59,9 @@ logger = logging.getLogger(__name__)
 SERVICE_WINDOW = timedelta(hours=24)
 MAX_TEXT_LENGTH = 4096  # the Cloud API's limit for a text body
 
-# The channel's task that sends one outbound message (by id).
-SEND_TASK = "channels_whatsapp.tasks.send_message"
+# The outbox's task that sends one outbound message (by id), named rather than imported:
+# the task module imports this one.
+SEND_TASK = "conversations.tasks.send_message"
 # The sweep leaves a message this long to the task its hand-over enqueued (or to the
 # retry a busy channel asked for) before it hands the message over again.
 HANDOVER_GRACE = timedelta(seconds=10)
@@ -656,10 +657,11 @@ def message_claim(*, message_id: int, now: datetime | None = None) -> Message | 
     return Message.objects.select_related("channel", "conversation__contact").get(pk=message_id)
 
 
-def message_transmit(*, message_id: int, transport: Any) -> None:
+def message_transmit(*, message_id: int, transport: channels.Transport | None = None) -> None:
     """Claim an owed outbound message and hand it to the channel; record its wamid and
     ``sent``, or WhatsApp's refusal as ``failed``.
 
+    The transport is the one registered for the channel's kind unless one is given.
     ``transport.send_text`` raises ``TransientSendError`` (the message waits for its next
     attempt: ``SendDeferred`` tells the task when) or ``SendFailure`` (failed for good).
     The network call happens outside any transaction: no row stays locked while WhatsApp
@@ -668,6 +670,7 @@ def message_transmit(*, message_id: int, transport: Any) -> None:
     if message is None:
         return  # another worker has it or had it: never a second send from here
     contact = message.conversation.contact
+    transport = transport or channels.transport_for(kind=message.channel.kind)
     try:
         wamid = transport.send_text(
             channel=message.channel,

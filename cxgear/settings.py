@@ -280,7 +280,7 @@ CELERY_BEAT_SCHEDULE = {
     for name, task in [
         ("routing-sweep", "routing.tasks.sweep"),
         ("inbound-recovery", "channels_whatsapp.tasks.recover_deliveries"),
-        ("outbound-recovery", "channels_whatsapp.tasks.hand_over_overdue_messages"),
+        ("outbound-recovery", "conversations.tasks.hand_over_overdue_messages"),
     ]
 }
 # Where the webhook_url of a channel points; the public base URL of this deployment.

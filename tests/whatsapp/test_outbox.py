@@ -15,7 +15,6 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from channels_whatsapp import transport
-from channels_whatsapp.tasks import send_message
 from conversations.messaging import (
     CLAIM_LEASE,
     HANDOVER_GRACE,
@@ -26,6 +25,7 @@ from conversations.messaging import (
     messages_hand_over_overdue,
 )
 from conversations.models import Message, MessageStatus
+from conversations.tasks import send_message
 from tests.dock.conftest import command, open_dock
 from tests.factories import ChannelFactory, ConversationFactory, MembershipFactory
 
