@@ -52,7 +52,7 @@ from conversations.models import (
 )
 from conversations.realtime import Event, publish, publish_all
 from conversations.rows import field_of, insert_many, insert_many_statements
-from routing.triggers import request_routing
+from conversations.signals import request_routing
 
 logger = logging.getLogger(__name__)
 

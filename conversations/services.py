@@ -28,9 +28,9 @@ from conversations.models import (
     User,
 )
 from conversations.selectors import PLATFORM_ACCOUNTS
-from presence.models import AgentPresence, PresenceStatus
+from conversations.signals import member_created, request_routing
+from presence.models import PresenceStatus
 from routing import router
-from routing.triggers import request_routing
 
 
 class EmailTaken(Exception):
@@ -90,7 +90,7 @@ def member_create(
         languages=_clean_list(languages),
     )
     membership.projects.set(projects)
-    AgentPresence.objects.create(membership=membership)
+    member_created.send(sender=Membership, member=membership)
     Token.objects.create(user=user)
     return membership
 

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class PresenceConfig(AppConfig):
     name = "presence"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Every member has a presence row from the start: Offline, set by the system."""
+        from conversations.signals import member_created
+        from presence.services import on_member_created
+
+        member_created.connect(on_member_created, dispatch_uid="presence.member_created")

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from conversations import realtime
 from conversations.models import Membership
+from conversations.signals import request_routing
 from presence.models import AgentPresence, PresenceChange, PresenceSource, PresenceStatus
-from routing.triggers import request_routing
 
 
 def presence_payload(presence: AgentPresence) -> dict[str, Any]:
@@ -30,6 +30,12 @@ def presence_payload(presence: AgentPresence) -> dict[str, Any]:
         "since": presence.since.isoformat(),
         "source": presence.source,
     }
+
+
+def on_member_created(*, member: Membership, **kwargs: object) -> None:
+    """The core's ``member_created``: a new member starts Offline, in the transaction
+    that made them."""
+    AgentPresence.objects.create(membership=member)
 
 
 def heartbeat_throttle() -> timedelta:

@@ -1,4 +1,5 @@
-"""How the rest of the product asks routing to act: after commit, through Celery.
+"""How routing is asked to act: by the core's ``routing_requested`` (the core and
+presence send it) and by routing's own moves; after commit, through Celery.
 
 A pending pass of an organization's queue covers every request made before it starts,
 so a burst of inbound messages enqueues one pass, not one per message
@@ -16,6 +17,11 @@ def _mark(organization_id: int) -> str:
 def pass_started(*, organization_id: int) -> None:
     """Called as a pass starts: requests from now on need a pass of their own."""
     pending.release(_mark(organization_id))
+
+
+def on_routing_requested(*, organization_id: int, **kwargs: object) -> None:
+    """The core's ``routing_requested``: it comes after the writer's commit."""
+    request_routing(organization_id=organization_id)
 
 
 def request_routing(*, organization_id: int) -> None:

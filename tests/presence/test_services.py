@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conversations.models import DockEvent, Role
+from conversations.services import member_create
 from presence.models import AgentPresence, PresenceChange, PresenceSource, PresenceStatus
 from presence.services import dock_heartbeat, presence_expire_stale, presence_set
 from tests.factories import MembershipFactory
@@ -163,3 +164,13 @@ def test_a_presence_change_finds_the_supervisors_in_the_statement_that_stores_it
 
     assert len(statements) == 7, [q["sql"][:80] for q in statements.captured_queries]
     assert DockEvent.objects.filter(membership=supervisor, type="presence.changed").exists()
+
+
+def test_a_member_made_by_the_core_starts_offline_with_a_presence_of_their_own(db):
+    organization = MembershipFactory().organization
+    member = member_create(
+        organization=organization, email="new.agent@example.com", password="a-long-passphrase-9"
+    )
+
+    presence = AgentPresence.objects.get(membership=member)
+    assert (presence.status, presence.source) == (PresenceStatus.OFFLINE, PresenceSource.SYSTEM)

@@ -1,0 +1,28 @@
+"""Hooks of the core that the apps above it answer, so that the core never imports them.
+
+``routing_requested`` (with ``organization_id``): the organization's queue may have
+changed, a chat opened or came back, a member's capacity, skills or presence changed;
+whoever assigns chats should look again. It is sent once the writer's transaction
+commits, so receivers see what was written and nothing of a write that rolled back.
+Routing answers it (``RoutingConfig.ready``).
+
+``member_created`` (with ``member``): a member was made, inside ``member_create``'s
+transaction; an app that keeps a row for every member writes it in that transaction.
+Presence answers it (``PresenceConfig.ready``)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.db import transaction
+from django.dispatch import Signal
+
+routing_requested = Signal()
+member_created = Signal()
+
+
+def request_routing(*, organization_id: int) -> None:
+    """Ask for the organization's queue to be routed once the caller commits."""
+    transaction.on_commit(
+        partial(routing_requested.send, sender=None, organization_id=organization_id)
+    )
