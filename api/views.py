@@ -47,6 +47,7 @@ from api.serializers import (
 from conversations import audit, selectors, services
 from conversations.messaging import message_send_text
 from conversations.models import Conversation, Membership, Project, Role
+from routing.services import conversation_close, conversation_transfer, conversation_update
 
 
 class Pagination(PageNumberPagination):
@@ -285,7 +286,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     def partial_update(self, request: Request, pk: str) -> Response:
         conversation = self.get_object()
         changes = validated_input(ConversationUpdateInputSerializer, request, self.member)
-        services.conversation_update(conversation=conversation, actor=self.member, **changes)
+        conversation_update(conversation=conversation, actor=self.member, **changes)
         return Response(ConversationSerializer(self._fresh(conversation)).data)
 
     def _fresh(self, conversation: Conversation) -> Conversation:
@@ -330,9 +331,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     def close(self, request: Request, pk: str) -> Response:
         conversation = self._for_action()
         data = validated_input(CloseInputSerializer, request, self.member)
-        services.conversation_close(
-            conversation=conversation, actor=self.member, outcome=data["outcome"]
-        )
+        conversation_close(conversation=conversation, actor=self.member, outcome=data["outcome"])
         return Response(ConversationSerializer(self._fresh(conversation)).data)
 
     @extend_schema(
@@ -346,7 +345,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     def transfer(self, request: Request, pk: str) -> Response:
         conversation = self._for_action()
         data = validated_input(TransferInputSerializer, request, self.member)
-        services.conversation_transfer(
+        conversation_transfer(
             conversation=conversation,
             actor=self.member,
             to_agent=data.get("agent"),

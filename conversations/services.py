@@ -11,26 +11,18 @@ from typing import Any
 from django.contrib.auth import password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from conversations.models import (
     Channel,
-    Conversation,
-    ConversationEvent,
-    ConversationStatus,
-    EventKind,
     Membership,
     Organization,
     Project,
     Role,
-    Rule,
     User,
 )
 from conversations.selectors import PLATFORM_ACCOUNTS
 from conversations.signals import member_created, request_routing
-from presence.models import PresenceStatus
-from routing import router
 
 
 class EmailTaken(Exception):
@@ -57,7 +49,8 @@ def password_check(*, password: str, user: User) -> None:
         raise PasswordRefused(list(exc.messages)) from exc
 
 
-def _clean_list(values: Iterable[str]) -> list[str]:
+def clean_list(values: Iterable[str]) -> list[str]:
+    """Skills and languages as kept: lower case, without blanks or repeats, sorted."""
     return sorted({v.strip().lower() for v in values if v and v.strip()})
 
 
@@ -86,8 +79,8 @@ def member_create(
         user=user,
         role=role,
         max_open=max_open,
-        skills=_clean_list(skills),
-        languages=_clean_list(languages),
+        skills=clean_list(skills),
+        languages=clean_list(languages),
     )
     membership.projects.set(projects)
     member_created.send(sender=Membership, member=membership)
@@ -120,7 +113,7 @@ def member_update(
     projects = changes.pop("projects", None)
     for list_field in ("skills", "languages"):
         if list_field in changes:
-            changes[list_field] = _clean_list(changes[list_field])
+            changes[list_field] = clean_list(changes[list_field])
     for field, value in changes.items():
         setattr(member, field, value)
     if changes:
@@ -189,200 +182,16 @@ def channel_create(
         app_secret=app_secret,
         verify_token=verify_token,
         default_language=default_language.lower(),
-        required_skills=_clean_list(required_skills),
+        required_skills=clean_list(required_skills),
     )
 
 
 @transaction.atomic
 def channel_update(*, channel: Channel, **changes: Any) -> Channel:
     if "required_skills" in changes:
-        changes["required_skills"] = _clean_list(changes["required_skills"])
+        changes["required_skills"] = clean_list(changes["required_skills"])
     for field, value in changes.items():
         setattr(channel, field, value)
     if changes:
         channel.save(update_fields=list(changes))
     return channel
-
-
-# --- conversation lifecycle (routing issue) ---------------------------------------------
-# The signatures are fixed: the dock, the API and the admin call them as written here.
-
-
-def _lock_conversation(conversation: Conversation) -> Conversation:
-    return (
-        Conversation.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("agent__user")
-        .get(pk=conversation.pk)
-    )
-
-
-def _may_act_on(conversation: Conversation, actor: Membership) -> None:
-    if actor.organization_id != conversation.organization_id:
-        raise PermissionDenied("not a conversation of your organization")
-    if not (actor.supervises or conversation.agent_id == actor.pk):
-        raise PermissionDenied("only the assigned agent or a supervisor may do that")
-
-
-def _actor_rule(conversation: Conversation, actor: Membership) -> str:
-    return Rule.AGENT if conversation.agent_id == actor.pk else Rule.SUPERVISOR
-
-
-@transaction.atomic
-def conversation_close(
-    *, conversation: Conversation, actor: Membership, outcome: str
-) -> Conversation:
-    """Close a conversation with its outcome; frees the agent's capacity.
-
-    The agent stays on the closed conversation: it is how a returning customer finds
-    their last agent (sticky routing)."""
-    locked = _lock_conversation(conversation)
-    _may_act_on(locked, actor)
-    if locked.status == ConversationStatus.CLOSED:
-        raise ValidationError("the conversation is already closed")
-    now = timezone.now()
-    outcome = (outcome or "").strip()
-    router.write_move(
-        locked,
-        changes={"status": ConversationStatus.CLOSED, "closed_at": now, "outcome": outcome},
-        kind=EventKind.CLOSED,
-        rule=_actor_rule(locked, actor),
-        actor=actor,
-        note=outcome,
-        at=now,
-    )
-    router.publish_conversation("conversation.closed", locked, to=[locked.agent_id])
-    request_routing(organization_id=locked.organization_id)
-    return locked
-
-
-@transaction.atomic
-def conversation_transfer(
-    *,
-    conversation: Conversation,
-    actor: Membership,
-    to_agent: Membership | None = None,
-    skill: str | None = None,
-    note: str = "",
-) -> Conversation:
-    """Hand a conversation to a named agent, or back to the queue (optionally needing
-    ``skill``). A supervisor may assign over capacity on purpose; it is recorded.
-
-    The named agent must be eligible: in the project, speaking the language, with the
-    skills, Available and with room. A supervisor may pass over the last two (Busy,
-    full) on purpose; the event says so. Locks: the conversation, then the agent (and
-    the agent it leaves, both in id order)."""
-    note = (note or "").strip()
-    if to_agent is not None and skill:
-        raise ValidationError("transfer to an agent or to the queue with a skill, not both")
-    locked = _lock_conversation(conversation)
-    if locked.status == ConversationStatus.CLOSED:
-        raise ValidationError("a closed conversation cannot be transferred")
-    if locked.status == ConversationStatus.QUEUED and not actor.supervises:
-        raise PermissionDenied("only a supervisor may assign a queued conversation")
-    _may_act_on(locked, actor)
-    rule = Rule.TRANSFER if locked.agent_id == actor.pk else Rule.SUPERVISOR
-    if to_agent is None:
-        if locked.status == ConversationStatus.QUEUED:
-            raise ValidationError("the conversation is already in the queue")
-        data: dict[str, Any] = {}
-        if skill:
-            skill = skill.strip().lower()
-            locked.required_skills = _clean_list([*locked.required_skills, skill])
-            locked.save(update_fields=["required_skills"])
-            data["skill"] = skill
-        return router.requeue(
-            conversation=locked,
-            kind=EventKind.TRANSFERRED,
-            rule=rule,
-            actor=actor,
-            note=note,
-            data=data,
-        )
-    if to_agent.organization_id != locked.organization_id or not to_agent.works_chats:
-        raise ValidationError("no such agent")
-    if to_agent.pk == locked.agent_id:
-        raise ValidationError("the conversation is already with that agent")
-    # A transfer writes both agents' open chats: their rows are locked in id order, so
-    # two transfers between the same agents never wait on each other in a cycle.
-    previous = router.open_with(locked)
-    if previous is not None and previous < to_agent.pk:
-        router.lock_member(previous)
-    agent = router.lock_member(to_agent.pk)
-    problems = router.ineligibility(agent, locked)
-    count = agent.open_conversations
-    status = getattr(getattr(agent, "presence", None), "status", PresenceStatus.OFFLINE)
-    if problems:
-        raise ValidationError(f"that agent cannot take this conversation: {'; '.join(problems)}")
-    if status == PresenceStatus.OFFLINE:
-        raise ValidationError("that agent is offline")
-    over = count >= agent.max_open or status != PresenceStatus.AVAILABLE
-    if over and not actor.supervises:
-        raise ValidationError("that agent is busy or has no room for another conversation")
-    if over:
-        rule = Rule.SUPERVISOR
-    return router.assign(
-        conversation=locked,
-        agent=agent,
-        rule=rule,
-        kind=EventKind.ASSIGNED
-        if locked.status == ConversationStatus.QUEUED
-        else EventKind.TRANSFERRED,
-        actor=actor,
-        note=note,
-        data={
-            "open": count,
-            "max_open": agent.max_open,
-            "presence": status,
-            "over_capacity": count >= agent.max_open,
-        },
-    )
-
-
-UPDATABLE = ("required_skills", "language", "priority")
-
-
-@transaction.atomic
-def conversation_update(
-    *, conversation: Conversation, actor: Membership, **changes: Any
-) -> Conversation:
-    """Change ``required_skills``, ``language`` or ``priority``; routing looks again."""
-    unknown = sorted(set(changes) - set(UPDATABLE))
-    if unknown:
-        raise ValidationError(f"cannot change {', '.join(unknown)}")
-    if "priority" in changes and (
-        not isinstance(changes["priority"], int) or isinstance(changes["priority"], bool)
-    ):
-        raise ValidationError("priority must be a whole number")
-    if "language" in changes:
-        changes["language"] = str(changes["language"] or "").strip().lower()
-    if "required_skills" in changes:
-        if isinstance(changes["required_skills"], str) or not isinstance(
-            changes["required_skills"], list | tuple
-        ):
-            raise ValidationError("required_skills must be a list of skills")
-        changes["required_skills"] = _clean_list(changes["required_skills"])
-    locked = _lock_conversation(conversation)
-    _may_act_on(locked, actor)
-    if locked.status == ConversationStatus.CLOSED:
-        raise ValidationError("a closed conversation cannot be changed")
-    diff = {
-        field: [getattr(locked, field), value]
-        for field, value in changes.items()
-        if getattr(locked, field) != value
-    }
-    if not diff:
-        return locked
-    for field, (_, value) in diff.items():
-        setattr(locked, field, value)
-    locked.save(update_fields=list(diff))
-    ConversationEvent.objects.create(
-        conversation=locked,
-        kind=EventKind.UPDATED,
-        rule=_actor_rule(locked, actor),
-        actor=actor,
-        data=diff,
-    )
-    router.publish_conversation("conversation.updated", locked, to=[locked.agent_id])
-    if locked.status == ConversationStatus.QUEUED:
-        request_routing(organization_id=locked.organization_id)
-    return locked

@@ -18,12 +18,13 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 
-from conversations import messaging, realtime, selectors, services
+from conversations import messaging, realtime, selectors
 from conversations.events import conversation_payload, message_payload
 from conversations.models import Conversation, Membership, Role
 from dock import dock
 from presence import services as presence_services
 from presence.models import PresenceStatus
+from routing import services
 
 logger = logging.getLogger(__name__)
 

@@ -90,8 +90,8 @@ def seed() -> None:
         message_send_text,
     )
     from conversations.models import Conversation, ConversationStatus, Membership
-    from conversations.services import conversation_close, conversation_transfer
     from presence.services import presence_set
+    from routing.services import conversation_close, conversation_transfer
 
     _, channel, _ = bootstrap_demo()
     ana = Membership.objects.get(user__email=ANA)

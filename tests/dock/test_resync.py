@@ -11,8 +11,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from conversations.services import conversation_close
 from presence.models import AgentPresence
+from routing.services import conversation_close
 from tests.dock.conftest import command, open_dock, store_customer_text
 from tests.factories import ChannelFactory, ConversationFactory, MembershipFactory, MessageFactory
 

@@ -21,8 +21,8 @@ from conversations.models import (  # noqa: E402
     ConversationEvent,
     Membership,
 )
-from conversations.services import conversation_close  # noqa: E402
 from presence.services import presence_set  # noqa: E402
+from routing.services import conversation_close  # noqa: E402
 
 
 def customer_writes(channel: Channel, wamid: str) -> Conversation:

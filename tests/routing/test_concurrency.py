@@ -20,8 +20,8 @@ from conversations.models import (
     Membership,
     Rule,
 )
-from conversations.services import conversation_close, conversation_transfer
 from routing.router import route_queue
+from routing.services import conversation_close, conversation_transfer
 from tests.factories import ConversationFactory
 
 WORKERS = 4

@@ -15,15 +15,11 @@ from conversations.models import (
     EventKind,
     Rule,
 )
-from conversations.services import (
-    conversation_close,
-    conversation_transfer,
-    conversation_update,
-    member_update,
-)
+from conversations.services import member_update
 from presence.models import AgentPresence, PresenceStatus
 from presence.services import presence_set
 from routing.router import reassign_offline, route_queue, sweep
+from routing.services import conversation_close, conversation_transfer, conversation_update
 from tests.factories import ConversationFactory, MembershipFactory
 
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 from django.utils import timezone
 
 from conversations.models import ConversationStatus, Membership
-from conversations.services import conversation_close, conversation_transfer
 from presence.models import AgentPresence, PresenceStatus
 from routing.router import reassign_offline, route_queue
+from routing.services import conversation_close, conversation_transfer
 
 
 def open_of(*members: Membership) -> list[int]:
