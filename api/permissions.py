@@ -25,10 +25,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.viewsets import GenericViewSet
 
 from api.schema import ApiAutoSchema
-from api.serializers import EMAIL_UNUSABLE
 from conversations.messaging import ConversationClosed, InvalidMessage, OutsideServiceWindow
 from conversations.models import Membership, Role
-from conversations.services import EmailTaken, PasswordRefused
+from conversations.services import EMAIL_UNUSABLE, EmailTaken, PasswordRefused
 
 ANY_MEMBER = frozenset(Role.values)
 SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})

@@ -130,11 +130,10 @@ class ProjectInputSerializer(serializers.Serializer):
 
 # --- channels ---------------------------------------------------------------------------
 
-# A number, or an e-mail, is unique across organizations: refusing one says the same
-# whether it is the caller's own or another organization's, so nobody learns who is a
-# customer of the product, or which number they connected.
+# A number, or an e-mail (``services.EMAIL_UNUSABLE``), is unique across organizations:
+# refusing one says the same whether it is the caller's own or another organization's, so
+# nobody learns who is a customer of the product, or which number they connected.
 PHONE_NUMBER_ID_UNUSABLE = "This phone number id cannot be used."
-EMAIL_UNUSABLE = "This e-mail cannot be used."
 
 
 class WhatsAppChannelSerializer(serializers.ModelSerializer):

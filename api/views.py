@@ -26,7 +26,6 @@ from api.permissions import (
     ScopedViewSet,
 )
 from api.serializers import (
-    EMAIL_UNUSABLE,
     PROJECT_NAME_TAKEN,
     CloseInputSerializer,
     ConversationFilterSerializer,
@@ -47,6 +46,7 @@ from api.serializers import (
 from conversations import audit, selectors, services
 from conversations.messaging import message_send_text
 from conversations.models import Conversation, Membership, Project, Role
+from conversations.services import EMAIL_UNUSABLE
 from routing.services import conversation_close, conversation_transfer, conversation_update
 
 

@@ -28,8 +28,8 @@ from channels_whatsapp.payload import Delivery, load_json, parse_delivery
 from conversations import pending
 from conversations.messaging import InboundMessage, StatusUpdate, delivery_record
 from conversations.models import Channel
+from conversations.pending import advisory_lock_keys
 from conversations.rows import column_of, field_of, table_of
-from cxgear.postgresql import advisory_lock_keys
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,6 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from api.serializers import EMAIL_UNUSABLE
 from conversations import selectors, services
 from conversations.admin_scope import OrganizationScopedAdmin, request_membership
 from conversations.models import (
@@ -21,6 +20,7 @@ from conversations.models import (
     Role,
     User,
 )
+from conversations.services import EMAIL_UNUSABLE
 
 
 class ScopedRelatedFilter(admin.RelatedFieldListFilter):

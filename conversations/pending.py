@@ -37,6 +37,12 @@ def _redis() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
 
 
+def advisory_lock_keys(namespace: int, ident: int) -> list[int]:
+    """The two int4 keys of a PostgreSQL advisory lock: ``namespace``, owned by one kind
+    of the project's locks, and ``ident`` (a row's id) folded into an int4."""
+    return [namespace, ident % 2**31]
+
+
 def key(kind: str, ident: int) -> str:
     return f"{KEY_PREFIX}{kind}:{ident}"
 

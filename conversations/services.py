@@ -24,6 +24,9 @@ from conversations.models import (
 from conversations.selectors import PLATFORM_ACCOUNTS
 from conversations.signals import member_created, request_routing
 
+# How the API and the admin refuse an e-mail in use, without saying whose it is.
+EMAIL_UNUSABLE = "This e-mail cannot be used."
+
 
 class EmailTaken(Exception):
     """A user with that e-mail address exists already.

@@ -39,7 +39,7 @@ from conversations.models import (
     Membership,
     Rule,
 )
-from cxgear.postgresql import advisory_lock_keys
+from conversations.pending import advisory_lock_keys
 from presence.models import PresenceStatus
 from presence.services import presence_expire_stale
 from routing import statements

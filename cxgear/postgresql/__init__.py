@@ -15,12 +15,6 @@ PREPARED_STATEMENTS = {"server_side_binding": True, "prepare_threshold": 1}
 CONNECTION_MODES = ("pool", "persistent")
 
 
-def advisory_lock_keys(namespace: int, ident: int) -> list[int]:
-    """The two int4 keys of a PostgreSQL advisory lock: ``namespace``, owned by one kind
-    of the project's locks, and ``ident`` (a row's id) folded into an int4."""
-    return [namespace, ident % 2**31]
-
-
 class ConnectionHandling(NamedTuple):
     """``DATABASES`` entries: ``CONN_MAX_AGE``, ``CONN_HEALTH_CHECKS`` and ``OPTIONS``
     to merge."""

@@ -16,7 +16,7 @@ from django.db import DatabaseError, connection, transaction
 
 from conversations import pending
 from conversations.models import ConversationStatus
-from cxgear.postgresql import advisory_lock_keys
+from conversations.pending import advisory_lock_keys
 from routing.router import PASS_LOCK_NAMESPACE, organization_pass, route_all
 from routing.tasks import route_queue
 from routing.triggers import request_routing
