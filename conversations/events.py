@@ -1,19 +1,109 @@
-"""The shapes in which conversations, messages and presence leave the server in realtime
-events. The dock renders exactly these; the API's serializers name the same fields."""
+"""The catalogue of realtime events: every type the server publishes, the shape of its
+``data``, and the functions that build that data.
+
+Every event leaves through ``realtime.publish`` as ``{"type", "seq", "data"}``; the dock
+and the supervision board render exactly these shapes, the API's serializers name the
+same fields, and the event webhooks are to carry the same types. ``docs/events.md`` says
+when each type is sent and to whom; ``tests/test_events.py`` holds the two together, so
+a new type or field is written down where integrators read it."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal, Protocol, TypedDict
 
 from conversations.models import Conversation, Message
+
+
+class EventType(StrEnum):
+    CONVERSATION_ASSIGNED = "conversation.assigned"
+    CONVERSATION_TRANSFERRED = "conversation.transferred"
+    CONVERSATION_UPDATED = "conversation.updated"
+    CONVERSATION_CLOSED = "conversation.closed"
+    MESSAGE_CREATED = "message.created"
+    MESSAGE_STATUS = "message.status"
+    PRESENCE_CHANGED = "presence.changed"
+
+
+class ContactData(TypedDict):
+    id: int
+    wa_id: str | None
+    user_id: str | None
+    name: str
+    language: str
+
+
+class ConversationData(TypedDict):
+    id: int
+    status: str
+    agent: int | None
+    agent_name: str | None
+    project: int
+    project_name: str
+    channel: int
+    contact: ContactData
+    language: str
+    required_skills: list[str]
+    priority: int
+    created_at: str | None
+    queued_at: str | None
+    assigned_at: str | None
+    closed_at: str | None
+    outcome: str
+    unread_count: int
+    last_inbound_at: str | None
+    last_message_at: str | None
+
+
+class MessageData(TypedDict):
+    id: int
+    conversation: int
+    direction: str
+    type: str
+    text: str
+    media: dict[str, Any]
+    status: str
+    wamid: str | None
+    context_wamid: str
+    error: dict[str, Any]
+    sender: int | None
+    sent_at: str | None
+    created_at: str | None
+
+
+# The presence statuses (``presence.models.PresenceStatus``, which the catalogue's test
+# holds to these), written here so the core needs nothing of the presence app.
+PresenceStatusValue = Literal["available", "busy", "offline"]
+OFFLINE: PresenceStatusValue = "offline"
+
+
+class PresenceData(TypedDict):
+    member: int
+    status: PresenceStatusValue
+    since: str | None
+    source: str | None
+
+
+EventData = ConversationData | MessageData | PresenceData
+
+# The shape of each type's ``data``.
+DATA_SHAPES: dict[EventType, type] = {
+    EventType.CONVERSATION_ASSIGNED: ConversationData,
+    EventType.CONVERSATION_TRANSFERRED: ConversationData,
+    EventType.CONVERSATION_UPDATED: ConversationData,
+    EventType.CONVERSATION_CLOSED: ConversationData,
+    EventType.MESSAGE_CREATED: MessageData,
+    EventType.MESSAGE_STATUS: MessageData,
+    EventType.PRESENCE_CHANGED: PresenceData,
+}
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def contact_payload(conversation: Conversation) -> dict[str, Any]:
+def contact_payload(conversation: Conversation) -> ContactData:
     contact = conversation.contact
     return {
         "id": contact.pk,
@@ -24,7 +114,7 @@ def contact_payload(conversation: Conversation) -> dict[str, Any]:
     }
 
 
-def conversation_payload(conversation: Conversation) -> dict[str, Any]:
+def conversation_payload(conversation: Conversation) -> ConversationData:
     agent = conversation.agent
     return {
         "id": conversation.pk,
@@ -49,7 +139,7 @@ def conversation_payload(conversation: Conversation) -> dict[str, Any]:
     }
 
 
-def message_payload(message: Message) -> dict[str, Any]:
+def message_payload(message: Message) -> MessageData:
     return {
         "id": message.pk,
         "conversation": message.conversation_id,
@@ -64,4 +154,30 @@ def message_payload(message: Message) -> dict[str, Any]:
         "sender": message.sender_id,
         "sent_at": _iso(message.sent_at),
         "created_at": _iso(message.created_at),
+    }
+
+
+class PresenceRecord(Protocol):
+    """What ``presence_payload`` reads of a member's presence row."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def since(self) -> datetime: ...
+
+    @property
+    def source(self) -> str: ...
+
+
+def presence_payload(*, member_id: int, presence: PresenceRecord | None) -> PresenceData:
+    """A member's presence; with no row (never set) they are Offline since no time."""
+    if presence is None:
+        return {"member": member_id, "status": OFFLINE, "since": None, "source": None}
+    status: PresenceStatusValue = presence.status  # type: ignore[assignment]
+    return {
+        "member": member_id,
+        "status": status,
+        "since": _iso(presence.since),
+        "source": presence.source,
     }

@@ -35,7 +35,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from conversations import channels, pending
-from conversations.events import conversation_payload, message_payload
+from conversations.events import EventType, conversation_payload, message_payload
 from conversations.locked_open import lock_open_conversations
 from conversations.models import (
     Channel,
@@ -262,10 +262,12 @@ def _record_messages(
         elif conversation.agent_id is not None and new_rows:
             agent = (conversation.agent_id,)
             events += [
-                Event("message.created", message_payload(row), agent)
+                Event(EventType.MESSAGE_CREATED, message_payload(row), agent)
                 for row in sorted(new_rows, key=lambda r: (r.sent_at, r.pk))
             ]
-            events.append(Event("conversation.updated", conversation_payload(conversation), agent))
+            events.append(
+                Event(EventType.CONVERSATION_UPDATED, conversation_payload(conversation), agent)
+            )
     if needs_routing:
         request_routing(organization_id=channel.organization_id)
     return events
@@ -531,7 +533,7 @@ def _apply_statuses(
         return []
     Message.objects.bulk_update(changed.values(), ["status", "status_changed_at", "error"])
     return [
-        Event("message.status", message_payload(message), (message.conversation.agent_id,))
+        Event(EventType.MESSAGE_STATUS, message_payload(message), (message.conversation.agent_id,))
         for message in changed.values()
         if message.conversation.agent_id
     ]
@@ -595,7 +597,7 @@ def message_send_text(*, conversation: Conversation, sender: Membership, text: s
         locked.last_message_at = now
         locked.save(update_fields=["last_message_at"])
         recipients = _recipients(locked, sender.pk)
-        publish("message.created", message_payload(message), to=recipients)
+        publish(EventType.MESSAGE_CREATED, message_payload(message), to=recipients)
         message_hand_over(message_id=message.pk)
     conversation.last_message_at = now
     return message
@@ -752,7 +754,7 @@ def message_fail(*, message_id: int, error: dict[str, Any]) -> None:
 
 def _publish_status(message: Message) -> None:
     recipients = _recipients(message.conversation, message.sender_id)
-    publish("message.status", message_payload(message), to=recipients)
+    publish(EventType.MESSAGE_STATUS, message_payload(message), to=recipients)
 
 
 def conversation_mark_read(*, conversation: Conversation, member: Membership) -> None:
@@ -767,6 +769,8 @@ def conversation_mark_read(*, conversation: Conversation, member: Membership) ->
             pk=conversation.pk
         )
         publish(
-            "conversation.updated", conversation_payload(fresh), to=_recipients(fresh, member.pk)
+            EventType.CONVERSATION_UPDATED,
+            conversation_payload(fresh),
+            to=_recipients(fresh, member.pk),
         )
     conversation.unread_count = 0

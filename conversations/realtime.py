@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from conversations.events import EventData, EventType
 from conversations.models import DockEvent, DockStream, Membership, Role
 from conversations.rows import column_of, field_of, table_of
 
@@ -54,12 +55,16 @@ def _supervisors(organization_id: int) -> QuerySet[Membership, int]:
 @dataclass(frozen=True)
 class Event:
     """One event to publish: its type and data, the members it is for and, with
-    ``supervisors_of``, every supervisor and admin of that organization too."""
+    ``supervisors_of``, every supervisor and admin of that organization too. A type
+    that is not in the catalogue (``events.EventType``) is refused here."""
 
-    type: str
-    data: dict[str, Any]
+    type: EventType
+    data: EventData
     to: tuple[int, ...] = ()
     supervisors_of: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "type", EventType(self.type))
 
 
 # What was stored: (event's position, member, seq).
@@ -113,7 +118,7 @@ def _record_in_one_statement(events: list[Event]) -> _Stored:
     events in one statement, so a publish is one round trip however many events and
     members it has."""
     given = [
-        {"type": e.type, "data": e.data, "to": sorted(set(e.to)), "org": e.supervisors_of}
+        {"type": e.type.value, "data": e.data, "to": sorted(set(e.to)), "org": e.supervisors_of}
         for e in events
     ]
     params = [
@@ -141,7 +146,11 @@ def _record_row_by_row(events: list[Event]) -> _Stored:
         stored.append((ord, membership_id, seq))
     DockEvent.objects.bulk_create(
         DockEvent(
-            membership_id=m, seq=seq, type=events[ord].type, data=events[ord].data, created_at=now
+            membership_id=m,
+            seq=seq,
+            type=events[ord].type.value,
+            data=events[ord].data,
+            created_at=now,
         )
         for ord, m, seq in stored
     )
@@ -149,8 +158,8 @@ def _record_row_by_row(events: list[Event]) -> _Stored:
 
 
 def publish(
-    event_type: str,
-    data: dict[str, Any],
+    event_type: EventType,
+    data: EventData,
     *,
     to: Iterable[int],
     supervisors_of: int | None = None,
@@ -174,7 +183,10 @@ def publish_all(events: Iterable[Event]) -> None:
     with transaction.atomic(savepoint=False):
         stored = record(wanted)
         frames = [
-            (membership_id, {"type": wanted[ord].type, "seq": seq, "data": wanted[ord].data})
+            (
+                membership_id,
+                {"type": wanted[ord].type.value, "seq": seq, "data": wanted[ord].data},
+            )
             for ord, membership_id, seq in sorted(stored, key=lambda s: (s[1], s[2]))
         ]
         if frames:

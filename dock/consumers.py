@@ -19,7 +19,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 
 from conversations import messaging, realtime, selectors
-from conversations.events import conversation_payload, message_payload
+from conversations.events import conversation_payload, message_payload, presence_payload
 from conversations.models import Conversation, Membership, Role
 from dock import dock
 from presence import services as presence_services
@@ -254,7 +254,7 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
         presence = await database_sync_to_async(presence_services.presence_set)(
             member=self.member, status=status, source="dock"
         )
-        return {"presence": dock.presence_payload(presence)}
+        return {"presence": presence_payload(member_id=self.member.pk, presence=presence)}
 
     async def cmd_thread_load(self, content: dict[str, Any]) -> dict[str, Any]:
         return await database_sync_to_async(self._thread_load)(content)

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import F
 
 from conversations import realtime, selectors
-from conversations.events import conversation_payload, message_payload
+from conversations.events import conversation_payload, message_payload, presence_payload
 from conversations.models import (
     Conversation,
     ConversationEvent,
@@ -49,17 +49,6 @@ def message_preview(message: Message | None) -> dict[str, Any] | None:
     }
 
 
-def presence_payload(presence: AgentPresence | None) -> dict[str, Any]:
-    if presence is None:
-        return {"status": PresenceStatus.OFFLINE, "since": None, "source": None}
-    return {
-        "member": presence.membership_id,
-        "status": presence.status,
-        "since": _iso(presence.since),
-        "source": presence.source,
-    }
-
-
 def me_payload(member: Membership, *, open_count: int) -> dict[str, Any]:
     return {
         "id": member.pk,
@@ -91,7 +80,7 @@ def dock_snapshot(*, member: Membership) -> dict[str, Any]:
         "seq": seq,
         "data": {
             "me": me_payload(member, open_count=len(conversations)),
-            "presence": presence_payload(presence),
+            "presence": presence_payload(member_id=member.pk, presence=presence),
             "conversations": [dock_conversation(c) for c in conversations],
             "heartbeat_seconds": heartbeat_seconds(),
             "service_window_hours": 24,

@@ -18,18 +18,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from conversations import realtime
+from conversations.events import EventType, presence_payload
 from conversations.models import Membership
 from conversations.signals import request_routing
 from presence.models import AgentPresence, PresenceChange, PresenceSource, PresenceStatus
-
-
-def presence_payload(presence: AgentPresence) -> dict[str, Any]:
-    return {
-        "member": presence.membership_id,
-        "status": presence.status,
-        "since": presence.since.isoformat(),
-        "source": presence.source,
-    }
 
 
 def on_member_created(*, member: Membership, **kwargs: object) -> None:
@@ -89,8 +81,8 @@ def presence_set(
             membership=member, status=status, previous=previous, source=source, actor=actor, at=now
         )
         realtime.publish(
-            "presence.changed",
-            presence_payload(presence),
+            EventType.PRESENCE_CHANGED,
+            presence_payload(member_id=member.pk, presence=presence),
             to=[member.pk],
             supervisors_of=member.organization_id,
         )

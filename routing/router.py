@@ -30,7 +30,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from conversations import realtime, rows
-from conversations.events import conversation_payload
+from conversations.events import EventType, conversation_payload
 from conversations.models import (
     Conversation,
     ConversationEvent,
@@ -271,7 +271,9 @@ def assign(
         last_assigned_at=now if kind == EventKind.ASSIGNED else None,
     )
     publish_conversation(
-        "conversation.assigned" if kind == EventKind.ASSIGNED else "conversation.transferred",
+        EventType.CONVERSATION_ASSIGNED
+        if kind == EventKind.ASSIGNED
+        else EventType.CONVERSATION_TRANSFERRED,
         conversation,
         to=[agent.pk, previous_agent_id],
     )
@@ -324,7 +326,7 @@ def write_move(
 
 
 def publish_conversation(
-    event_type: str, conversation: Conversation, *, to: list[int | None]
+    event_type: EventType, conversation: Conversation, *, to: list[int | None]
 ) -> None:
     """Send a conversation event to the agents named and to every supervisor of the
     organization (their board is live on the same events)."""
@@ -640,7 +642,7 @@ def requeue(
         data=data,
         at=now,
     )
-    publish_conversation("conversation.transferred", conversation, to=[previous_agent_id])
+    publish_conversation(EventType.CONVERSATION_TRANSFERRED, conversation, to=[previous_agent_id])
     request_routing(organization_id=conversation.organization_id)
     return conversation
 

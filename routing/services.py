@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from conversations.events import EventType
 from conversations.models import (
     Conversation,
     ConversationEvent,
@@ -69,7 +70,7 @@ def conversation_close(
         note=outcome,
         at=now,
     )
-    router.publish_conversation("conversation.closed", locked, to=[locked.agent_id])
+    router.publish_conversation(EventType.CONVERSATION_CLOSED, locked, to=[locked.agent_id])
     request_routing(organization_id=locked.organization_id)
     return locked
 
@@ -201,7 +202,7 @@ def conversation_update(
         actor=actor,
         data=diff,
     )
-    router.publish_conversation("conversation.updated", locked, to=[locked.agent_id])
+    router.publish_conversation(EventType.CONVERSATION_UPDATED, locked, to=[locked.agent_id])
     if locked.status == ConversationStatus.QUEUED:
         request_routing(organization_id=locked.organization_id)
     return locked

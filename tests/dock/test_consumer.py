@@ -12,6 +12,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
 from conversations import realtime
+from conversations.events import EventType
 from conversations.models import ConversationStatus, Role
 from dock.consumers import CLOSE_NOT_ALLOWED, CLOSE_NOT_SIGNED_IN
 from tests.dock.conftest import as_user, command, open_dock
@@ -139,7 +140,8 @@ async def test_a_live_event_after_a_gap_brings_the_missing_ones_from_the_store_f
     # Three events are stored but the layer loses the first two sends; the third arrives.
     def store_three() -> None:
         for n in (1, 2, 3):
-            realtime.publish("conversation.updated", {"n": n}, to=[agent.pk])
+            # A probe of the stream, not a catalogue shape.
+            realtime.publish(EventType.CONVERSATION_UPDATED, {"n": n}, to=[agent.pk])  # type: ignore[arg-type]
 
     layer = get_channel_layer()
     with mock.patch.object(realtime, "_send"):
@@ -165,7 +167,8 @@ async def test_events_of_one_commit_sent_together_reach_the_dock_in_order_each_o
 
     def store_three() -> None:
         for n in (1, 2, 3):
-            realtime.publish("conversation.updated", {"n": n}, to=[agent.pk])
+            # A probe of the stream, not a catalogue shape.
+            realtime.publish(EventType.CONVERSATION_UPDATED, {"n": n}, to=[agent.pk])  # type: ignore[arg-type]
 
     with mock.patch.object(realtime, "_send"):
         await sync_to_async(store_three)()

@@ -16,6 +16,7 @@ import websockets
 from asgiref.sync import sync_to_async
 
 from conversations import realtime
+from conversations.events import EventType
 from tests.factories import MembershipFactory, OrganizationFactory
 
 pytestmark = [
@@ -63,7 +64,9 @@ async def test_hundreds_of_docks_each_get_their_own_agents_event(daphne_server):
     def publish_one_each() -> None:
         for member_id, _ in agents:
             realtime.publish(
-                "conversation.updated", {"member": member_id, "at": time.time()}, to=[member_id]
+                EventType.CONVERSATION_UPDATED,
+                {"member": member_id, "at": time.time()},  # type: ignore[arg-type]
+                to=[member_id],
             )
 
     await sync_to_async(publish_one_each)()
