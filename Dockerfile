@@ -18,6 +18,8 @@ COPY conversations ./conversations
 COPY routing ./routing
 COPY presence ./presence
 COPY channels_whatsapp ./channels_whatsapp
+COPY api ./api
+COPY dock ./dock
 COPY templates ./templates
 COPY static ./static
 

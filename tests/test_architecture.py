@@ -179,3 +179,8 @@ def test_the_cycle_finder_finds_a_circle_of_three_and_a_pair():
     """The search itself must be able to fail."""
     found = _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"e"}, "e": {"d"}, "f": {"a"}})
     assert found == [["a", "b", "c"], ["d", "e"]]
+
+
+def test_the_image_carries_every_app():
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", (ROOT / "Dockerfile").read_text(), re.M))
+    assert set(FLOORS) <= copied
