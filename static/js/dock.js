@@ -625,19 +625,40 @@
     return el("span", { class: `tick ${m.status}`, title: label + reason, "aria-label": label + reason, text: glyph });
   }
 
+  // A message's URLs are the customer's words: only https: and our own paths (such as
+  // /api/v1/media/…) may become links; javascript:, data:, http: and the rest stay text.
+  function linkable(raw) {
+    if (typeof raw !== "string" || !raw) return null;
+    let url;
+    try {
+      url = new URL(raw, location.origin);
+    } catch {
+      return null;
+    }
+    if (url.protocol === "https:") return url.href;
+    const ownPath = raw.startsWith("/") && !raw.startsWith("//") && !raw.startsWith("/\\");
+    return ownPath && url.origin === location.origin ? url.href : null;
+  }
+
+  function mediaLink(raw, text) {
+    const href = linkable(raw);
+    if (href) return el("a", { href, target: "_blank", rel: "noopener noreferrer", text });
+    return typeof raw === "string" && raw ? el("small", { class: "media-url", text: raw }) : null;
+  }
+
   function mediaBlock(m) {
     const media = m.media || {};
     if (m.type === "location") {
-      const lat = media.latitude;
-      const lng = media.longitude;
-      const place = [media.name, media.address].filter(Boolean).join(", ");
-      const known = lat !== undefined && lng !== undefined;
+      const lat = Number(media.latitude);
+      const lng = Number(media.longitude);
+      const place = [media.name, media.address].filter((x) => typeof x === "string" && x).join(", ");
+      const known = media.latitude != null && media.longitude != null && Number.isFinite(lat) && Number.isFinite(lng);
       return el(
         "div",
         { class: "media location" },
         icon("location"),
-        el("span", {}, el("strong", { text: place || "Shared location" }), known ? el("small", { text: `${Number(lat).toFixed(5)}, ${Number(lng).toFixed(5)}` }) : null),
-        known ? el("a", { href: `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lng}#map=17/${lat}/${lng}`, target: "_blank", rel: "noopener noreferrer", text: "Map" }) : null,
+        el("span", {}, el("strong", { text: place || "Shared location" }), known ? el("small", { text: `${lat.toFixed(5)}, ${lng.toFixed(5)}` }) : null),
+        known ? mediaLink(`https://www.openstreetmap.org/?mlat=${lat}&mlon=${lng}#map=17/${lat}/${lng}`, "Map") : null,
       );
     }
     if (!ICONS[m.type]) return null;
@@ -646,8 +667,8 @@
       "div",
       { class: `media ${m.type}` },
       icon(m.type),
-      el("span", {}, el("strong", { text: mediaLabel(m.type) }), detail ? el("small", { text: detail }) : null),
-      media.url ? el("a", { href: media.url, target: "_blank", rel: "noopener noreferrer", text: "Open" }) : null,
+      el("span", {}, el("strong", { text: mediaLabel(m.type) }), detail ? el("small", { text: String(detail) }) : null),
+      mediaLink(media.url, "Open"),
     );
   }
 
