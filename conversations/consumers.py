@@ -129,17 +129,21 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event)
         self.sent_seq = seq
 
-    async def _send_stored(self, *, after: int) -> list[dict[str, Any]]:
+    async def _send_stored(self, *, after: int) -> None:
+        """Send the stored events after ``after`` that this dock has not had, one frame
+        each, a page of the store at a time however long the gap."""
         assert self.member is not None
-        events = await database_sync_to_async(realtime.events_after)(
-            membership_id=self.member.pk, after=after
-        )
-        fresh = [e for e in events if e["seq"] > self.sent_seq]
-        for event in fresh:
-            await self.send_json(event)
-        if fresh:
-            self.sent_seq = fresh[-1]["seq"]
-        return events
+        while True:
+            events = await database_sync_to_async(realtime.events_after)(
+                membership_id=self.member.pk, after=after, limit=dock.RESYNC_EVENTS
+            )
+            for event in events:
+                if event["seq"] > self.sent_seq:
+                    await self.send_json(event)
+                    self.sent_seq = event["seq"]
+            if len(events) < dock.RESYNC_EVENTS:
+                return
+            after = events[-1]["seq"]
 
     # --- client frames ------------------------------------------------------------------
 
@@ -226,18 +230,34 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
     # --- commands -----------------------------------------------------------------------
 
     async def cmd_resync(self, content: dict[str, Any]) -> dict[str, Any] | None:
+        """The events after ``after``, in as many frames as keep each within the frame
+        bound (``more`` on all but the last). Past ``RESYNC_EVENTS`` of them the answer
+        is ``snapshot: true``: the dock takes the snapshot it connected with, and the
+        events after it reach it live as ever."""
         after = content.get("after")
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
             raise CommandError("after must be the last seq the client saw")
         assert self.member is not None
+        request_id = content.get("id")
         events = await database_sync_to_async(realtime.events_after)(
-            membership_id=self.member.pk, after=after
+            membership_id=self.member.pk, after=after, limit=dock.RESYNC_EVENTS + 1
         )
+        if len(events) > dock.RESYNC_EVENTS:
+            await self.send_json(
+                {
+                    "type": "resync",
+                    "id": request_id,
+                    "after": after,
+                    "events": [],
+                    "more": False,
+                    "snapshot": True,
+                }
+            )
+            return None
+        for frame in dock.resync_frames(request_id=request_id, after=after, events=events):
+            await self.send_json(frame)
         if events:
             self.sent_seq = max(self.sent_seq, events[-1]["seq"])
-        await self.send_json(
-            {"type": "resync", "id": content.get("id"), "after": after, "events": events}
-        )
         return None
 
     async def cmd_heartbeat(self, content: dict[str, Any]) -> dict[str, Any] | None:
@@ -258,9 +278,19 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
         return await database_sync_to_async(self._thread_load)(content)
 
     def _thread_load(self, content: dict[str, Any]) -> dict[str, Any]:
+        """A page of the thread that fits, with the reply around it, in one frame."""
         assert self.member is not None
         conversation = _conversation(self.member, content)
-        return dock.dock_thread(member=self.member, conversation_id=conversation.pk)
+        before = content.get("before")
+        if before is not None and not isinstance(before, str):
+            raise CommandError("before must be a cursor thread.load gave")
+        reply = {"type": "reply", "command": "thread.load", "id": content.get("id"), "ok": True}
+        return dock.dock_thread(
+            member=self.member,
+            conversation_id=conversation.pk,
+            before=before,
+            room=dock.frame_room({**reply, "data": None}),
+        )
 
     async def cmd_thread_read(self, content: dict[str, Any]) -> dict[str, Any]:
         return await database_sync_to_async(self._thread_read)(content)
