@@ -21,6 +21,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from conversations import dock, messaging, realtime, selectors, services
 from conversations.models import Conversation, Membership, Role
 from conversations.payloads import conversation_payload, message_payload
+from cxgear import json_input
 from presence import services as presence_services
 from presence.models import PresenceStatus
 
@@ -155,10 +156,17 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             content = await self.decode_json(text_data)
-        except ValueError:
-            await self.send_json({"type": "error", "error": "a frame must be JSON"})
+        except ValueError as exc:
+            await self.send_json({"type": "error", "error": f"frame refused: {exc}"})
             return
         await self.receive_json(content)
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        """Frames follow the API's rule for JSON (``cxgear.json_input``): one nested
+        without end or carrying a string no database stores is answered with what is
+        wrong, instead of ending the socket or failing deep in a service."""
+        return json_input.loads(text_data, max_depth=json_input.API_MAX_DEPTH)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
