@@ -18,6 +18,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts import throttle
 from conversations import audit, selectors, services
 from conversations.api_permissions import (
     ADMINS,
@@ -115,6 +116,7 @@ class TokenApi(ScopedAPIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    throttled_possible = True
 
     @extend_schema(
         request=TokenInputSerializer,
@@ -131,6 +133,10 @@ class TokenApi(ScopedAPIView):
             password=data.validated_data["password"],
         )
         if user is None:
+            lockout = throttle.lockout_of(request._request)
+            if lockout is not None:
+                # DRF adds the wait to the reason, and sends it as Retry-After.
+                raise exceptions.Throttled(wait=lockout.retry_after, detail=lockout.why)
             raise exceptions.ValidationError(
                 {"non_field_errors": ["E-mail and password do not match an active account."]}
             )
