@@ -162,6 +162,9 @@ AUTHENTICATION_BACKENDS = ["conversations.auth.RoleBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# Sessions in the database, each row naming its user: deactivating a member or setting a
+# new password deletes all of theirs at once (``accounts.sessions``).
+SESSION_ENGINE = "accounts.sessions"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/dock/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
