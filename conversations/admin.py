@@ -53,6 +53,14 @@ class UserAdmin(OrganizationScopedAdmin):
     fields = ["email", "name", "is_active", "is_staff", "last_login", "date_joined"]
     readonly_fields = ["last_login", "date_joined"]
 
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Whether the user may sign in goes through ``user_access_update`` (in the admin's
+        transaction of the whole change): turning it off ends their tokens, sessions and
+        open docks."""
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data:
+            services.user_access_update(user=obj, active=form.cleaned_data["is_active"])
+
 
 MEMBER_SETTINGS = ("role", "max_open", "skills", "languages")
 

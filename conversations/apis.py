@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, update_session_auth_hash
 from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status
@@ -245,6 +245,10 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         with transaction.atomic():
             target = services.member_update(member=target, **changes)
             audit.member_changed(actor=self.member, member=target, changes=changes)
+        if "password" in changes and target.user_id == self.member.user_id and request.auth is None:
+            # An admin who set their own password with their session (the browsable API)
+            # stays signed in there; their tokens and other sessions ended.
+            update_session_auth_hash(request._request, target.user)
         target = self.get_queryset().get(pk=target.pk)
         return Response(MemberSerializer(target).data)
 
