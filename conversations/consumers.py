@@ -19,7 +19,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 
 from conversations import dock, messaging, realtime, selectors, services
-from conversations.models import Conversation, Membership, Role
+from conversations.models import Conversation, Membership, Role, User
 from conversations.payloads import conversation_payload, message_payload
 from cxgear import json_input
 from presence import services as presence_services
@@ -28,9 +28,11 @@ from presence.models import PresenceStatus
 logger = logging.getLogger(__name__)
 
 # Close codes after which the page stops reconnecting: it sends the visitor to the
-# sign-in page (4401) or says this account has no dock (4403).
+# sign-in page (4401), says this account has no dock (4403), or says the member was
+# signed out because their access ended: deactivated or a new password (4410).
 CLOSE_NOT_SIGNED_IN = 4401
 CLOSE_NOT_ALLOWED = 4403
+CLOSE_SIGNED_OUT = 4410
 
 MAX_OUTCOME = 200
 
@@ -45,6 +47,11 @@ def _load_member(user: Any) -> Membership | None:
     except Membership.DoesNotExist:
         return None
     return member if member.role in (Role.AGENT, Role.SUPERVISOR) else None
+
+
+def _still_signed_in(user: Any) -> bool:
+    """The socket's user is still active and has the password they signed in with."""
+    return User.objects.filter(pk=user.pk, is_active=True, password=user.password).exists()
 
 
 def _conversation(member: Membership, data: dict[str, Any]) -> Conversation:
@@ -95,6 +102,12 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
         # Join before reading the snapshot: an event committed in between is either in
         # the snapshot (and dropped by seq) or arrives after it; none falls between.
         await self.channel_layer.group_add(self.group, self.channel_name)
+        # Checked after joining: access ended before this is seen here, after it the
+        # group's sign-out message reaches this socket.
+        if not await self._still_signed_in():
+            await self.accept()
+            await self.close(code=CLOSE_SIGNED_OUT)
+            return
         await self.accept()
         snapshot = await database_sync_to_async(dock.dock_snapshot)(member=member)
         self.sent_seq = snapshot["seq"]
@@ -105,6 +118,13 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await self._presence_call(presence_services.dock_disconnected)
+
+    async def dock_signed_out(self, message: dict[str, Any]) -> None:
+        """The member's access ended (``realtime.docks_sign_out``)."""
+        await self.close(code=CLOSE_SIGNED_OUT)
+
+    async def _still_signed_in(self) -> bool:
+        return await database_sync_to_async(_still_signed_in)(self.scope["user"])
 
     # --- server events ------------------------------------------------------------------
 
@@ -179,6 +199,10 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(
                 {"type": "error", "id": request_id, "error": f"unknown frame type {kind!r}"}
             )
+            return
+        # Were the sign-out message lost, the member's next command still finds them gone.
+        if not await self._still_signed_in():
+            await self.close(code=CLOSE_SIGNED_OUT)
             return
         try:
             result = await handler(self, content)

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -214,28 +214,49 @@ def _process_loop() -> asyncio.AbstractEventLoop:
 def _send(frames: Frames) -> None:
     """Push a commit's frames to the docks (after commit: a send never holds a lock).
     Failures are logged, never raised into the committer."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
     try:
-        if isinstance(layer, RedisChannelLayer):
-            _send_through_process_loop(layer, frames)
-        else:
-            # The in-memory layer (embedded mode) lives in the server's own loop and must
-            # be reached through it; async_to_sync finds that loop from a sync view's thread.
-            async_to_sync(_send_all)(layer, frames)
+        _on_layer(lambda layer: _send_all(layer, frames))
     except Exception:  # unreachable or too slow: the docks catch up on resync
         logger.warning("realtime sends failed", extra={"frames": len(frames)})
 
 
-def _send_through_process_loop(layer: BaseChannelLayer, frames: Frames) -> None:
+def _on_layer(send: Callable[[BaseChannelLayer], Coroutine[Any, Any, None]]) -> None:
+    """Run ``send`` against the channel layer from sync code and wait for it."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    if isinstance(layer, RedisChannelLayer):
+        _send_through_process_loop(send(layer))
+    else:
+        # The in-memory layer (embedded mode) lives in the server's own loop and must
+        # be reached through it; async_to_sync finds that loop from a sync view's thread.
+        async_to_sync(send)(layer)
+
+
+def _send_through_process_loop(sends: Coroutine[Any, Any, None]) -> None:
     """Run the sends in this process's send loop and wait for them, at most
     ``SEND_TIMEOUT_SECONDS``; past that they are abandoned."""
-    future = asyncio.run_coroutine_threadsafe(_send_all(layer, frames), _process_loop())
+    future = asyncio.run_coroutine_threadsafe(sends, _process_loop())
     try:
         future.result(timeout=SEND_TIMEOUT_SECONDS)
     finally:
         future.cancel()
+
+
+def docks_sign_out(*, membership_id: int) -> None:
+    """After commit, close every open dock of the member, in every server process: their
+    access has ended (``conversations.services.user_access_revoke``). Not an event of
+    their stream: nothing is replayed, the socket is simply closed."""
+    group = member_group(membership_id)
+
+    def send() -> None:
+        try:
+            _on_layer(lambda layer: layer.group_send(group, {"type": "dock.signed_out"}))
+        except Exception:
+            # Each dock still refuses the member's next command (``DockConsumer``).
+            logger.warning("closing the docks failed", extra={"member": membership_id})
+
+    transaction.on_commit(send)
 
 
 # At most this many of one member's frames travel in one channel-layer message.

@@ -192,6 +192,9 @@ class MemberSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="user.display_name")
     projects = serializers.PrimaryKeyRelatedField(many=True, read_only=True)  # type: ignore[var-annotated]
     presence = serializers.SerializerMethodField()
+    active = serializers.BooleanField(
+        source="user.is_active", read_only=True, help_text="False: the member cannot sign in."
+    )
 
     class Meta:
         model = Membership
@@ -205,6 +208,7 @@ class MemberSerializer(serializers.ModelSerializer):
             "languages",
             "projects",
             "presence",
+            "active",
         ]
 
     def get_presence(self, member: Membership) -> str:
@@ -223,6 +227,11 @@ class MemberUpdateInputSerializer(serializers.Serializer):
     projects = ScopedPrimaryKeyField(
         scope="projects", queryset=Project.objects.all(), many=True, required=False
     )
+    active = serializers.BooleanField(
+        required=False,
+        help_text="False: the member can no longer sign in, and their API tokens, sessions "
+        "and open docks end at once. A new password ends them too.",
+    )
 
 
 class MemberCreateInputSerializer(MemberUpdateInputSerializer):
@@ -231,6 +240,7 @@ class MemberCreateInputSerializer(MemberUpdateInputSerializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.AGENT)
     max_open = serializers.IntegerField(min_value=0, max_value=MAX_CAPACITY, default=3)
+    active = None  # type: ignore[assignment]  # a new member is active
 
 
 class MeSerializer(serializers.Serializer):

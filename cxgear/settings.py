@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "accounts",
     "conversations",
     "presence",
     "routing",
@@ -171,6 +172,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sessions in the database, each row naming its user: deactivating a member or setting a
+# new password deletes all of theirs at once (``accounts.sessions``).
+SESSION_ENGINE = "accounts.sessions"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/dock/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -215,6 +219,21 @@ else:
             },
         }
     }
+
+# --- cache: counters every process shares (the failed sign-in throttle) ----------------
+# On REDIS_URL, under a prefix of its own beside the channel layer's and Celery's keys;
+# without Redis, in the process's memory.
+CACHES: dict[str, dict[str, Any]]
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "cxgear-cache",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
@@ -286,6 +305,16 @@ CELERY_BEAT_SCHEDULE = {
         ("outbound-recovery", "channels_whatsapp.tasks.hand_over_overdue_messages"),
     ]
 }
+# Failed sign-ins (``accounts.throttle``): after this many for one e-mail, or from one
+# address, within the window, sign-ins are refused with 429 until the window passes. An
+# address is shared by a contact centre's agents behind one NAT, hence its higher limit.
+SIGNIN_FAILURES_PER_EMAIL = env_int("SIGNIN_FAILURES_PER_EMAIL", 10, minimum=1)
+SIGNIN_FAILURES_PER_ADDRESS = env_int("SIGNIN_FAILURES_PER_ADDRESS", 100, minimum=1)
+SIGNIN_THROTTLE_WINDOW_SECONDS = env_int("SIGNIN_THROTTLE_WINDOW_SECONDS", 15 * 60, minimum=1)
+# Behind a proxy that appends the client's address to X-Forwarded-For (compose's nginx):
+# the throttle counts that address, not the proxy's.
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", default=False)
+RATELIMIT_IP_META_KEY = "accounts.throttle.client_address"
 # Where the webhook_url of a channel points; the public base URL of this deployment.
 PUBLIC_BASE_URL = (env("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
 

@@ -64,6 +64,11 @@
         setConnection("offline", "No dock for this account");
         return;
       }
+      if (e.code === 4410) {
+        // Deactivated, or a new password: this session ended too.
+        setConnection("offline", "Signed out");
+        return;
+      }
       setConnection("reconnecting");
       const delay = Math.min(10000, 400 * 2 ** retries) * (0.75 + Math.random() / 2);
       retries += 1;
