@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import tempfile
@@ -57,6 +56,7 @@ from bench.context import (
     postgres_cpu_delta,
 )
 from bench.deliveries import encode, inbound_text
+from cxgear import devservers
 
 DELIVERIES = int(os.environ.get("BENCH_DELIVERIES", "3000"))
 # A semicolon-separated list of shape labels to run (all of them when unset), for a quicker
@@ -262,7 +262,7 @@ def baseline_psycopg(database_url: str) -> tuple[float, list[float]]:
 
 def baseline_pgbench(database_url: str) -> float | None:
     """pgbench's rate for the same single-row INSERT at the benchmark's concurrency."""
-    pgbench = shutil.which("pgbench") or str(stack.postgres_bindir() / "pgbench")
+    pgbench = str(devservers.postgres_binary("pgbench"))
     if not Path(pgbench).exists():
         return None
     parts = urlsplit(database_url)
