@@ -12,7 +12,6 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from conversations.ws import websocket_urlpatterns  # noqa: E402
-from cxgear.embedded import start_embedded_timers  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -22,5 +21,3 @@ application = ProtocolTypeRouter(
         ),
     }
 )
-
-start_embedded_timers()

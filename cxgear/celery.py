@@ -15,19 +15,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-def _embedded_defaults() -> dict[str, Any]:
-    """Without Redis there is no broker: tasks run in the process that sends them.
-
-    A default rather than ``CELERY_TASK_ALWAYS_EAGER``: a setting read from Django would
-    win over the value the test suite and its live servers set at run time."""
-    from django.conf import settings
-
-    return {"task_always_eager": settings.EMBEDDED}
-
-
-app.add_defaults(_embedded_defaults)
-
-
 @task_postrun.connect
 def _return_connection(sender: Task | None = None, **kwargs: Any) -> None:
     """After a task on a worker, its database connection goes back to the pool, as after
