@@ -185,10 +185,8 @@ def _record_messages(
                 sent_at=message.sent_at,
             )
         )
-    # On PostgreSQL the INSERT also counts its rows into their conversations (one round
-    # trip); elsewhere each conversation gets its own UPDATE below.
-    counted = connection.vendor == "postgresql"
-    stored = _insert_new(rows, key="wamid", wrap=_count_into_conversations if counted else None)
+    # The INSERT also counts its rows into their conversations (one round trip).
+    stored = _insert_new(rows, key="wamid", wrap=_count_into_conversations)
     result.stored = len(stored)
     result.duplicates = len(rows) - len(stored)
     result.opened = len(opened)
@@ -206,14 +204,6 @@ def _record_messages(
             conversation.last_inbound_at = latest
         if conversation.last_message_at is None or latest > conversation.last_message_at:
             conversation.last_message_at = latest
-        if counted:
-            continue
-        # The row is locked (or ours, new): the values computed here are the row's.
-        Conversation.objects.filter(pk=conversation.pk).update(
-            unread_count=conversation.unread_count,
-            last_inbound_at=conversation.last_inbound_at,
-            last_message_at=conversation.last_message_at,
-        )
 
     if opened:
         insert_many(
