@@ -45,6 +45,7 @@ from conversations.models import (
 from conversations.payloads import conversation_payload, message_payload
 from conversations.realtime import Event, publish, publish_all
 from conversations.rows import field_of, insert_many, insert_many_statements
+from cxgear.logging import activity_on_commit
 from routing.triggers import request_routing
 
 logger = logging.getLogger(__name__)
@@ -398,6 +399,15 @@ def _open_conversations(
     for conversation in fresh:
         if conversation.pk in opened:
             conversations[conversation.contact_id] = conversation
+            contact = conversation.contact
+            activity_on_commit(
+                "chat %s arrived from %s (%s)",
+                conversation.pk,
+                contact.name or "a customer",
+                contact.wa_id or contact.user_id,
+                conversation=conversation.pk,
+                channel=channel.pk,
+            )
     raced = [pk for pk in missing if pk not in conversations]
     if raced:
         # Another delivery opened these a moment ago: continue theirs.

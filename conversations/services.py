@@ -26,6 +26,7 @@ from conversations.models import (
     Rule,
     User,
 )
+from cxgear.logging import activity_on_commit
 from presence.models import AgentPresence, PresenceStatus
 from routing import router
 from routing.triggers import request_routing
@@ -212,6 +213,14 @@ def conversation_close(
     )
     router.publish_conversation("conversation.closed", locked, to=[locked.agent_id])
     request_routing(organization_id=locked.organization_id)
+    activity_on_commit(
+        "chat %s closed by %s: %s",
+        locked.pk,
+        router.member_name(actor),
+        outcome or "no outcome",
+        conversation=locked.pk,
+        actor=actor.pk,
+    )
     return locked
 
 

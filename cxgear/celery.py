@@ -6,13 +6,26 @@ import os
 from typing import Any
 
 from celery import Celery, Task
-from celery.signals import task_postrun
+from celery.signals import after_setup_logger, task_postrun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxgear.settings")
 
 app = Celery("cxgear")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@after_setup_logger.connect
+def _human_console(**kwargs: Any) -> None:
+    """At the human console of ``make run`` the worker logs as its web processes do:
+    Celery's own line for every task received and done would bury what happens to the
+    chats (``cxgear.logging``)."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    if settings.LOG_FORMAT == "human":
+        dictConfig(settings.LOGGING)
 
 
 @task_postrun.connect

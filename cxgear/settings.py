@@ -16,6 +16,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from cxgear import devservers
+from cxgear.logging import logging_config
 from cxgear.postgresql import PREPARED_STATEMENTS, connection_handling
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -281,19 +282,11 @@ CELERY_BEAT_SCHEDULE = {
 # Where the webhook_url of a channel points; the public base URL of this deployment.
 PUBLIC_BASE_URL = (env("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
 
-# --- logging: structured, to stdout -----------------------------------------------------
+# --- logging: to stdout ----------------------------------------------------------------
+# JSON lines for production; ``human`` (``make run`` sets it) for a person at the console.
 LOG_LEVEL = (env("LOG_LEVEL") or "INFO").upper()
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "cxgear.logging.JsonFormatter"}},
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json"}},
-    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "daphne": {"level": "WARNING"},
-    },
-}
+LOG_FORMAT = (env("LOG_FORMAT") or "json").lower()
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)

@@ -39,6 +39,7 @@ from conversations.models import (
     Rule,
 )
 from conversations.payloads import conversation_payload
+from cxgear.logging import activity_on_commit
 from cxgear.postgresql import advisory_lock_keys
 from presence.models import PresenceStatus
 from presence.services import presence_expire_stale
@@ -276,7 +277,25 @@ def assign(
         conversation,
         to=[agent.pk, previous_agent_id],
     )
+    activity_on_commit(
+        "chat %s %s to %s (%s)",
+        conversation.pk,
+        "assigned" if kind == EventKind.ASSIGNED else "transferred",
+        member_name(agent),
+        rule,
+        conversation=conversation.pk,
+        agent=agent.pk,
+        rule=rule,
+    )
     return conversation
+
+
+def member_name(member: Membership) -> str:
+    """A member as a log line names them: their e-mail when it is at hand, else their id
+    (a log line is worth no query)."""
+    if Membership._meta.get_field("user").is_cached(member):  # type: ignore[union-attr]
+        return str(member.user.email)
+    return f"member {member.pk}"
 
 
 def write_move(

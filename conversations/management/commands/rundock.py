@@ -5,7 +5,9 @@ serving the plain HTTP paths where throughput matters (the webhook Meta and the
 simulator post to; daphne on the main port still serves everything, websockets
 included), with the fake WhatsApp Cloud API (unless ``WHATSAPP_GRAPH_URL`` points
 elsewhere) and the customer simulator writing to the demo number; stops them all on
-Ctrl-C."""
+Ctrl-C. Their logs are the human console (``LOG_FORMAT=human``) unless told otherwise:
+the banner stays readable, followed by a line for each chat that arrives, is assigned
+or is closed."""
 
 from __future__ import annotations
 
@@ -56,6 +58,7 @@ class Command(BaseCommand):
         # Where deliveries go: granian.
         inbound = f"http://{options['host']}:{options['http_port']}"
         env = dict(os.environ, PUBLIC_BASE_URL=os.environ.get("PUBLIC_BASE_URL", inbound))
+        env.setdefault("LOG_FORMAT", "human")
         beat_schedule = settings.BASE_DIR / "var" / "celerybeat-schedule"
         beat_schedule.parent.mkdir(exist_ok=True)
         manage = [sys.executable, "manage.py"]
@@ -170,7 +173,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  Logins (password {DEMO_PASSWORD}):")
         for person in PEOPLE:
             self.stdout.write(f"    {person.email:32} {person.role}")
-        self.stdout.write("Ctrl-C stops everything.\n")
+        self.stdout.write("Ctrl-C stops everything. What happens to the chats follows.\n")
         self.stdout.flush()
 
 
