@@ -11,6 +11,8 @@ or is closed."""
 
 from __future__ import annotations
 
+import contextlib
+import logging.config
 import os
 import signal
 import subprocess
@@ -26,6 +28,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from conversations.demo import DEMO_PASSWORD, DEMO_PHONE_NUMBER_ID, PEOPLE
 from conversations.models import Channel
 from cxgear import devservers
+from cxgear.logging import logging_config
 
 # Measured best for the webhook on two cores (docs/BENCHMARKS.md): two processes of
 # four application threads each, HTTP handled in compiled code.
@@ -58,14 +61,19 @@ class Command(BaseCommand):
         # Where deliveries go: granian.
         inbound = f"http://{options['host']}:{options['http_port']}"
         env = dict(os.environ, PUBLIC_BASE_URL=os.environ.get("PUBLIC_BASE_URL", inbound))
-        env.setdefault("LOG_FORMAT", "human")
+        if "LOG_FORMAT" not in env:
+            env["LOG_FORMAT"] = "human"
+            logging.config.dictConfig(logging_config(log_format="human", level=settings.LOG_LEVEL))
         beat_schedule = settings.BASE_DIR / "var" / "celerybeat-schedule"
         beat_schedule.parent.mkdir(exist_ok=True)
         manage = [sys.executable, "manage.py"]
         children: list[subprocess.Popen[bytes]] = []
 
         def start(argv: list[str], **extra: str) -> None:
-            children.append(subprocess.Popen(argv, env={**env, **extra}))
+            # Each in a session of its own, stopped by this command (a terminal's Ctrl-C
+            # reaches this command alone): what a process forked (a Celery pool, its
+            # beat, granian's workers) goes with it.
+            children.append(subprocess.Popen(argv, env={**env, **extra}, start_new_session=True))
 
         if "WHATSAPP_GRAPH_URL" not in os.environ:
             port = options["fake_cloud_port"]
@@ -91,14 +99,22 @@ class Command(BaseCommand):
                 f"tcp:port={options['port']}:interface={options['host']}:backlog=1024",
                 "--websocket_connect_timeout",
                 "60",
+                # Its line for every request belongs to production's logs, not a console.
+                *(("--verbosity", "0") if env["LOG_FORMAT"] == "human" else ()),
                 "cxgear.asgi:application",
             ]
         )
+        celery_env = {}
+        if env["LOG_FORMAT"] == "human" and os.geteuid() == 0:
+            # Celery's warning about root, a screen long, under the banner of every run
+            # on a machine where root is who everybody is.
+            celery_env["PYTHONWARNINGS"] = "ignore::UserWarning:celery.platforms"
         start(
             [
                 *(sys.executable, "-m", "celery", "--quiet", "-A", "cxgear", "worker", "-B"),
                 *("--schedule", str(beat_schedule)),
-            ]
+            ],
+            **celery_env,
         )
         start(
             [
@@ -145,11 +161,15 @@ class Command(BaseCommand):
             for child in children:
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 10
             for child in children:
-                try:
-                    child.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    child.wait(timeout=max(0.0, deadline - time.monotonic()))
+                # Whatever is left of its session when it is gone or past the deadline (a
+                # beat that was retrying its broker) is killed.
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
 
     def _wait_for(self, url: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
