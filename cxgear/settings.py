@@ -141,7 +141,8 @@ def embedded_url(variable: str) -> str:
 DATABASE_URL = env("DATABASE_URL") or embedded_url("DATABASE_URL")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-    raise ImproperlyConfigured(f"DATABASE_URL must name a PostgreSQL database, not {DATABASE_URL}")
+    scheme = DATABASE_URL.split(":", 1)[0]
+    raise ImproperlyConfigured(f"DATABASE_URL must name a PostgreSQL database, not {scheme}:")
 # Django's backend; a dead connection (after a database restart) is noticed before
 # it is used again, without a round trip for the live ones.
 DATABASES["default"]["ENGINE"] = "cxgear.postgresql"
