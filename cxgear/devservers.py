@@ -12,7 +12,7 @@ wherever the project runs.
 the port it had while that port is free. ``run`` starts whichever of the two the
 environment does not name, runs COMMAND with both URLs set, and stops what it started
 when COMMAND ends, Ctrl-C included. The data stays under DIR (``var/``) between runs.
-This module imports nothing of Django: the Makefile runs it before Django loads."""
+It reads no Django settings (they read it): the Makefile runs it before Django loads."""
 
 from __future__ import annotations
 
@@ -195,6 +195,7 @@ class _Server:
     """One server whose files are under ``directory``: ``port`` there keeps its port."""
 
     name = ""
+    stop_signal = signal.SIGTERM
 
     def __init__(self, directory: Path, *, throwaway: bool = False) -> None:
         self.directory = directory
@@ -243,11 +244,10 @@ class _Server:
         deadline = time.monotonic() + timeout
         while _alive(pid):
             if time.monotonic() > deadline:
-                os.kill(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
                 deadline += timeout
             time.sleep(0.05)
-
-    stop_signal = signal.SIGTERM
 
     def url(self) -> str:
         raise NotImplementedError
