@@ -17,11 +17,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
-from channels_redis.core import RedisChannelLayer
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from conversations.models import DockEvent, DockStream, Membership, Role
@@ -43,12 +40,6 @@ def member_group(membership_id: int) -> str:
 
 # Who hears every event of an organization: its supervisors and admins.
 SUPERVISING_ROLES = (Role.SUPERVISOR.value, Role.ADMIN.value)
-
-
-def _supervisors(organization_id: int) -> QuerySet[Membership, int]:
-    return Membership.objects.filter(
-        organization_id=organization_id, role__in=SUPERVISING_ROLES
-    ).values_list("pk", flat=True)
 
 
 @dataclass(frozen=True)
@@ -109,9 +100,9 @@ def _one_statement() -> str:
 
 
 def _record_in_one_statement(events: list[Event]) -> _Stored:
-    """PostgreSQL: find the supervisors, take every recipient's next ``seq`` and store the
-    events in one statement, so a publish is one round trip however many events and
-    members it has."""
+    """Find the supervisors, take every recipient's next ``seq`` and store the events in
+    one statement, so a publish is one round trip however many events and members it
+    has."""
     given = [
         {"type": e.type, "data": e.data, "to": sorted(set(e.to)), "org": e.supervisors_of}
         for e in events
@@ -123,29 +114,6 @@ def _record_in_one_statement(events: list[Event]) -> _Stored:
     with connection.cursor() as cursor:
         cursor.execute(_one_statement(), params)
         return [(int(ord), int(member), int(seq)) for ord, member, seq in cursor.fetchall()]
-
-
-def _record_row_by_row(events: list[Event]) -> _Stored:
-    """Other databases (SQLite, one writer at a time): the same, a statement at a time."""
-    recipients = {(ord, m) for ord, event in enumerate(events) for m in event.to}
-    for ord, event in enumerate(events):
-        if event.supervisors_of is not None:
-            recipients.update((ord, m) for m in _supervisors(event.supervisors_of))
-    stored = []
-    now = timezone.now()
-    for ord, membership_id in sorted(recipients, key=lambda r: (r[1], r[0])):
-        if not DockStream.objects.filter(pk=membership_id).update(last_seq=F("last_seq") + 1):
-            DockStream.objects.get_or_create(membership_id=membership_id)
-            DockStream.objects.filter(pk=membership_id).update(last_seq=F("last_seq") + 1)
-        seq = DockStream.objects.values_list("last_seq", flat=True).get(pk=membership_id)
-        stored.append((ord, membership_id, seq))
-    DockEvent.objects.bulk_create(
-        DockEvent(
-            membership_id=m, seq=seq, type=events[ord].type, data=events[ord].data, created_at=now
-        )
-        for ord, m, seq in stored
-    )
-    return stored
 
 
 def publish(
@@ -169,10 +137,9 @@ def publish_all(events: Iterable[Event]) -> None:
     wanted = [e for e in events if e.to or e.supervisors_of is not None]
     if not wanted:
         return
-    record = _record_in_one_statement if connection.vendor == "postgresql" else _record_row_by_row
     # Inside the caller's transaction no savepoint: a failure here fails the caller's.
     with transaction.atomic(savepoint=False):
-        stored = record(wanted)
+        stored = _record_in_one_statement(wanted)
         frames = [
             (membership_id, {"type": wanted[ord].type, "seq": seq, "data": wanted[ord].data})
             for ord, membership_id, seq in sorted(stored, key=lambda s: (s[1], s[2]))
@@ -225,12 +192,7 @@ def _on_layer(send: Callable[[BaseChannelLayer], Coroutine[Any, Any, None]]) -> 
     layer = get_channel_layer()
     if layer is None:
         return
-    if isinstance(layer, RedisChannelLayer):
-        _send_through_process_loop(send(layer))
-    else:
-        # The in-memory layer (embedded mode) lives in the server's own loop and must
-        # be reached through it; async_to_sync finds that loop from a sync view's thread.
-        async_to_sync(send)(layer)
+    _send_through_process_loop(send(layer))
 
 
 def _send_through_process_loop(sends: Coroutine[Any, Any, None]) -> None:

@@ -30,6 +30,7 @@ from conversations.models import (
     User,
 )
 from conversations.selectors import PLATFORM_ACCOUNTS
+from cxgear.logging import activity_on_commit
 from presence.models import AgentPresence, PresenceSource, PresenceStatus
 from presence.services import presence_set
 from routing import router
@@ -298,6 +299,14 @@ def conversation_close(
     )
     router.publish_conversation("conversation.closed", locked, to=[locked.agent_id])
     request_routing(organization_id=locked.organization_id)
+    activity_on_commit(
+        "chat %s closed by %s: %s",
+        locked.pk,
+        router.member_name(actor),
+        outcome or "no outcome",
+        conversation=locked.pk,
+        actor=actor.pk,
+    )
     return locked
 
 

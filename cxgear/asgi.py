@@ -11,7 +11,6 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from conversations.ws import websocket_urlpatterns  # noqa: E402
-from cxgear.embedded import start_embedded_timers  # noqa: E402
 from cxgear.origin import SameOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -20,5 +19,3 @@ application = ProtocolTypeRouter(
         "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
-
-start_embedded_timers()

@@ -1,9 +1,9 @@
 """Settings, read from the environment.
 
-With nothing set the project runs in its embedded mode (SQLite, an in-process channel
-layer, Celery tasks run in the calling process) so that a bare machine can try it.
-With ``DATABASE_URL`` and ``REDIS_URL`` set it is the production shape: PostgreSQL,
-channels-redis and a real Celery broker. A bad value stops the process at start-up.
+PostgreSQL is the database and Redis the channel layer and Celery broker, everywhere.
+``DATABASE_URL`` and ``REDIS_URL`` name them; unset, they are this checkout's own servers
+that ``make run`` starts (``cxgear.devservers``). A bad value stops the process at
+start-up.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from cxgear import devservers
+from cxgear.logging import logging_config
 from cxgear.postgresql import PREPARED_STATEMENTS, connection_handling
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -127,37 +129,48 @@ TEMPLATES = [
 ]
 
 # --- database -------------------------------------------------------------------------
-DATABASE_URL = env("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend; a dead connection (after a database restart) is noticed before
-    # it is used again, without a round trip for the live ones.
-    DATABASES["default"]["ENGINE"] = "cxgear.postgresql"
-    options = DATABASES["default"].setdefault("OPTIONS", {})
-    # Off behind a pooler that hands one session's statements to another (PgBouncer's
-    # transaction mode before 1.21).
-    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
-        options.update(PREPARED_STATEMENTS)
-    # A shared pool, or a connection per thread where a WSGI server's threads are fixed
-    # (granian, as `rundock` and compose start it): ``connection_handling`` says why.
-    connections_mode = env("DATABASE_CONNECTIONS") or "pool"
-    try:
-        handling = connection_handling(
-            connections_mode,
-            pool_min=env_int("DATABASE_POOL_MIN", 1, minimum=0),
-            pool_max=env_int("DATABASE_POOL_MAX", 10, minimum=1),
-        )
-    except ValueError as exc:
+
+
+def embedded_url(variable: str) -> str:
+    """The URL of this checkout's own server for ``variable`` (``make run`` started it)."""
+    url = devservers.recorded_url(variable)
+    if url is None:
         raise ImproperlyConfigured(
-            f"DATABASE_CONNECTIONS must be pool or persistent, not {connections_mode!r}"
-        ) from exc
-    options.update(handling.options)
-    DATABASES["default"]["CONN_MAX_AGE"] = handling.max_age
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = handling.health_checks
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+            f"{variable} is not set and this checkout's own servers never started: run"
+            " `make run`, or export what `python -m cxgear.devservers start` prints"
+        )
+    return url
+
+
+DATABASE_URL = env("DATABASE_URL") or embedded_url("DATABASE_URL")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    scheme = DATABASE_URL.split(":", 1)[0]
+    raise ImproperlyConfigured(f"DATABASE_URL must name a PostgreSQL database, not {scheme}:")
+# Django's backend; a dead connection (after a database restart) is noticed before
+# it is used again, without a round trip for the live ones.
+DATABASES["default"]["ENGINE"] = "cxgear.postgresql"
+options = DATABASES["default"].setdefault("OPTIONS", {})
+# Off behind a pooler that hands one session's statements to another (PgBouncer's
+# transaction mode before 1.21).
+if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+    options.update(PREPARED_STATEMENTS)
+# A shared pool, or a connection per thread where a WSGI server's threads are fixed
+# (granian, as `rundock` and compose start it): ``connection_handling`` says why.
+connections_mode = env("DATABASE_CONNECTIONS") or "pool"
+try:
+    handling = connection_handling(
+        connections_mode,
+        pool_min=env_int("DATABASE_POOL_MIN", 1, minimum=0),
+        pool_max=env_int("DATABASE_POOL_MAX", 10, minimum=1),
     )
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"DATABASE_CONNECTIONS must be pool or persistent, not {connections_mode!r}"
+    ) from exc
+options.update(handling.options)
+DATABASES["default"]["CONN_MAX_AGE"] = handling.max_age
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = handling.health_checks
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "conversations.User"
@@ -190,52 +203,42 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 
 # --- redis: channel layer and celery ---------------------------------------------------
-REDIS_URL = env("REDIS_URL") or None
-EMBEDDED = REDIS_URL is None
+REDIS_URL = env("REDIS_URL") or embedded_url("REDIS_URL")
 
-CHANNEL_LAYERS: dict[str, dict[str, Any]]
-if EMBEDDED:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-else:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # redis-py's asyncio pool defaults to 100 connections and fails at once
-                # when exhausted; a busy daphne process with many docks needs more.
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000, 1),
-                        # Every consumer waits on Redis with a 5-second blocking pop;
-                        # redis-py 8's default 5-second socket timeout would cut that
-                        # wait and drop the socket, so reads may take longer.
-                        "socket_timeout": 30,
-                    }
-                ],
-                "capacity": 1500,
-                "expiry": 30,
-                "group_expiry": 86400,
-            },
-        }
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            # redis-py's asyncio pool defaults to 100 connections and fails at once
+            # when exhausted; a busy daphne process with many docks needs more.
+            "hosts": [
+                {
+                    "address": REDIS_URL,
+                    "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000, 1),
+                    # Every consumer waits on Redis with a 5-second blocking pop;
+                    # redis-py 8's default 5-second socket timeout would cut that
+                    # wait and drop the socket, so reads may take longer.
+                    "socket_timeout": 30,
+                }
+            ],
+            "capacity": 1500,
+            "expiry": 30,
+            "group_expiry": 86400,
+        },
     }
+}
 
 # --- cache: counters every process shares (the failed sign-in throttle) ----------------
-# On REDIS_URL, under a prefix of its own beside the channel layer's and Celery's keys;
-# without Redis, in the process's memory.
-CACHES: dict[str, dict[str, Any]]
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "cxgear-cache",
-        }
+# On REDIS_URL, under a prefix of its own beside the channel layer's and Celery's keys.
+CACHES: dict[str, dict[str, Any]] = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "cxgear-cache",
     }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
@@ -318,19 +321,11 @@ RATELIMIT_IP_META_KEY = "accounts.throttle.client_address"
 # Where the webhook_url of a channel points; the public base URL of this deployment.
 PUBLIC_BASE_URL = (env("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
 
-# --- logging: structured, to stdout -----------------------------------------------------
+# --- logging: to stdout ----------------------------------------------------------------
+# JSON lines for production; ``human`` (``make run`` sets it) for a person at the console.
 LOG_LEVEL = (env("LOG_LEVEL") or "INFO").upper()
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "cxgear.logging.JsonFormatter"}},
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json"}},
-    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "daphne": {"level": "WARNING"},
-    },
-}
+LOG_FORMAT = (env("LOG_FORMAT") or "json").lower()
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)

@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 import redis
 from django.conf import settings
-from django.core.cache import cache
 
 from cxgear.celery import app as celery_app
 from cxgear.pending import KEY_PREFIX
@@ -29,19 +28,15 @@ def _delete_redis_keys(url: str, pattern: str) -> None:
 def _no_pass_pending():
     """Ids repeat between tests: a pass mark left by an earlier test's worker must not
     hold back this test's requests."""
-    if settings.REDIS_URL:
-        _delete_redis_keys(settings.REDIS_URL, f"{KEY_PREFIX}*")
+    _delete_redis_keys(settings.REDIS_URL, f"{KEY_PREFIX}*")
 
 
 @pytest.fixture(autouse=True)
 def _no_signin_failures_left():
     """Every test signs in from the same address with the factories' e-mails: failures
     an earlier test (or run) counted must not lock this one out."""
-    prefix = settings.CACHES["default"].get("KEY_PREFIX")
-    if settings.REDIS_URL and prefix:
-        _delete_redis_keys(settings.REDIS_URL, f"{prefix}:*")
-    else:
-        cache.clear()
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    _delete_redis_keys(settings.REDIS_URL, f"{prefix}:*")
 
 
 @pytest.fixture
