@@ -1,13 +1,19 @@
 # CXGear chat dock. `make run` tries it, `make test` proves it.
+#
+# PostgreSQL and Redis everywhere. DATABASE_URL and REDIS_URL name them; whichever is
+# unset, `cxgear.devservers` starts this checkout's own from Python packages (data under
+# var/, kept between runs) and stops it again when the command is done.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cxgear
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+VAR := var
+# The servers of `make run`, and the throwaway ones of the tests, lint and benchmarks.
+WITH_SERVERS := $(PY) -m cxgear.devservers --var $(VAR) run --
+WITH_TEST_SERVERS := $(PY) -m cxgear.devservers --var $(VAR)/test --throwaway run --
 
-.PHONY: setup run test lint bench screenshot browser migrate clean
+.PHONY: setup run test lint bench screenshot browser migrate reset clean
 
 setup: $(STAMP)
 
@@ -25,21 +31,28 @@ browser:
 	  || { echo "could not install chromium (needs root and Debian's package archive)"; exit 1; }; }
 
 migrate: setup
-	$(PY) manage.py migrate --noinput
+	$(WITH_SERVERS) $(PY) manage.py migrate --noinput
 
-run: setup migrate
-	$(PY) manage.py bootstrap_demo
-	$(PY) manage.py rundock
+# Ctrl-C stops every process it started, the servers last.
+run: setup
+	@$(WITH_SERVERS) $(MAKE) --no-print-directory _run
+
+_run:
+	@$(PY) manage.py migrate --noinput
+	@$(PY) manage.py bootstrap_demo
+	@$(PY) manage.py rundock
 
 lint: setup
+	$(WITH_TEST_SERVERS) $(MAKE) --no-print-directory _lint
+
+_lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 	$(PY) manage.py makemigrations --check --dry-run
 
 test: setup browser
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	  $(MAKE) --no-print-directory _test
+	$(WITH_TEST_SERVERS) $(MAKE) --no-print-directory _test
 
 _test:
 	$(VENV)/bin/ruff check .
@@ -48,11 +61,16 @@ _test:
 	$(PY) -m pytest
 
 bench: setup
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	  $(PY) -m bench
+	$(WITH_TEST_SERVERS) $(PY) -m bench
 
 screenshot: setup browser
-	$(PY) -m docs.screenshot
+	$(WITH_TEST_SERVERS) $(PY) -m docs.screenshot
+
+# Wipes the data of the checkout's own servers (stopping them first).
+reset:
+	-test -x $(PY) && $(PY) -m cxgear.devservers --var $(VAR) stop
+	-test -x $(PY) && $(PY) -m cxgear.devservers --var $(VAR)/test stop
+	rm -rf $(VAR)
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3
+	rm -rf $(VENV) staticfiles

@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -121,7 +120,6 @@ class ScopedAPIView(APIView):
     """An API view that knows the calling member and answers errors as JSON."""
 
     permission_classes = [IsMember, HasRole]
-    parser_classes = [JSONParser]
     schema = ApiAutoSchema()
     roles: Mapping[str, frozenset[str]] = {"*": ANY_MEMBER}
 

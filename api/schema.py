@@ -32,6 +32,9 @@ ERROR_DESCRIPTIONS = {
     "403": "The caller's role (or lack of a membership) does not allow this.",
     "404": "No such object in the caller's organization.",
     "409": "The object's current state does not allow this.",
+    "429": "Too many failed sign-ins for this e-mail (or from this address) within the "
+    "window: refused, the right password included, until the window passes; `Retry-After` "
+    "says in how many seconds.",
 }
 
 
@@ -39,7 +42,8 @@ class ApiAutoSchema(AutoSchema):
     """Adds the error answers each operation can give.
 
     A view sets ``conflict_possible = True`` where the services may refuse because of an
-    object's state (409)."""
+    object's state (409), ``throttled_possible = True`` where the sign-in throttle may
+    refuse (429)."""
 
     def get_tags(self) -> list[str]:
         # Group by the first segment after the version: projects, members, conversations...
@@ -75,6 +79,8 @@ class ApiAutoSchema(AutoSchema):
             codes["404"] = error
         if getattr(self.view, "conflict_possible", False) and self.method != "GET":
             codes["409"] = error
+        if getattr(self.view, "throttled_possible", False):
+            codes["429"] = error
         for code, schema in codes.items():
             responses.setdefault(
                 code,

@@ -22,6 +22,7 @@ from conversations.models import (
     Project,
     Role,
 )
+from cxgear import json_input
 from presence.models import PresenceStatus
 
 # Bounds that keep any input inside what the database columns hold.
@@ -31,16 +32,8 @@ PRIORITY_RANGE = 1_000_000
 TAG_MAX_LENGTH = 64
 TAGS_MAX = 50
 WHATSAPP_TEXT_MAX = 4096
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+# Campaign context an agent reads in a panel, not a document store.
+METADATA_MAX_DEPTH = 16
 
 
 class TagListField(serializers.ListField):
@@ -109,14 +102,17 @@ PROJECT_NAME_TAKEN = "A project with this name exists already."
 class ProjectInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     metadata = serializers.JSONField(
-        required=False, help_text="Free JSON object: the campaign's context shown to agents."
+        required=False,
+        help_text="Free JSON object: the campaign's context shown to agents, nested at most "
+        f"{METADATA_MAX_DEPTH} levels.",
     )
 
     def validate_metadata(self, value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise serializers.ValidationError("Must be a JSON object.")
-        if _has_nul(value):
-            raise serializers.ValidationError("Null characters are not allowed.")
+        problem = json_input.first_problem(value, max_depth=METADATA_MAX_DEPTH, root="metadata")
+        if problem is not None:
+            raise serializers.ValidationError(problem)
         return value
 
     def validate_name(self, value: str) -> str:
@@ -195,6 +191,9 @@ class MemberSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="user.display_name")
     projects = serializers.PrimaryKeyRelatedField(many=True, read_only=True)  # type: ignore[var-annotated]
     presence = serializers.SerializerMethodField()
+    active = serializers.BooleanField(
+        source="user.is_active", read_only=True, help_text="False: the member cannot sign in."
+    )
 
     class Meta:
         model = Membership
@@ -208,6 +207,7 @@ class MemberSerializer(serializers.ModelSerializer):
             "languages",
             "projects",
             "presence",
+            "active",
         ]
 
     def get_presence(self, member: Membership) -> str:
@@ -226,6 +226,11 @@ class MemberUpdateInputSerializer(serializers.Serializer):
     projects = ScopedPrimaryKeyField(
         scope="projects", queryset=Project.objects.all(), many=True, required=False
     )
+    active = serializers.BooleanField(
+        required=False,
+        help_text="False: the member can no longer sign in, and their API tokens, sessions "
+        "and open docks end at once. A new password ends them too.",
+    )
 
 
 class MemberCreateInputSerializer(MemberUpdateInputSerializer):
@@ -234,6 +239,7 @@ class MemberCreateInputSerializer(MemberUpdateInputSerializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     role = serializers.ChoiceField(choices=Role.choices, default=Role.AGENT)
     max_open = serializers.IntegerField(min_value=0, max_value=MAX_CAPACITY, default=3)
+    active = None  # type: ignore[assignment]  # a new member is active
 
 
 class MeSerializer(serializers.Serializer):

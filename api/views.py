@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, update_session_auth_hash
 from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status
@@ -18,6 +18,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts import throttle
 from api.permissions import (
     ADMINS,
     ANY_MEMBER,
@@ -117,6 +118,7 @@ class TokenApi(ScopedAPIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    throttled_possible = True
 
     @extend_schema(
         request=TokenInputSerializer,
@@ -133,6 +135,10 @@ class TokenApi(ScopedAPIView):
             password=data.validated_data["password"],
         )
         if user is None:
+            lockout = throttle.lockout_of(request._request)
+            if lockout is not None:
+                # DRF adds the wait to the reason, and sends it as Retry-After.
+                raise exceptions.Throttled(wait=lockout.retry_after, detail=lockout.why)
             raise exceptions.ValidationError(
                 {"non_field_errors": ["E-mail and password do not match an active account."]}
             )
@@ -241,6 +247,10 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         with transaction.atomic():
             target = services.member_update(member=target, actor=self.member, **changes)
             audit.member_changed(actor=self.member, member=target, changes=changes)
+        if "password" in changes and target.user_id == self.member.user_id and request.auth is None:
+            # An admin who set their own password with their session (the browsable API)
+            # stays signed in there; their tokens and other sessions ended.
+            update_session_auth_hash(request._request, target.user)
         target = self.get_queryset().get(pk=target.pk)
         return Response(MemberSerializer(target).data)
 

@@ -3,8 +3,9 @@
 Everything here starts an operating-system process in its own session (so that one
 ``killpg`` reaches a server and the workers it forked), waits until it answers, and
 can stop it politely, kill it outright, or start it again. A private PostgreSQL and a
-private Redis are started on spare ports from a temporary directory: the fault tests
-kill and restart them without touching the machine's own services.
+private Redis are started on spare ports from a temporary directory, from the same
+binaries as the checkout's own (``cxgear.devservers``): the fault tests kill and restart
+them without touching any other server.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from cxgear import devservers
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -63,7 +66,6 @@ class Process:
     log_dir: Path
     port: int | None = None
     ready_text: str | None = None
-    user: str | None = None
     popen: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -86,8 +88,6 @@ class Process:
             # Another server answering there would pass for this one being ready.
             raise StackError(f"{self.name}: port {self.port} is taken by another process")
         argv = list(self.argv)
-        if self.user and os.geteuid() == 0:
-            argv = ["runuser", "-u", self.user, "--", *argv]
         log = self.log_path.open("ab")
         offset = log.tell()
         self.popen = subprocess.Popen(
@@ -191,83 +191,29 @@ def cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / ticks
 
 
-def postgres_bindir() -> Path:
-    """The newest PostgreSQL server binaries installed (Debian keeps them off the PATH)."""
-    candidates = sorted(
-        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4])
-    )
-    if candidates:
-        return Path(candidates[-1]).parent
-    initdb = shutil.which("initdb")
-    if initdb:
-        return Path(initdb).parent
-    raise StackError("no PostgreSQL server binaries (initdb) found")
-
-
 class PrivatePostgres:
-    """A throwaway PostgreSQL cluster in a temporary directory, trust auth on 127.0.0.1.
-
-    As root the server runs as the ``postgres`` user, since PostgreSQL refuses root."""
+    """A throwaway PostgreSQL cluster in a temporary directory, trust auth on 127.0.0.1,
+    started as ``cxgear.devservers`` starts the checkout's own (its binaries, its user)."""
 
     def __init__(self, *, port: int, log_dir: Path) -> None:
         self.port = port
         self.root = Path(tempfile.mkdtemp(prefix="cxgear-pg-"))
         self.data = self.root / "data"
-        self.user = "postgres" if os.geteuid() == 0 else None
-        if self.user:
-            shutil.chown(self.root, user=self.user)
-        bindir = postgres_bindir()
-        subprocess.run(
-            [
-                *_as(self.user),
-                str(bindir / "initdb"),
-                "-D",
-                str(self.data),
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "--no-sync",
-                "-E",
-                "UTF8",
-                "--locale=C",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        devservers.postgres_init(self.data)
         self.process = Process(
             name=f"postgres-{port}",
-            argv=[
-                str(bindir / "postgres"),
-                "-D",
-                str(self.data),
-                "-p",
-                str(port),
-                "-k",
-                str(self.root),
-                "-c",
-                f"listen_addresses={HOST}",
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-                "-c",
-                "max_connections=200",
-            ],
+            argv=devservers.postgres_argv(self.data, port, throwaway=True),
             env=os.environ,
             log_dir=log_dir,
             port=port,
-            user=self.user,
         )
 
     def url(self, database: str = "postgres") -> str:
-        return f"postgres://postgres@{HOST}:{self.port}/{database}"
+        return devservers.postgres_url(self.port, database)
 
     def start(self) -> PrivatePostgres:
         self.process.start()
-        _wait_for_sql(self.url())
+        devservers.wait_for_postgres(self.url())
         return self
 
     def stop(self) -> None:
@@ -292,54 +238,22 @@ class PrivatePostgres:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def _as(user: str | None) -> list[str]:
-    return ["runuser", "-u", user, "--"] if user else []
-
-
-def _wait_for_sql(url: str, timeout: float = 20.0) -> None:
-    import psycopg
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with psycopg.connect(url, connect_timeout=1) as conn:
-                conn.execute("SELECT 1")
-                return
-        except psycopg.OperationalError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
 class PrivateRedis:
     """A Redis server that keeps nothing on disk, on its own port."""
 
     def __init__(self, *, port: int, log_dir: Path) -> None:
         self.port = port
         self.root = Path(tempfile.mkdtemp(prefix="cxgear-redis-"))
-        server = shutil.which("redis-server") or "/usr/bin/redis-server"
         self.process = Process(
             name=f"redis-{port}",
-            argv=[
-                server,
-                "--port",
-                str(port),
-                "--bind",
-                HOST,
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.root),
-            ],
+            argv=devservers.redis_argv(self.root, port, throwaway=True),
             env=os.environ,
             log_dir=log_dir,
             port=port,
         )
 
     def url(self, db: int = 0) -> str:
-        return f"redis://{HOST}:{self.port}/{db}"
+        return devservers.redis_url(self.port, db)
 
     def start(self) -> PrivateRedis:
         self.process.start()

@@ -56,24 +56,18 @@ def delivery_accept(*, channel: Channel, body: bytes) -> None:
     for one once the caller commits. A broker that cannot be reached then loses nothing:
     the delivery is stored and the sweep records it (and drops the mark in time).
 
-    On PostgreSQL both are one statement (``_accept_statement``): the webhook makes one
-    round trip, and sends Redis nothing while a pass is waiting. Plain SQL rather than
+    Both are one statement (``_accept_statement``): the webhook makes one round trip, and
+    sends Redis nothing while a pass is waiting. Plain SQL rather than
     ``objects.create``: at webhook rates building and saving a model cost more CPU than
     the statement itself."""
     now = timezone.now()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _accept_statement(),
-                [*_lock_keys(channel.pk), channel.pk, body, now, channel.pk, now],
-            )
-            row = cursor.fetchone()
-        marked = bool(row and row[0])
-    else:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_insert_statement(), [channel.pk, body, now])
-            cursor.execute(_mark_insert("VALUES (%s, %s)"), [channel.pk, now])
-            marked = cursor.fetchone() is not None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _accept_statement(),
+            [*_lock_keys(channel.pk), channel.pk, body, now, channel.pk, now],
+        )
+        row = cursor.fetchone()
+    marked = bool(row and row[0])
     if marked:
         pending.send_after_commit(RECORD_TASK, channel.pk)
 
@@ -86,12 +80,10 @@ def recording_started(*, channel_id: int) -> None:
     from before it looks for the mark until it commits; this one takes it exclusively,
     so it waits for each of them that found the mark still there. Their deliveries are
     then committed before the pass reads, and each of its statements sees them (READ
-    COMMITTED). A delivery kept after the mark is gone finds none and enqueues a pass.
-    SQLite needs no lock: one transaction writes at a time."""
+    COMMITTED). A delivery kept after the mark is gone finds none and enqueues a pass."""
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", _lock_keys(channel_id))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", _lock_keys(channel_id))
         PendingRecordingPass.objects.filter(channel_id=channel_id).delete()
 
 
@@ -116,9 +108,9 @@ def _mark_insert(source: str) -> str:
 
 @cache
 def _accept_statement() -> str:
-    """The webhook's one statement on PostgreSQL: the channel's lock, shared, taken
-    before the mark is looked for (``recording_started`` says why), the delivery's
-    INSERT and the mark's; it answers 1 when it made the mark, else 0."""
+    """The webhook's one statement: the channel's lock, shared, taken before the mark is
+    looked for (``recording_started`` says why), the delivery's INSERT and the mark's; it
+    answers 1 when it made the mark, else 0."""
     return (
         "WITH shared_lock AS (SELECT pg_advisory_xact_lock_shared(%s, %s)),"
         f" kept AS ({_insert_statement()}),"

@@ -10,14 +10,12 @@ message types faster than we do and an odd one must still reach the agent.
 
 from __future__ import annotations
 
-import json
-import math
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeGuard
 
 from conversations.messaging import InboundMessage, StatusUpdate
+from cxgear import json_input
 
 KNOWN_TYPES = {
     "text",
@@ -55,34 +53,15 @@ class Delivery:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("number out of range")
-    return value
-
-
-# The only escapes that decode to a string no database stores: NUL and UTF-16
-# surrogates. Strict JSON has no raw control characters, so in a UTF-8 body those can
-# only come from these; a body in UTF-16 or 32 (NUL bytes) is always cleaned.
-_UNSTORABLE = re.compile(rb"\x00|\\u(?:0000|[dD][89a-fA-F])")
-
-
 def load_json(body: bytes) -> Any:
-    """``json.loads`` without NaN or infinities, and with strings a database can store
-    (``_clean``): no column takes either.
+    """The delivery under the project's rule for outside JSON (``cxgear.json_input``):
+    strict, nested at most ``WEBHOOK_MAX_DEPTH`` levels, with NUL dropped and lone
+    surrogates replaced rather than refused (Meta cannot be asked for another body).
+    The worker reads the kept body with this same function, so a body the webhook took
+    is one the worker can read and store, however deep its own stack is.
 
-    Raises ``ValueError`` for anything that is not strict JSON."""
-    try:
-        document = json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float)
-        # Rebuilding every string of a delivery was a tenth of the webhook's CPU.
-        return _clean(document) if _UNSTORABLE.search(body) else document
-    except RecursionError as exc:
-        raise ValueError("JSON nested too deeply") from exc
+    Raises ``ValueError`` for anything else."""
+    return json_input.loads(body, max_depth=json_input.WEBHOOK_MAX_DEPTH, repair=True)
 
 
 def parse_delivery(document: Any, *, phone_number_id: str) -> Delivery:
@@ -291,20 +270,3 @@ def _is_text(value: Any) -> TypeGuard[str]:
 
 def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
-
-
-def _clean(value: Any) -> Any:
-    """Strings a database can store: no NUL characters, no lone surrogates."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            value = value.replace("\x00", "")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            value = value.encode("utf-8", "replace").decode("utf-8")
-        return value
-    if isinstance(value, dict):
-        return {_clean(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value

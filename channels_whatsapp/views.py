@@ -62,8 +62,6 @@ def _receive(request: HttpRequest, channel: Channel) -> HttpResponse:
         delivery = parse_delivery(document, phone_number_id=channel.phone_number_id)
     except PayloadError as exc:
         return _error(400, "the body is not a WhatsApp Cloud API delivery", str(exc))
-    except RecursionError:
-        return _error(400, "the body is not a WhatsApp Cloud API delivery", "nested too deeply")
     for error in delivery.errors:
         logger.warning("whatsapp reported an error", extra={"channel": channel.pk, "error": error})
     if delivery.foreign_values:

@@ -102,6 +102,14 @@ class UserAdmin(OrganizationScopedAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser  # type: ignore[union-attr]
 
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Whether the user may sign in goes through ``user_access_update`` (in the admin's
+        transaction of the whole change): turning it off ends their tokens, sessions and
+        open docks."""
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data:
+            services.user_access_update(user=obj, active=form.cleaned_data["is_active"])
+
 
 class MemberAddForm(forms.ModelForm):
     """A new person and their membership, made together by ``member_create``: the admin

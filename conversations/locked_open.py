@@ -59,21 +59,17 @@ class _Statement:
 
     def sql(self, keys: dict[str, Collection[int | str]]) -> tuple[str, list[Any]]:
         """The statement and its parameters for the contacts named by ``keys`` (the kinds
-        of key with no values are left out of it). On PostgreSQL one array per kind: the
-        text stays the same whatever the number of customers, so psycopg converts it once
-        and PostgreSQL keeps its plan (with a ``%s`` per customer a two-hundred-message
-        pass was planned anew each time)."""
+        of key with no values are left out of it). One array per kind: the text stays the
+        same whatever the number of customers, so psycopg converts it once and PostgreSQL
+        keeps its plan (with a ``%s`` per customer a two-hundred-message pass was planned
+        anew each time)."""
         conditions: list[str] = []
         params: list[Any] = []
         for name, values in keys.items():
             if not values:
                 continue
-            if connection.vendor == "postgresql":
-                conditions.append(f"{self.keys[name]} = ANY(%s::{self.array_types[name]})")
-                params.append(list(values))
-            else:
-                conditions.append(f"{self.keys[name]} IN ({', '.join(['%s'] * len(values))})")
-                params += values
+            conditions.append(f"{self.keys[name]} = ANY(%s::{self.array_types[name]})")
+            params.append(list(values))
         return self.head + " OR ".join(conditions) + self.tail, params
 
     def conversations(self, rows: list[tuple[Any, ...]]) -> list[Conversation]:

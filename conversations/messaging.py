@@ -53,6 +53,7 @@ from conversations.models import (
 from conversations.realtime import Event, publish, publish_all
 from conversations.rows import field_of, insert_many, insert_many_statements
 from conversations.signals import request_routing
+from cxgear.logging import activity_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -214,10 +215,8 @@ def _record_messages(
                 sent_at=message.sent_at,
             )
         )
-    # On PostgreSQL the INSERT also counts its rows into their conversations (one round
-    # trip); elsewhere each conversation gets its own UPDATE below.
-    counted = connection.vendor == "postgresql"
-    stored = _insert_new(rows, key="wamid", wrap=_count_into_conversations if counted else None)
+    # The INSERT also counts its rows into their conversations (one round trip).
+    stored = _insert_new(rows, key="wamid", wrap=_count_into_conversations)
     result.stored = len(stored)
     result.duplicates = len(rows) - len(stored)
     result.opened = len(opened)
@@ -235,14 +234,6 @@ def _record_messages(
             conversation.last_inbound_at = latest
         if conversation.last_message_at is None or latest > conversation.last_message_at:
             conversation.last_message_at = latest
-        if counted:
-            continue
-        # The row is locked (or ours, new): the values computed here are the row's.
-        Conversation.objects.filter(pk=conversation.pk).update(
-            unread_count=conversation.unread_count,
-            last_inbound_at=conversation.last_inbound_at,
-            last_message_at=conversation.last_message_at,
-        )
 
     if opened:
         insert_many(
@@ -439,6 +430,15 @@ def _open_conversations(
     for conversation in fresh:
         if conversation.pk in opened:
             conversations[conversation.contact_id] = conversation
+            contact = conversation.contact
+            activity_on_commit(
+                "chat %s arrived from %s (%s)",
+                conversation.pk,
+                contact.name or "a customer",
+                contact.wa_id or contact.user_id,
+                conversation=conversation.pk,
+                channel=channel.pk,
+            )
     raced = [pk for pk in missing if pk not in conversations]
     if raced:
         # Another delivery opened these a moment ago: continue theirs.

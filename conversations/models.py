@@ -115,8 +115,8 @@ class Membership(models.Model):
         indexes = [
             # Routing's load order (``routing.statements``), walked from the least loaded
             # until an agent who fits: no sort of every member of the organization for
-            # each decision. Members never assigned come first among equals; SQLite's
-            # indexes take no NULLS FIRST, so a column of its own says it on both.
+            # each decision. Members never assigned come first among equals: a column of
+            # its own says it, which the load order sorts by too.
             models.Index(
                 F("organization"),
                 F("open_conversations") * 1.0 / F("max_open"),

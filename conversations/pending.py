@@ -7,10 +7,9 @@ then on enqueues a pass of its own and nothing asked for after the pass began is
 waiting. The expiry only matters when a task is lost between the mark and the broker;
 the periodic sweeps cover that case anyway.
 
-Without Redis (embedded mode) there are no marks: every request runs its pass. The
-WhatsApp inbox keeps its marks in PostgreSQL instead, beside the deliveries they cover
-(``channels_whatsapp.inbox``), and enqueues through ``send_after_commit``; so does the
-outbox of replies (``conversations.messaging``), whose rows say what is still owed.
+The WhatsApp inbox keeps its marks in PostgreSQL instead, beside the deliveries they
+cover (``channels_whatsapp.inbox``), and enqueues through ``send_after_commit``; so does
+the outbox of replies (``conversations.messaging``), whose rows say what is still owed.
 
 An enqueue that fails is logged and dropped, never raised into the caller's request:
 every caller keeps what it asked for in PostgreSQL, and a sweep asks again."""
@@ -33,7 +32,6 @@ TTL_SECONDS = 30
 
 @cache
 def _redis() -> redis.Redis:
-    assert settings.REDIS_URL is not None, "no Redis in embedded mode"
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
 
 
@@ -50,15 +48,11 @@ def key(kind: str, ident: int) -> str:
 def claim(mark: str) -> bool:
     """True when no pass is waiting for this work, so the caller must enqueue one.
     Raises ``redis.RedisError`` when Redis cannot be reached."""
-    if settings.EMBEDDED:
-        return True
     return bool(_redis().set(mark, 1, nx=True, ex=TTL_SECONDS))
 
 
 def release(mark: str) -> None:
     """Called as a pass starts. If Redis cannot be reached the mark expires by itself."""
-    if settings.EMBEDDED:
-        return
     try:
         _redis().delete(mark)
     except redis.RedisError:

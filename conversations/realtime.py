@@ -12,16 +12,13 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
-from channels_redis.core import RedisChannelLayer
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from conversations.events import EventData, EventType
@@ -44,12 +41,6 @@ def member_group(membership_id: int) -> str:
 
 # Who hears every event of an organization: its supervisors and admins.
 SUPERVISING_ROLES = (Role.SUPERVISOR.value, Role.ADMIN.value)
-
-
-def _supervisors(organization_id: int) -> QuerySet[Membership, int]:
-    return Membership.objects.filter(
-        organization_id=organization_id, role__in=SUPERVISING_ROLES
-    ).values_list("pk", flat=True)
 
 
 @dataclass(frozen=True)
@@ -114,9 +105,9 @@ def _one_statement() -> str:
 
 
 def _record_in_one_statement(events: list[Event]) -> _Stored:
-    """PostgreSQL: find the supervisors, take every recipient's next ``seq`` and store the
-    events in one statement, so a publish is one round trip however many events and
-    members it has."""
+    """Find the supervisors, take every recipient's next ``seq`` and store the events in
+    one statement, so a publish is one round trip however many events and members it
+    has."""
     given = [
         {"type": e.type.value, "data": e.data, "to": sorted(set(e.to)), "org": e.supervisors_of}
         for e in events
@@ -128,33 +119,6 @@ def _record_in_one_statement(events: list[Event]) -> _Stored:
     with connection.cursor() as cursor:
         cursor.execute(_one_statement(), params)
         return [(int(ord), int(member), int(seq)) for ord, member, seq in cursor.fetchall()]
-
-
-def _record_row_by_row(events: list[Event]) -> _Stored:
-    """Other databases (SQLite, one writer at a time): the same, a statement at a time."""
-    recipients = {(ord, m) for ord, event in enumerate(events) for m in event.to}
-    for ord, event in enumerate(events):
-        if event.supervisors_of is not None:
-            recipients.update((ord, m) for m in _supervisors(event.supervisors_of))
-    stored = []
-    now = timezone.now()
-    for ord, membership_id in sorted(recipients, key=lambda r: (r[1], r[0])):
-        if not DockStream.objects.filter(pk=membership_id).update(last_seq=F("last_seq") + 1):
-            DockStream.objects.get_or_create(membership_id=membership_id)
-            DockStream.objects.filter(pk=membership_id).update(last_seq=F("last_seq") + 1)
-        seq = DockStream.objects.values_list("last_seq", flat=True).get(pk=membership_id)
-        stored.append((ord, membership_id, seq))
-    DockEvent.objects.bulk_create(
-        DockEvent(
-            membership_id=m,
-            seq=seq,
-            type=events[ord].type.value,
-            data=events[ord].data,
-            created_at=now,
-        )
-        for ord, m, seq in stored
-    )
-    return stored
 
 
 def publish(
@@ -178,10 +142,9 @@ def publish_all(events: Iterable[Event]) -> None:
     wanted = [e for e in events if e.to or e.supervisors_of is not None]
     if not wanted:
         return
-    record = _record_in_one_statement if connection.vendor == "postgresql" else _record_row_by_row
     # Inside the caller's transaction no savepoint: a failure here fails the caller's.
     with transaction.atomic(savepoint=False):
-        stored = record(wanted)
+        stored = _record_in_one_statement(wanted)
         frames = [
             (
                 membership_id,
@@ -226,28 +189,44 @@ def _process_loop() -> asyncio.AbstractEventLoop:
 def _send(frames: Frames) -> None:
     """Push a commit's frames to the docks (after commit: a send never holds a lock).
     Failures are logged, never raised into the committer."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
     try:
-        if isinstance(layer, RedisChannelLayer):
-            _send_through_process_loop(layer, frames)
-        else:
-            # The in-memory layer (embedded mode) lives in the server's own loop and must
-            # be reached through it; async_to_sync finds that loop from a sync view's thread.
-            async_to_sync(_send_all)(layer, frames)
+        _on_layer(lambda layer: _send_all(layer, frames))
     except Exception:  # unreachable or too slow: the docks catch up on resync
         logger.warning("realtime sends failed", extra={"frames": len(frames)})
 
 
-def _send_through_process_loop(layer: BaseChannelLayer, frames: Frames) -> None:
+def _on_layer(send: Callable[[BaseChannelLayer], Coroutine[Any, Any, None]]) -> None:
+    """Run ``send`` against the channel layer from sync code and wait for it."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    _send_through_process_loop(send(layer))
+
+
+def _send_through_process_loop(sends: Coroutine[Any, Any, None]) -> None:
     """Run the sends in this process's send loop and wait for them, at most
     ``SEND_TIMEOUT_SECONDS``; past that they are abandoned."""
-    future = asyncio.run_coroutine_threadsafe(_send_all(layer, frames), _process_loop())
+    future = asyncio.run_coroutine_threadsafe(sends, _process_loop())
     try:
         future.result(timeout=SEND_TIMEOUT_SECONDS)
     finally:
         future.cancel()
+
+
+def docks_sign_out(*, membership_id: int) -> None:
+    """After commit, close every open dock of the member, in every server process: their
+    access has ended (``conversations.services.user_access_revoke``). Not an event of
+    their stream: nothing is replayed, the socket is simply closed."""
+    group = member_group(membership_id)
+
+    def send() -> None:
+        try:
+            _on_layer(lambda layer: layer.group_send(group, {"type": "dock.signed_out"}))
+        except Exception:
+            # Each dock still refuses the member's next command (``DockConsumer``).
+            logger.warning("closing the docks failed", extra={"member": membership_id})
+
+    transaction.on_commit(send)
 
 
 # At most this many of one member's frames travel in one channel-layer message.

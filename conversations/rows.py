@@ -82,19 +82,9 @@ class ModelColumns:
 
 
 def lock_clause(alias: str, *, no_key: bool = False, skip_locked: bool = False) -> str:
-    """The row lock ``select_for_update(of=(alias,), no_key=..., skip_locked=...)`` writes
-    on this database; none where there is none (SQLite: one writer at a time)."""
-    features = connection.features
-    if not features.has_select_for_update:
-        return ""
-    clause = (
-        " FOR NO KEY UPDATE" if no_key and features.has_select_for_no_key_update else " FOR UPDATE"
-    )
-    if features.has_select_for_update_of:
-        clause += f" OF {alias}"
-    if skip_locked and features.has_select_for_update_skip_locked:
-        clause += " SKIP LOCKED"
-    return clause
+    """The row lock ``select_for_update(of=(alias,), no_key=..., skip_locked=...)`` writes."""
+    clause = f" FOR {'NO KEY UPDATE' if no_key else 'UPDATE'} OF {alias}"
+    return clause + " SKIP LOCKED" if skip_locked else clause
 
 
 class ConversationColumns:
@@ -194,12 +184,11 @@ def write_together(statements: Sequence[Statement]) -> None:
     round trip instead of one each. Its parts see the same snapshot and are run in no set
     order, so they must not depend on each other, and at most one of them may take a row
     lock the caller does not hold yet (two could be taken in either order; the checks of
-    foreign keys come after every part, as they would after separate statements).
-    Elsewhere they run one after the other."""
+    foreign keys come after every part, as they would after separate statements)."""
     if not statements:
         return
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and len(statements) > 1:
+        if len(statements) > 1:
             *first, (last, last_params) = statements
             parts = ", ".join(f"w{n} AS ({sql})" for n, (sql, _) in enumerate(first))
             params = [value for _, values in first for value in values]
@@ -207,10 +196,6 @@ def write_together(statements: Sequence[Statement]) -> None:
             return
         for sql, params in statements:
             cursor.execute(sql, params)
-
-
-# Rows per statement where the rows are a VALUES list (not PostgreSQL).
-VALUES_BATCH = 500
 
 
 def _json_value(value: Any) -> str:
@@ -243,29 +228,19 @@ def insert_many_statements(
     """The INSERTs of new rows of one model (keys made by the database), each statement
     followed by ``suffix`` (``ON CONFLICT``, ``RETURNING``), with their parameters.
 
-    On PostgreSQL one statement whatever the number of rows: the rows travel as one JSON
-    array, one parameter that ``json.dumps`` writes at C speed. Its text never changes,
-    so psycopg converts it once and PostgreSQL keeps its plan. A VALUES list has a
-    parameter per value, and past 50 of them psycopg converts the whole text again on
-    every call; an array per column (``unnest``) had psycopg write every value of every
-    array in Python, 12 ms for two hundred messages. Other databases get VALUES lists of
-    ``VALUES_BATCH`` rows."""
+    One statement whatever the number of rows: the rows travel as one JSON array, one
+    parameter that ``json.dumps`` writes at C speed. Its text never changes, so psycopg
+    converts it once and PostgreSQL keeps its plan. A VALUES list has a parameter per
+    value, and past 50 of them psycopg converts the whole text again on every call; an
+    array per column (``unnest``) had psycopg write every value of every array in Python,
+    12 ms for two hundred messages."""
     if not instances:
         return []
     model = type(instances[0])
     fields = insert_columns(model)
     values = [insert_values(instance, fields) for instance in instances]
-    if connection.vendor == "postgresql":
-        rows = json.dumps(values, default=_json_value, ensure_ascii=False)
-        return [(_json_rows_statement(model) + suffix, [rows])]
-    head = f"INSERT INTO {table_of(model)} ({', '.join(column_of(f) for f in fields)}) "
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    statements: list[Statement] = []
-    for start in range(0, len(values), VALUES_BATCH):
-        batch = values[start : start + VALUES_BATCH]
-        sql = f"{head}VALUES {', '.join([row] * len(batch))}{suffix}"
-        statements.append((sql, [value for row_values in batch for value in row_values]))
-    return statements
+    rows = json.dumps(values, default=_json_value, ensure_ascii=False)
+    return [(_json_rows_statement(model) + suffix, [rows])]
 
 
 def insert_many(instances: Sequence[models.Model]) -> None:

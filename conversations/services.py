@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from accounts.sessions import sessions_end
+from conversations import realtime
 from conversations.models import (
     Channel,
     Membership,
@@ -23,6 +25,8 @@ from conversations.models import (
 )
 from conversations.selectors import PLATFORM_ACCOUNTS
 from conversations.signals import member_created, request_routing
+from presence.models import PresenceSource, PresenceStatus
+from presence.services import presence_set
 
 # How the API and the admin refuse an e-mail in use, without saying whose it is.
 EMAIL_UNUSABLE = "This e-mail cannot be used."
@@ -103,15 +107,59 @@ def _may_set_sign_in(*, member: Membership, actor: Membership | None) -> None:
 
 
 @transaction.atomic
+def user_access_update(
+    *, user: User, password: str | None = None, active: bool | None = None
+) -> User:
+    """Set a person's password, or whether they may sign in at all: the one write path
+    for both, from the API, the admin and the password pages.
+
+    Either ends every way they are signed in now (``user_access_revoke``). A deactivated
+    member who takes chats also turns Offline, so their open chats go back to routing as
+    those of an agent who left."""
+    fields = []
+    if password:
+        user.set_password(password)
+        fields.append("password")
+    if active is not None:
+        user.is_active = active
+        fields.append("is_active")
+    if fields:
+        user.save(update_fields=fields)
+    if password or active is False:
+        user_access_revoke(user=user)
+    if active is False:
+        member = Membership.objects.filter(user_id=user.pk).first()
+        if member is not None and member.works_chats:
+            presence_set(member=member, status=PresenceStatus.OFFLINE, source=PresenceSource.SYSTEM)
+    return user
+
+
+@transaction.atomic
+def user_access_revoke(*, user: User) -> None:
+    """End every way ``user`` is signed in now: their API tokens and browser sessions at
+    once, their open docks right after commit (closed with the code the dock shows as
+    signed out). Whoever changed their own password signs their session back in after
+    this (``update_session_auth_hash``)."""
+    Token.objects.filter(user_id=user.pk).delete()
+    sessions_end(user_id=user.pk)
+    member_id = Membership.objects.filter(user_id=user.pk).values_list("pk", flat=True).first()
+    if member_id is not None:
+        realtime.docks_sign_out(membership_id=member_id)
+
+
+@transaction.atomic
 def member_update(
     *, member: Membership, actor: Membership | None = None, **changes: Any
 ) -> Membership:
-    """Change a member's role, capacity, skills, languages, projects or password.
+    """Change a member's role, capacity, skills, languages, projects, password or whether
+    they are active (``user_access_update``).
 
     Capacity or skills may let queued chats through: routing is asked to look again."""
     password = changes.pop("password", None)
-    if password:
+    active = changes.pop("active", None)
+    if password or active is not None:
         _may_set_sign_in(member=member, actor=actor)
+    if password:
         password_check(password=password, user=member.user)
     projects = changes.pop("projects", None)
     for list_field in ("skills", "languages"):
@@ -123,9 +171,8 @@ def member_update(
         member.save(update_fields=list(changes))
     if projects is not None:
         member.projects.set(projects)
-    if password:
-        member.user.set_password(password)
-        member.user.save(update_fields=["password"])
+    if password or active is not None:
+        user_access_update(user=member.user, password=password, active=active)
     # A superuser's staff flag is the platform's, whatever role an organization gives them.
     if "role" in changes and not member.user.is_superuser:
         member.user.is_staff = member.role in (Role.SUPERVISOR, Role.ADMIN)

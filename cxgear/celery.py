@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from celery import Celery, Task
-from celery.signals import task_postrun
+from celery.signals import after_setup_logger, task_postrun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxgear.settings")
 
@@ -15,17 +15,17 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-def _embedded_defaults() -> dict[str, Any]:
-    """Without Redis there is no broker: tasks run in the process that sends them.
+@after_setup_logger.connect
+def _human_console(**kwargs: Any) -> None:
+    """At the human console of ``make run`` the worker logs as its web processes do:
+    Celery's own line for every task received and done would bury what happens to the
+    chats (``cxgear.logging``)."""
+    from logging.config import dictConfig
 
-    A default rather than ``CELERY_TASK_ALWAYS_EAGER``: a setting read from Django would
-    win over the value the test suite and its live servers set at run time."""
     from django.conf import settings
 
-    return {"task_always_eager": settings.EMBEDDED}
-
-
-app.add_defaults(_embedded_defaults)
+    if settings.LOG_FORMAT == "human":
+        dictConfig(settings.LOGGING)
 
 
 @task_postrun.connect

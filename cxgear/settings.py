@@ -1,9 +1,9 @@
 """Settings, read from the environment.
 
-With nothing set the project runs in its embedded mode (SQLite, an in-process channel
-layer, Celery tasks run in the calling process) so that a bare machine can try it.
-With ``DATABASE_URL`` and ``REDIS_URL`` set it is the production shape: PostgreSQL,
-channels-redis and a real Celery broker. A bad value stops the process at start-up.
+PostgreSQL is the database and Redis the channel layer and Celery broker, everywhere.
+``DATABASE_URL`` and ``REDIS_URL`` name them; unset, they are this checkout's own servers
+that ``make run`` starts (``cxgear.devservers``). A bad value stops the process at
+start-up.
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from cxgear import devservers
+from cxgear.logging import logging_config
 from cxgear.postgresql import PREPARED_STATEMENTS, connection_handling
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -86,6 +89,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
+    "accounts",
     "conversations",
     "presence",
     "routing",
@@ -96,6 +101,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -125,37 +131,48 @@ TEMPLATES = [
 ]
 
 # --- database -------------------------------------------------------------------------
-DATABASE_URL = env("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend; a dead connection (after a database restart) is noticed before
-    # it is used again, without a round trip for the live ones.
-    DATABASES["default"]["ENGINE"] = "cxgear.postgresql"
-    options = DATABASES["default"].setdefault("OPTIONS", {})
-    # Off behind a pooler that hands one session's statements to another (PgBouncer's
-    # transaction mode before 1.21).
-    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
-        options.update(PREPARED_STATEMENTS)
-    # A shared pool, or a connection per thread where a WSGI server's threads are fixed
-    # (granian, as `rundock` and compose start it): ``connection_handling`` says why.
-    connections_mode = env("DATABASE_CONNECTIONS") or "pool"
-    try:
-        handling = connection_handling(
-            connections_mode,
-            pool_min=env_int("DATABASE_POOL_MIN", 1, minimum=0),
-            pool_max=env_int("DATABASE_POOL_MAX", 10, minimum=1),
-        )
-    except ValueError as exc:
+
+
+def embedded_url(variable: str) -> str:
+    """The URL of this checkout's own server for ``variable`` (``make run`` started it)."""
+    url = devservers.recorded_url(variable)
+    if url is None:
         raise ImproperlyConfigured(
-            f"DATABASE_CONNECTIONS must be pool or persistent, not {connections_mode!r}"
-        ) from exc
-    options.update(handling.options)
-    DATABASES["default"]["CONN_MAX_AGE"] = handling.max_age
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = handling.health_checks
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+            f"{variable} is not set and this checkout's own servers never started: run"
+            " `make run`, or export what `python -m cxgear.devservers start` prints"
+        )
+    return url
+
+
+DATABASE_URL = env("DATABASE_URL") or embedded_url("DATABASE_URL")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    scheme = DATABASE_URL.split(":", 1)[0]
+    raise ImproperlyConfigured(f"DATABASE_URL must name a PostgreSQL database, not {scheme}:")
+# Django's backend; a dead connection (after a database restart) is noticed before
+# it is used again, without a round trip for the live ones.
+DATABASES["default"]["ENGINE"] = "cxgear.postgresql"
+options = DATABASES["default"].setdefault("OPTIONS", {})
+# Off behind a pooler that hands one session's statements to another (PgBouncer's
+# transaction mode before 1.21).
+if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+    options.update(PREPARED_STATEMENTS)
+# A shared pool, or a connection per thread where a WSGI server's threads are fixed
+# (granian, as `rundock` and compose start it): ``connection_handling`` says why.
+connections_mode = env("DATABASE_CONNECTIONS") or "pool"
+try:
+    handling = connection_handling(
+        connections_mode,
+        pool_min=env_int("DATABASE_POOL_MIN", 1, minimum=0),
+        pool_max=env_int("DATABASE_POOL_MAX", 10, minimum=1),
     )
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"DATABASE_CONNECTIONS must be pool or persistent, not {connections_mode!r}"
+    ) from exc
+options.update(handling.options)
+DATABASES["default"]["CONN_MAX_AGE"] = handling.max_age
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = handling.health_checks
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "conversations.User"
@@ -170,6 +187,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sessions in the database, each row naming its user: deactivating a member or setting a
+# new password deletes all of theirs at once (``accounts.sessions``).
+SESSION_ENGINE = "accounts.sessions"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/dock/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -185,37 +205,42 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 
 # --- redis: channel layer and celery ---------------------------------------------------
-REDIS_URL = env("REDIS_URL") or None
-EMBEDDED = REDIS_URL is None
+REDIS_URL = env("REDIS_URL") or embedded_url("REDIS_URL")
 
-CHANNEL_LAYERS: dict[str, dict[str, Any]]
-if EMBEDDED:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-else:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # redis-py's asyncio pool defaults to 100 connections and fails at once
-                # when exhausted; a busy daphne process with many docks needs more.
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000, 1),
-                        # Every consumer waits on Redis with a 5-second blocking pop;
-                        # redis-py 8's default 5-second socket timeout would cut that
-                        # wait and drop the socket, so reads may take longer.
-                        "socket_timeout": 30,
-                    }
-                ],
-                "capacity": 1500,
-                "expiry": 30,
-                "group_expiry": 86400,
-            },
-        }
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            # redis-py's asyncio pool defaults to 100 connections and fails at once
+            # when exhausted; a busy daphne process with many docks needs more.
+            "hosts": [
+                {
+                    "address": REDIS_URL,
+                    "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 2000, 1),
+                    # Every consumer waits on Redis with a 5-second blocking pop;
+                    # redis-py 8's default 5-second socket timeout would cut that
+                    # wait and drop the socket, so reads may take longer.
+                    "socket_timeout": 30,
+                }
+            ],
+            "capacity": 1500,
+            "expiry": 30,
+            "group_expiry": 86400,
+        },
     }
+}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+# --- cache: counters every process shares (the failed sign-in throttle) ----------------
+# On REDIS_URL, under a prefix of its own beside the channel layer's and Celery's keys.
+CACHES: dict[str, dict[str, Any]] = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "cxgear-cache",
+    }
+}
+
+CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
@@ -239,6 +264,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Bounded nesting and storable strings (cxgear.json_input); the API takes JSON only.
+    "DEFAULT_PARSER_CLASSES": ["conversations.api_parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -283,23 +310,51 @@ CELERY_BEAT_SCHEDULE = {
         ("outbound-recovery", "conversations.tasks.hand_over_overdue_messages"),
     ]
 }
+# Failed sign-ins (``accounts.throttle``): after this many for one e-mail, or from one
+# address, within the window, sign-ins are refused with 429 until the window passes. An
+# address is shared by a contact centre's agents behind one NAT, hence its higher limit.
+SIGNIN_FAILURES_PER_EMAIL = env_int("SIGNIN_FAILURES_PER_EMAIL", 10, minimum=1)
+SIGNIN_FAILURES_PER_ADDRESS = env_int("SIGNIN_FAILURES_PER_ADDRESS", 100, minimum=1)
+SIGNIN_THROTTLE_WINDOW_SECONDS = env_int("SIGNIN_THROTTLE_WINDOW_SECONDS", 15 * 60, minimum=1)
+# Behind a proxy that appends the client's address to X-Forwarded-For (compose's nginx):
+# the throttle counts that address, not the proxy's.
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", default=False)
+RATELIMIT_IP_META_KEY = "accounts.throttle.client_address"
 # Where the webhook_url of a channel points; the public base URL of this deployment.
 PUBLIC_BASE_URL = (env("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
 
-# --- logging: structured, to stdout -----------------------------------------------------
+# --- logging: to stdout ----------------------------------------------------------------
+# JSON lines for production; ``human`` (``make run`` sets it) for a person at the console.
 LOG_LEVEL = (env("LOG_LEVEL") or "INFO").upper()
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "cxgear.logging.JsonFormatter"}},
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "formatter": "json"}},
-    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "daphne": {"level": "WARNING"},
-    },
-}
+LOG_FORMAT = (env("LOG_FORMAT") or "json").lower()
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+
+# --- what browsers are told --------------------------------------------------------------
+# Scripts, styles and connections only from this site, no inline script or style on any
+# page (the dock, the board, the login page, the admin and the API docs keep theirs in
+# static files): text a customer wrote can never become code in an agent's page. data:
+# images are for the API docs' stylesheet icons and the favicon.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Sent on HTTPS responses only (SecurityMiddleware asks request.is_secure(), which
+# believes a TLS proxy's X-Forwarded-Proto when TRUST_X_FORWARDED_PROTO says so).
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"

@@ -20,7 +20,8 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 
 from conversations import messaging, realtime, selectors
 from conversations.events import conversation_payload, message_payload, presence_payload
-from conversations.models import Conversation, Membership, Role
+from conversations.models import Conversation, Membership, Role, User
+from cxgear import json_input
 from dock import dock
 from presence import services as presence_services
 from presence.models import PresenceStatus
@@ -29,9 +30,11 @@ from routing import services
 logger = logging.getLogger(__name__)
 
 # Close codes after which the page stops reconnecting: it sends the visitor to the
-# sign-in page (4401) or says this account has no dock (4403).
+# sign-in page (4401), says this account has no dock (4403), or says the member was
+# signed out because their access ended: deactivated or a new password (4410).
 CLOSE_NOT_SIGNED_IN = 4401
 CLOSE_NOT_ALLOWED = 4403
+CLOSE_SIGNED_OUT = 4410
 
 MAX_OUTCOME = 200
 
@@ -46,6 +49,11 @@ def _load_member(user: Any) -> Membership | None:
     except Membership.DoesNotExist:
         return None
     return member if member.role in (Role.AGENT, Role.SUPERVISOR) else None
+
+
+def _still_signed_in(user: Any) -> bool:
+    """The socket's user is still active and has the password they signed in with."""
+    return User.objects.filter(pk=user.pk, is_active=True, password=user.password).exists()
 
 
 def _conversation(member: Membership, data: dict[str, Any]) -> Conversation:
@@ -96,6 +104,12 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
         # Join before reading the snapshot: an event committed in between is either in
         # the snapshot (and dropped by seq) or arrives after it; none falls between.
         await self.channel_layer.group_add(self.group, self.channel_name)
+        # Checked after joining: access ended before this is seen here, after it the
+        # group's sign-out message reaches this socket.
+        if not await self._still_signed_in():
+            await self.accept()
+            await self.close(code=CLOSE_SIGNED_OUT)
+            return
         await self.accept()
         snapshot = await database_sync_to_async(dock.dock_snapshot)(member=member)
         self.sent_seq = snapshot["seq"]
@@ -106,6 +120,13 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await self._presence_call(presence_services.dock_disconnected)
+
+    async def dock_signed_out(self, message: dict[str, Any]) -> None:
+        """The member's access ended (``realtime.docks_sign_out``)."""
+        await self.close(code=CLOSE_SIGNED_OUT)
+
+    async def _still_signed_in(self) -> bool:
+        return await database_sync_to_async(_still_signed_in)(self.scope["user"])
 
     # --- server events ------------------------------------------------------------------
 
@@ -131,17 +152,21 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event)
         self.sent_seq = seq
 
-    async def _send_stored(self, *, after: int) -> list[dict[str, Any]]:
+    async def _send_stored(self, *, after: int) -> None:
+        """Send the stored events after ``after`` that this dock has not had, one frame
+        each, a page of the store at a time however long the gap."""
         assert self.member is not None
-        events = await database_sync_to_async(realtime.events_after)(
-            membership_id=self.member.pk, after=after
-        )
-        fresh = [e for e in events if e["seq"] > self.sent_seq]
-        for event in fresh:
-            await self.send_json(event)
-        if fresh:
-            self.sent_seq = fresh[-1]["seq"]
-        return events
+        while True:
+            events = await database_sync_to_async(realtime.events_after)(
+                membership_id=self.member.pk, after=after, limit=dock.RESYNC_EVENTS
+            )
+            for event in events:
+                if event["seq"] > self.sent_seq:
+                    await self.send_json(event)
+                    self.sent_seq = event["seq"]
+            if len(events) < dock.RESYNC_EVENTS:
+                return
+            after = events[-1]["seq"]
 
     # --- client frames ------------------------------------------------------------------
 
@@ -153,10 +178,17 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             content = await self.decode_json(text_data)
-        except ValueError:
-            await self.send_json({"type": "error", "error": "a frame must be JSON"})
+        except ValueError as exc:
+            await self.send_json({"type": "error", "error": f"frame refused: {exc}"})
             return
         await self.receive_json(content)
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        """Frames follow the API's rule for JSON (``cxgear.json_input``): one nested
+        without end or carrying a string no database stores is answered with what is
+        wrong, instead of ending the socket or failing deep in a service."""
+        return json_input.loads(text_data, max_depth=json_input.API_MAX_DEPTH)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
@@ -169,6 +201,10 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(
                 {"type": "error", "id": request_id, "error": f"unknown frame type {kind!r}"}
             )
+            return
+        # Were the sign-out message lost, the member's next command still finds them gone.
+        if not await self._still_signed_in():
+            await self.close(code=CLOSE_SIGNED_OUT)
             return
         try:
             result = await handler(self, content)
@@ -228,18 +264,34 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
     # --- commands -----------------------------------------------------------------------
 
     async def cmd_resync(self, content: dict[str, Any]) -> dict[str, Any] | None:
+        """The events after ``after``, in as many frames as keep each within the frame
+        bound (``more`` on all but the last). Past ``RESYNC_EVENTS`` of them the answer
+        is ``snapshot: true``: the dock takes the snapshot it connected with, and the
+        events after it reach it live as ever."""
         after = content.get("after")
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
             raise CommandError("after must be the last seq the client saw")
         assert self.member is not None
+        request_id = content.get("id")
         events = await database_sync_to_async(realtime.events_after)(
-            membership_id=self.member.pk, after=after
+            membership_id=self.member.pk, after=after, limit=dock.RESYNC_EVENTS + 1
         )
+        if len(events) > dock.RESYNC_EVENTS:
+            await self.send_json(
+                {
+                    "type": "resync",
+                    "id": request_id,
+                    "after": after,
+                    "events": [],
+                    "more": False,
+                    "snapshot": True,
+                }
+            )
+            return None
+        for frame in dock.resync_frames(request_id=request_id, after=after, events=events):
+            await self.send_json(frame)
         if events:
             self.sent_seq = max(self.sent_seq, events[-1]["seq"])
-        await self.send_json(
-            {"type": "resync", "id": content.get("id"), "after": after, "events": events}
-        )
         return None
 
     async def cmd_heartbeat(self, content: dict[str, Any]) -> dict[str, Any] | None:
@@ -260,9 +312,19 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
         return await database_sync_to_async(self._thread_load)(content)
 
     def _thread_load(self, content: dict[str, Any]) -> dict[str, Any]:
+        """A page of the thread that fits, with the reply around it, in one frame."""
         assert self.member is not None
         conversation = _conversation(self.member, content)
-        return dock.dock_thread(member=self.member, conversation_id=conversation.pk)
+        before = content.get("before")
+        if before is not None and not isinstance(before, str):
+            raise CommandError("before must be a cursor thread.load gave")
+        reply = {"type": "reply", "command": "thread.load", "id": content.get("id"), "ok": True}
+        return dock.dock_thread(
+            member=self.member,
+            conversation_id=conversation.pk,
+            before=before,
+            room=dock.frame_room({**reply, "data": None}),
+        )
 
     async def cmd_thread_read(self, content: dict[str, Any]) -> dict[str, Any]:
         return await database_sync_to_async(self._thread_read)(content)

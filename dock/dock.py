@@ -3,11 +3,14 @@ colleagues a chat can be handed to. Reads only; the consumer calls these from a 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Q
 
 from conversations import realtime, selectors
 from conversations.events import conversation_payload, message_payload, presence_payload
@@ -22,7 +25,18 @@ from conversations.models import (
 from presence.models import AgentPresence, PresenceStatus
 from routing import router
 
-THREAD_MESSAGES = 200
+# No frame the dock's socket sends is longer than this, as the consumer encodes it (JSON
+# with every non-ASCII character escaped: one byte a character). Far below daphne's 1 MB
+# frame, and one message at the text limit (4,096 characters, 12 bytes each at worst)
+# fits several times over, so a thread or a replay is sent a page at a time.
+FRAME_BYTES = 256 * 1024
+# At most this many messages and notes in one page of a thread.
+THREAD_ITEMS = 200
+# A reconnecting dock missing more events than this takes the snapshot it opened with:
+# replaying them would cost more than the snapshot did.
+RESYNC_EVENTS = 1000
+# The chat list shows one line of the last message; the thread has the whole of it.
+PREVIEW_CHARACTERS = 200
 EARLIER_CONVERSATIONS = 10
 # The kinds of audit entries the thread shows between messages as system notes.
 NOTE_KINDS = (EventKind.ASSIGNED, EventKind.TRANSFERRED, EventKind.REASSIGNED, EventKind.QUEUED)
@@ -43,7 +57,7 @@ def message_preview(message: Message | None) -> dict[str, Any] | None:
         "id": message.pk,
         "direction": message.direction,
         "type": message.type,
-        "text": message.text,
+        "text": message.text[:PREVIEW_CHARACTERS],
         "status": message.status,
         "sent_at": _iso(message.sent_at),
     }
@@ -153,28 +167,162 @@ def thread_context(*, member: Membership, conversation: Conversation) -> dict[st
     }
 
 
-def dock_thread(*, member: Membership, conversation_id: int) -> dict[str, Any]:
-    """A conversation the member may see, its latest messages, system notes and context.
+def encoded_size(value: Any) -> int:
+    """The length of ``value`` as the consumer sends it (``json.dumps``, ASCII only)."""
+    return len(json.dumps(value))
 
-    Raises ``Conversation.DoesNotExist`` for one they may not see."""
-    conversation = selectors.visible_conversations(member=member).get(pk=conversation_id)
-    recent = list(
-        selectors.conversation_messages(conversation=conversation)
-        .order_by("-sent_at", "-id")[:THREAD_MESSAGES]
-        .select_related(None)
-    )
-    recent.reverse()
-    notes = (
-        ConversationEvent.objects.filter(conversation=conversation, kind__in=NOTE_KINDS)
-        .select_related("actor__user", "from_agent__user", "to_agent__user")
-        .order_by("created_at", "id")
-    )
+
+def frame_room(frame: dict[str, Any]) -> int:
+    """What is left of ``FRAME_BYTES`` for the data a frame still has to carry."""
+    return FRAME_BYTES - encoded_size(frame)
+
+
+def pages_by_size(items: Iterable[Any], *, room: int) -> list[list[Any]]:
+    """``items`` in order, cut into runs whose JSON list fits in ``room`` bytes. A page
+    always takes at least one item, so one item larger than the room still gets sent."""
+    pages: list[list[Any]] = [[]]
+    left = room
+    for item in items:
+        size = encoded_size(item) + 2  # its ", " (or the brackets of a list of one)
+        if pages[-1] and size > left:
+            pages.append([])
+            left = room
+        pages[-1].append(item)
+        left -= size
+    return pages
+
+
+# A note comes before a message of the same instant.
+NOTE, MESSAGE = 0, 1
+LONGEST_CURSOR = "m:" + "9" * 18
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A message or system note at its place in the thread: by time, a note before a
+    message of the same instant, then by id."""
+
+    at: datetime
+    rank: int
+    id: int
+    payload: Mapping[str, Any]
+
+    @property
+    def cursor(self) -> str:
+        return f"{'n' if self.rank == NOTE else 'm'}:{self.id}"
+
+    @property
+    def key(self) -> tuple[datetime, int, int]:
+        return (self.at, self.rank, self.id)
+
+
+class BadCursor(ValueError):
+    """A ``before`` that is not a place in this thread."""
+
+
+def _position(conversation: Conversation, before: str) -> tuple[datetime, int, int]:
+    """The thread's order key of the entry a ``before`` cursor names."""
+    kind, _, raw = before.partition(":")
+    if kind not in ("m", "n") or not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        raise BadCursor("before must be a cursor thread.load gave")
+    if kind == "m":
+        at = conversation.messages.filter(pk=int(raw)).values_list("sent_at", flat=True).first()
+    else:
+        at = (
+            ConversationEvent.objects.filter(conversation=conversation, pk=int(raw))
+            .values_list("created_at", flat=True)
+            .first()
+        )
+    if at is None:
+        raise BadCursor("before names nothing in this conversation")
+    return at, MESSAGE if kind == "m" else NOTE, int(raw)
+
+
+def _older(field: str, rank: int, position: tuple[datetime, int, int]) -> Q:
+    """Entries of one kind (``rank``) that come before ``position`` in the thread."""
+    at, at_rank, at_id = position
+    earlier = Q(**{f"{field}__lt": at})
+    if rank < at_rank:
+        return earlier | Q(**{field: at})
+    if rank == at_rank:
+        return earlier | Q(**{field: at, "id__lt": at_id})
+    return earlier
+
+
+def _thread_page(conversation: Conversation, *, before: str | None, room: int) -> dict[str, Any]:
+    """The newest messages and notes before ``before`` (the newest of all without it)
+    whose JSON fits in ``room`` bytes, oldest first, and the cursor of the page's oldest
+    entry when there are older ones."""
+    messages = selectors.conversation_messages(conversation=conversation).select_related(None)
+    notes = ConversationEvent.objects.filter(
+        conversation=conversation, kind__in=NOTE_KINDS
+    ).select_related("actor__user", "from_agent__user", "to_agent__user")
+    if before is not None:
+        position = _position(conversation, before)
+        messages = messages.filter(_older("sent_at", MESSAGE, position))
+        notes = notes.filter(_older("created_at", NOTE, position))
+    # Each kind alone may fill a page: THREAD_ITEMS + 1 of each tells whether more are left.
+    newest = [
+        _Entry(m.sent_at, MESSAGE, m.pk, message_payload(m))
+        for m in messages.order_by("-sent_at", "-id")[: THREAD_ITEMS + 1]
+    ] + [
+        _Entry(e.created_at, NOTE, e.pk, note_payload(e))
+        for e in notes.order_by("-created_at", "-id")[: THREAD_ITEMS + 1]
+    ]
+    newest.sort(key=lambda entry: entry.key, reverse=True)
+    # The cursor's room is kept whether or not the page ends up needing it.
+    room -= encoded_size({"messages": [], "notes": [], "has_more": False, "before": LONGEST_CURSOR})
+    page: list[_Entry] = []
+    for entry in newest[:THREAD_ITEMS]:
+        size = encoded_size(entry.payload) + 2
+        if page and size > room:
+            break
+        page.append(entry)
+        room -= size
+    page.reverse()
+    has_more = len(page) < len(newest)
     return {
-        "conversation": dock_conversation(conversation),
-        "messages": [message_payload(m) for m in recent],
-        "notes": [note_payload(e) for e in notes],
-        "context": thread_context(member=member, conversation=conversation),
+        "messages": [e.payload for e in page if e.rank == MESSAGE],
+        "notes": [e.payload for e in page if e.rank == NOTE],
+        "has_more": has_more,
+        "before": page[0].cursor if has_more else None,
     }
+
+
+def dock_thread(
+    *,
+    member: Membership,
+    conversation_id: int,
+    before: str | None = None,
+    room: int = FRAME_BYTES,
+) -> dict[str, Any]:
+    """A page of a conversation the member may see: its newest messages and system notes
+    that fit in ``room`` bytes of JSON, and ``has_more`` with the ``before`` cursor to ask
+    for the page older than it. The first page (no ``before``) carries the conversation
+    and its context too. A customer decides how long their messages are: paging by size
+    keeps any thread within one frame of the dock's socket.
+
+    Raises ``Conversation.DoesNotExist`` for one they may not see, ``BadCursor`` for a
+    ``before`` that is not a place in this thread."""
+    conversation = selectors.visible_conversations(member=member).get(pk=conversation_id)
+    head: dict[str, Any] = {}
+    if before is None:
+        head = {
+            "conversation": dock_conversation(conversation),
+            "context": thread_context(member=member, conversation=conversation),
+        }
+    page = _thread_page(conversation, before=before, room=room - encoded_size(head))
+    return {**head, **page}
+
+
+def resync_frames(
+    *, request_id: Any, after: int, events: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The answer to a ``resync``: the events in ``seq`` order, in as many frames as
+    keep each within ``FRAME_BYTES``; every frame but the last says ``more``."""
+    base = {"type": "resync", "id": request_id, "after": after, "events": [], "more": True}
+    pages = pages_by_size(events, room=frame_room(base))
+    return [{**base, "events": page, "more": n < len(pages) - 1} for n, page in enumerate(pages)]
 
 
 def transfer_candidates(

@@ -1,20 +1,19 @@
 """``make screenshot``: the dock in the middle of a shift, as ``docs/screenshots/43-chat-dock.png``.
 
-It works on a throwaway database (a temporary SQLite file, the embedded mode) so it
-never touches yours: it loads the demo, lets customers write through the service the
-WhatsApp webhook calls, lets routing hand the chats out and the agents answer, transfer
-and close through the services the dock calls, then serves it with daphne and
-photographs Ana's dock in Chromium."""
+It works on a scratch database of its own on the PostgreSQL of ``DATABASE_URL`` (``make
+screenshot`` starts the checkout's own when it is unset), dropped afterwards, so it never
+touches yours: it loads the demo, lets customers write through the service the WhatsApp
+webhook calls, lets routing hand the chats out (run in this process, as the test suite
+runs tasks) and the agents answer, transfer and close through the services the dock
+calls, then serves it with daphne and photographs Ana's dock in Chromium."""
 
 from __future__ import annotations
 
 import itertools
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -34,14 +33,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _embedded_env(workdir: Path, graph_url: str) -> dict[str, str]:
+def _scratch_env(database_url: str, graph_url: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}
+        if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}
     }
     env.update(
-        DATABASE_URL=f"sqlite:///{workdir / 'dock.sqlite3'}",
+        DATABASE_URL=database_url,
         DJANGO_SETTINGS_MODULE="cxgear.settings",
         WHATSAPP_GRAPH_URL=graph_url,
         LOG_LEVEL="WARNING",
@@ -230,23 +229,33 @@ def photograph(url: str) -> None:
 
 
 def main() -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="cxgear-screenshot-"))
+    if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
+        raise SystemExit("set DATABASE_URL and REDIS_URL; `make screenshot` does")
     sys.path.insert(0, str(ROOT))
+    from bench.common import ScratchDatabase
     from channels_whatsapp.fake_cloud import FakeCloudApi
 
+    scratch = ScratchDatabase(os.environ["DATABASE_URL"])
     fake = FakeCloudApi(status_delay=0.05).start()
     server = None
     try:
-        env = _embedded_env(workdir, fake.graph_url)
-        for name in ("REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"):
+        env = _scratch_env(scratch.create(), fake.graph_url)
+        for name in ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"):
             os.environ.pop(name, None)
         os.environ.update(env)
         import django
         from django.core.management import call_command
 
         django.setup()
+        from cxgear.celery import app as celery_app
+
+        # No worker: routing and sends run here, as in the test suite.
+        celery_app.conf.task_always_eager = True
         call_command("migrate", verbosity=0)
         seed()
+        from django.db import connections
+
+        connections.close_all()
         port = _free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), ASGI_APP],
@@ -262,7 +271,7 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=10)
         fake.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+        scratch.drop()
 
 
 def _wait_for(url: str) -> None:

@@ -40,6 +40,7 @@ from conversations.models import (
     Rule,
 )
 from conversations.pending import advisory_lock_keys
+from cxgear.logging import activity_on_commit
 from presence.models import PresenceStatus
 from presence.services import presence_expire_stale
 from routing import statements
@@ -94,7 +95,8 @@ def _wants(conversation: Conversation) -> tuple[str, list[str]]:
 
 
 def speaks_and_knows(member: Membership, conversation: Conversation) -> bool:
-    """The language and skill rules, in Python (SQLite has no JSON containment)."""
+    """The language and skill rules, in Python, for a member read without them (the
+    customer's last agent)."""
     language, skills = _wants(conversation)
     if language and language not in (member.languages or []):
         return False
@@ -277,7 +279,25 @@ def assign(
         conversation,
         to=[agent.pk, previous_agent_id],
     )
+    activity_on_commit(
+        "chat %s %s to %s (%s)",
+        conversation.pk,
+        "assigned" if kind == EventKind.ASSIGNED else "transferred",
+        member_name(agent),
+        rule,
+        conversation=conversation.pk,
+        agent=agent.pk,
+        rule=rule,
+    )
     return conversation
+
+
+def member_name(member: Membership) -> str:
+    """A member as a log line names them: their e-mail when it is at hand, else their id
+    (a log line is worth no query)."""
+    if Membership._meta.get_field("user").is_cached(member):  # type: ignore[union-attr]
+        return str(member.user.email)
+    return f"member {member.pk}"
 
 
 def write_move(
@@ -424,13 +444,10 @@ def _decide(conversation: Conversation, held: set[int]) -> Decision:
         found = statements.members().best_available(
             conversation, language=language, skills=skills, skip_locked=skip_locked
         )
-        # SQLite's candidates still need the language and skill rules (PostgreSQL's pass).
-        return next((m for m in found if speaks_and_knows(m, conversation)), None)
+        return found[0] if found else None
 
-    choice: Membership | None = None
-    if statements.json_containment():
-        # Prefer an agent no other worker is deciding on: parallel workers spread out.
-        choice = best(skip_locked=True)
+    # Prefer an agent no other worker is deciding on: parallel workers spread out.
+    choice = best(skip_locked=True)
     held_already = choice is not None and not _full(choice)
     if not held_already:
         # Every unlocked candidate is full; one another worker holds may have room.
@@ -564,10 +581,7 @@ def organization_pass(organization_id: int) -> Iterator[bool]:
     ingest benchmark two such passes sent about twice the statements per assignment that
     one pass sends, and spent more CPU; one at a time does the work once. The lock is a
     session's (PostgreSQL), let go at the end of the block, or with the connection when
-    a worker dies. SQLite runs one writer at a time and needs none."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
+    a worker dies."""
     keys = advisory_lock_keys(PASS_LOCK_NAMESPACE, organization_id)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", keys)
@@ -691,8 +705,8 @@ def reassign_offline() -> int:
 
 
 def sweep() -> None:
-    """The periodic safety net (Celery beat, or the embedded timer): presence of vanished
-    docks, reassignment after Offline, and routing of whatever is still queued."""
+    """The periodic safety net (Celery beat): presence of vanished docks, reassignment
+    after Offline, and routing of whatever is still queued."""
     presence_expire_stale()
     reassign_offline()
     route_all()

@@ -23,6 +23,7 @@ from conversations.models import (
     Rule,
 )
 from conversations.services import clean_list
+from cxgear.logging import activity_on_commit
 from presence.models import PresenceStatus
 from routing import router
 from routing.triggers import request_routing
@@ -72,6 +73,14 @@ def conversation_close(
     )
     router.publish_conversation(EventType.CONVERSATION_CLOSED, locked, to=[locked.agent_id])
     request_routing(organization_id=locked.organization_id)
+    activity_on_commit(
+        "chat %s closed by %s: %s",
+        locked.pk,
+        router.member_name(actor),
+        outcome or "no outcome",
+        conversation=locked.pk,
+        actor=actor.pk,
+    )
     return locked
 
 

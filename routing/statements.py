@@ -5,11 +5,7 @@ build and compile on every call than PostgreSQL spent running them. So they are 
 here once from the models' own fields (``conversations.rows``), and their rows become
 model instances with what the decision reads of them in their caches: reading
 ``member.presence``, ``member.user`` or ``conversation.contact`` makes no query. The
-rules they serve, and why each is asked where it is, are ``routing.router``'s.
-
-SQLite (embedded mode) has no JSON containment and runs one writer at a time: there the
-candidates come without their language and skill conditions (the router applies those in
-Python) and nobody can be deciding on an earlier chat in parallel."""
+rules they serve, and why each is asked where it is, are ``routing.router``'s."""
 
 from __future__ import annotations
 
@@ -39,23 +35,14 @@ WAITING_REASON = "no-eligible-agent"
 WORKING_ROLES = (Role.AGENT.value, Role.SUPERVISOR.value)
 
 
-def json_containment() -> bool:
-    """Whether this database filters JSON arrays by containment (PostgreSQL's ``@>``)."""
-    return connection.vendor == "postgresql"
-
-
 def _json_text(column: str, key: str) -> str:
-    """The text at ``key`` of the JSON object in ``column``, as this database writes it."""
-    if connection.vendor == "postgresql":
-        return f"({column} ->> '{key}')"
-    return f"json_extract({column}, '$.{key}')"
+    """The text at ``key`` of the JSON object in ``column``."""
+    return f"({column} ->> '{key}')"
 
 
-def _kept() -> str:
-    """What ends a subquery that PostgreSQL's planner then keeps as one, asked of each
-    row in turn, never a join it may start from (``_Members.candidates``). SQLite has no
-    such choice to make, nor an OFFSET without a LIMIT."""
-    return " OFFSET 0" if connection.vendor == "postgresql" else ""
+# What ends a subquery that PostgreSQL's planner then keeps as one, asked of each row in
+# turn, never a join it may start from (``_Members.candidates``).
+KEPT = " OFFSET 0"
 
 
 # The parameters of ``waiting_noted``'s condition.
@@ -140,7 +127,7 @@ class _Members:
         self._works_on = (
             f"EXISTS (SELECT 1 FROM {table_of(projects.through)} mp"
             f" WHERE mp.{quote(projects.field.m2m_column_name())} = {{member}}"
-            f" AND mp.{quote(projects.field.m2m_reverse_name())} = {{project}}{_kept()})"
+            f" AND mp.{quote(projects.field.m2m_reverse_name())} = {{project}}{KEPT})"
         )
         # Who may work the organization's chats of a project.
         works = (
@@ -161,7 +148,7 @@ class _Members:
             f"SELECT {', '.join(self.member.columns)} FROM {table_of(Membership)} m"
             f" WHERE {works} AND {m['max_open']} > 0"
             f" AND EXISTS (SELECT 1 FROM {table_of(AgentPresence)} p"
-            f" WHERE {p['membership_id']} = {m['id']} AND {p['status']} = %s{_kept()})"
+            f" WHERE {p['membership_id']} = {m['id']} AND {p['status']} = %s{KEPT})"
         )
         # Least loaded first (open chats over max_open), then whoever has waited longest
         # since their last assignment, never assigned first: the order of the index
@@ -184,12 +171,10 @@ class _Members:
 
     def _reread(self) -> str:
         """A member by id, and the first queued chat before a position in queue order that
-        they could take, other than those held for their own last agent: on PostgreSQL,
-        where another worker may be deciding on it right now (``skip_locked``)."""
+        they could take, other than those held for their own last agent: another worker
+        may be deciding on it right now (``skip_locked``)."""
         m = self.member.column
         where = f" WHERE {m['id']} = %s"
-        if not json_containment():
-            return f"SELECT {self.columns}, NULL{self.from_clause}{where}"
         q = ModelColumns(Conversation, "q").column
         # Who could take the chat, and queued at all ('queued' written out, so the
         # partial index ``queue_order`` applies to every plan, generic ones too).
@@ -259,11 +244,10 @@ class _Members:
         skills: list[str],
         skip_locked: bool,
     ) -> list[Membership]:
-        """Available members who work on ``conversation``'s project and (where the
-        database can say it) speak ``language`` and know ``skills``, least loaded first:
-        room is not filtered, the full ones sort last. With ``skip_locked``, the first
-        that no other transaction holds, locked; else the first, or all of them where the
-        database cannot filter by language and skills. Read without user and presence."""
+        """The first of the Available members who work on ``conversation``'s project,
+        speak ``language`` and know ``skills``, least loaded first: room is not filtered,
+        the full ones sort last. With ``skip_locked``, the first that no other
+        transaction holds, locked. Read without user and presence."""
         sql = self.candidates
         params: list[Any] = [
             conversation.organization_id,
@@ -271,16 +255,13 @@ class _Members:
             conversation.project_id,
             PresenceStatus.AVAILABLE.value,
         ]
-        if json_containment():
-            if language:
-                sql += f" AND {self.speaks}"
-                params.append(language)
-            if skills:
-                sql += f" AND {self.knows}"
-                params.append(json.dumps(skills))
-        sql += self.load_order
-        if json_containment() or skip_locked:
-            sql += " LIMIT 1"
+        if language:
+            sql += f" AND {self.speaks}"
+            params.append(language)
+        if skills:
+            sql += f" AND {self.knows}"
+            params.append(json.dumps(skills))
+        sql += self.load_order + " LIMIT 1"
         if skip_locked:
             sql += lock_clause("m", no_key=True, skip_locked=True)
         return [self.member.instance(row) for row in self._fetch(sql, params)]
@@ -290,18 +271,16 @@ class _Members:
     ) -> tuple[Membership, int | None]:
         """A member whose row the caller's transaction has locked, read by a fresh
         statement, and the earliest queued chat before ``conversation`` they could take
-        (None: none, or none that can be decided in parallel)."""
-        params: list[Any] = []
-        if json_containment():
-            held_ids = list(held)
-            params = [
-                held_ids,
-                conversation.priority,
-                held_ids,
-                conversation.priority,
-                conversation.queued_at,
-                conversation.pk,
-            ]
+        (None: none)."""
+        held_ids = list(held)
+        params = [
+            held_ids,
+            conversation.priority,
+            held_ids,
+            conversation.priority,
+            conversation.queued_at,
+            conversation.pk,
+        ]
         (row,) = self._fetch(self.reread, [*params, member_id])
         return self.instance(row), row[self.end]
 

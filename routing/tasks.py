@@ -21,8 +21,8 @@ BUSY_RETRIES = 300
 @shared_task(bind=True, acks_late=True, max_retries=BUSY_RETRIES)
 def route_queue(self: Task, organization_id: int) -> None:
     with router.organization_pass(organization_id) as ours:
-        # Run eagerly (embedded mode) there is no worker to come back later: the pass
-        # walks the queue beside the other one, which is safe.
+        # Run eagerly (the test suite's tasks) there is no worker to come back later: the
+        # pass walks the queue beside the other one, which is safe.
         if not ours and not self.request.is_eager:
             if self.request.retries >= BUSY_RETRIES:
                 logger.info("pass left to the sweep", extra={"org": organization_id})

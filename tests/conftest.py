@@ -17,15 +17,26 @@ def _eager_celery():
     celery_app.conf.task_always_eager = previous
 
 
+def _delete_redis_keys(url: str, pattern: str) -> None:
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(pattern):
+        client.delete(key)
+    client.close()
+
+
 @pytest.fixture(autouse=True)
 def _no_pass_pending():
     """Ids repeat between tests: a pass mark left by an earlier test's worker must not
     hold back this test's requests."""
-    if settings.REDIS_URL:
-        client = redis.Redis.from_url(settings.REDIS_URL)
-        for key in client.scan_iter(f"{KEY_PREFIX}*"):
-            client.delete(key)
-        client.close()
+    _delete_redis_keys(settings.REDIS_URL, f"{KEY_PREFIX}*")
+
+
+@pytest.fixture(autouse=True)
+def _no_signin_failures_left():
+    """Every test signs in from the same address with the factories' e-mails: failures
+    an earlier test (or run) counted must not lock this one out."""
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    _delete_redis_keys(settings.REDIS_URL, f"{prefix}:*")
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
-OUR_APPS = ("conversations", "channels_whatsapp", "presence", "routing")
+OUR_APPS = ("accounts", "conversations", "channels_whatsapp", "presence", "routing")
 
 # Index A is redundant beside index B of the same table when A enforces nothing (not
 # unique), both index plain columns, B's first columns are A's with the same operator

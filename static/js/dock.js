@@ -10,7 +10,8 @@
   const $ = (id) => document.getElementById(id);
   const WAITING_LONG_SECONDS = 120;
   const WAITING_VERY_LONG_SECONDS = 300;
-  const RESYNC_LIMIT = 1000;
+  // Older messages load when the agent scrolls this close to the top of a thread.
+  const OLDER_WITHIN_PX = 200;
   const baseTitle = document.title;
 
   const state = {
@@ -18,7 +19,7 @@
     presence: null,
     conversations: new Map(), // id -> conversation payload + last_message
     order: [], // conversation ids in list order
-    threads: new Map(), // id -> {messages: Map, notes: [], context}
+    threads: new Map(), // id -> {messages: Map, notes: [], context, hasMore, before, loadingOlder}
     active: null,
     lastSeq: null,
     fresh: new Set(), // chats with activity the agent has not looked at
@@ -33,7 +34,7 @@
   let heartbeatTimer = null;
   let nextRequest = 1;
   const pending = new Map(); // request id -> {resolve, reject}
-  let resyncing = null; // {snapshot, buffer} while a reconnect's replay is awaited
+  let resyncing = null; // {snapshot, buffer, events} while a reconnect's replay is awaited
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -61,6 +62,11 @@
       }
       if (e.code === 4403) {
         setConnection("offline", "No dock for this account");
+        return;
+      }
+      if (e.code === 4410) {
+        // Deactivated, or a new password: this session ended too.
+        setConnection("offline", "Signed out");
         return;
       }
       setConnection("reconnecting");
@@ -128,7 +134,7 @@
       return;
     }
     // A reconnect: replay what was missed onto what the page shows.
-    resyncing = { snapshot: frame, buffer: [] };
+    resyncing = { snapshot: frame, buffer: [], events: [] };
     send({ type: "resync", id: "resync", after: state.lastSeq });
   }
 
@@ -153,11 +159,16 @@
   }
 
   function onResync(frame) {
-    const { snapshot, buffer } = resyncing;
+    // A long replay comes in several frames; the last says no more.
+    if (!resyncing) return;
+    resyncing.events.push(...(frame.events || []));
+    if (frame.more) return;
+    const { snapshot, buffer, events } = resyncing;
     resyncing = null;
-    const events = frame.events || [];
+    // Too much was missed to replay (`snapshot`), or the replay does not start where the
+    // page left off: the snapshot the dock connected with stands instead.
     const contiguous =
-      events.length < RESYNC_LIMIT &&
+      !frame.snapshot &&
       (events.length ? events[0].seq <= state.lastSeq + 1 : snapshot.seq <= state.lastSeq);
     if (!contiguous) {
       adoptSnapshot(snapshot);
@@ -308,13 +319,28 @@
     else root.dataset.view = "list";
   }
 
+  const entryTime = (x) => Date.parse(x.sent_at || x.created_at);
+
+  // A thread comes a page at a time, newest first: the first page with the chat's context,
+  // older ones as the agent scrolls up (loadOlder).
   async function loadThread(id) {
     try {
       const data = await request("thread.load", { conversation: id });
       const messages = new Map(data.messages.map((m) => [m.id, m]));
       const known = state.threads.get(id);
-      if (known) for (const [mid, m] of known.messages) if (!messages.has(mid)) messages.set(mid, m);
-      state.threads.set(id, { messages, notes: data.notes, context: data.context });
+      // Keep what arrived while the page was on its way, and sends still pending; what is
+      // older than the page goes, and comes back with the older pages.
+      const times = [...data.messages, ...data.notes].map(entryTime);
+      const oldest = data.has_more && times.length ? Math.min(...times) : -Infinity;
+      if (known) for (const [mid, m] of known.messages) if (!messages.has(mid) && entryTime(m) >= oldest) messages.set(mid, m);
+      state.threads.set(id, {
+        messages,
+        notes: data.notes,
+        context: data.context,
+        hasMore: data.has_more,
+        before: data.before,
+        loadingOlder: false,
+      });
       if (state.conversations.has(id)) {
         upsertConversation({ ...data.conversation, unread_count: state.conversations.get(id).unread_count });
         renderList();
@@ -326,6 +352,29 @@
     } catch (err) {
       if (id === state.active) showNotice(err.message);
     }
+  }
+
+  async function loadOlder(id) {
+    const thread = state.threads.get(id);
+    if (!thread || !thread.hasMore || thread.loadingOlder) return;
+    thread.loadingOlder = true;
+    const before = thread.before;
+    try {
+      const data = await request("thread.load", { conversation: id, before });
+      // A reload of the thread meanwhile starts its pages over.
+      if (state.threads.get(id) !== thread || thread.before !== before) return;
+      for (const m of data.messages) if (!thread.messages.has(m.id)) thread.messages.set(m.id, m);
+      const noted = new Set(thread.notes.map((n) => n.id));
+      thread.notes = [...data.notes.filter((n) => !noted.has(n.id)), ...thread.notes];
+      thread.hasMore = data.has_more;
+      thread.before = data.before;
+    } catch (err) {
+      if (id === state.active) showNotice(err.message);
+      return;
+    } finally {
+      thread.loadingOlder = false;
+    }
+    if (id === state.active) renderThread({ stick: false, keepPlace: true });
   }
 
   function prefetch() {
@@ -428,6 +477,8 @@
       if (v === null || v === undefined || v === false) continue;
       if (k === "class") node.className = v;
       else if (k === "text") node.textContent = v;
+      // Through the CSSOM: the page's policy refuses style attributes.
+      else if (k === "style") node.style.cssText = v;
       else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
       else node.setAttribute(k, v === true ? "" : v);
     }
@@ -581,19 +632,40 @@
     return el("span", { class: `tick ${m.status}`, title: label + reason, "aria-label": label + reason, text: glyph });
   }
 
+  // A message's URLs are the customer's words: only https: and our own paths (such as
+  // /api/v1/media/…) may become links; javascript:, data:, http: and the rest stay text.
+  function linkable(raw) {
+    if (typeof raw !== "string" || !raw) return null;
+    let url;
+    try {
+      url = new URL(raw, location.origin);
+    } catch {
+      return null;
+    }
+    if (url.protocol === "https:") return url.href;
+    const ownPath = raw.startsWith("/") && !raw.startsWith("//") && !raw.startsWith("/\\");
+    return ownPath && url.origin === location.origin ? url.href : null;
+  }
+
+  function mediaLink(raw, text) {
+    const href = linkable(raw);
+    if (href) return el("a", { href, target: "_blank", rel: "noopener noreferrer", text });
+    return typeof raw === "string" && raw ? el("small", { class: "media-url", text: raw }) : null;
+  }
+
   function mediaBlock(m) {
     const media = m.media || {};
     if (m.type === "location") {
-      const lat = media.latitude;
-      const lng = media.longitude;
-      const place = [media.name, media.address].filter(Boolean).join(", ");
-      const known = lat !== undefined && lng !== undefined;
+      const lat = Number(media.latitude);
+      const lng = Number(media.longitude);
+      const place = [media.name, media.address].filter((x) => typeof x === "string" && x).join(", ");
+      const known = media.latitude != null && media.longitude != null && Number.isFinite(lat) && Number.isFinite(lng);
       return el(
         "div",
         { class: "media location" },
         icon("location"),
-        el("span", {}, el("strong", { text: place || "Shared location" }), known ? el("small", { text: `${Number(lat).toFixed(5)}, ${Number(lng).toFixed(5)}` }) : null),
-        known ? el("a", { href: `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lng}#map=17/${lat}/${lng}`, target: "_blank", rel: "noopener noreferrer", text: "Map" }) : null,
+        el("span", {}, el("strong", { text: place || "Shared location" }), known ? el("small", { text: `${lat.toFixed(5)}, ${lng.toFixed(5)}` }) : null),
+        known ? mediaLink(`https://www.openstreetmap.org/?mlat=${lat}&mlon=${lng}#map=17/${lat}/${lng}`, "Map") : null,
       );
     }
     if (!ICONS[m.type]) return null;
@@ -602,8 +674,8 @@
       "div",
       { class: `media ${m.type}` },
       icon(m.type),
-      el("span", {}, el("strong", { text: mediaLabel(m.type) }), detail ? el("small", { text: detail }) : null),
-      media.url ? el("a", { href: media.url, target: "_blank", rel: "noopener noreferrer", text: "Open" }) : null,
+      el("span", {}, el("strong", { text: mediaLabel(m.type) }), detail ? el("small", { text: String(detail) }) : null),
+      mediaLink(media.url, "Open"),
     );
   }
 
@@ -639,7 +711,7 @@
     return d.toLocaleDateString([], { weekday: "short", day: "numeric", month: "short" });
   }
 
-  function renderThread({ stick }) {
+  function renderThread({ stick, keepPlace = false }) {
     const id = state.active;
     const c = id ? state.conversations.get(id) : null;
     $("thread-empty").hidden = Boolean(c);
@@ -655,6 +727,7 @@
 
     const list = $("messages");
     const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    const fromBottom = list.scrollHeight - list.scrollTop;
     const thread = state.threads.get(id);
     if (!thread) {
       list.replaceChildren(el("li", { class: "loading", text: "Loading the conversation…" }));
@@ -665,6 +738,11 @@
       ...thread.notes.map((n) => ({ at: n.created_at, n })),
     ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
     const nodes = [];
+    if (thread.hasMore) {
+      nodes.push(
+        el("li", { class: "older" }, el("button", { type: "button", class: "link", text: "Earlier messages", onclick: () => loadOlder(id) })),
+      );
+    }
     let day = null;
     for (const item of items) {
       const label = dayLabel(item.at);
@@ -695,7 +773,11 @@
     }
     if (!nodes.length) nodes.push(el("li", { class: "system", text: "No messages yet." }));
     list.replaceChildren(...nodes);
-    if (stick || nearBottom) list.scrollTop = list.scrollHeight;
+    // Older messages added above keep what the agent was reading where it was.
+    if (keepPlace) list.scrollTop = list.scrollHeight - fromBottom;
+    else if (stick || nearBottom) list.scrollTop = list.scrollHeight;
+    // A page too short to scroll brings the next one at once.
+    if (thread.hasMore && list.clientHeight > 0 && list.scrollTop < OLDER_WITHIN_PX) loadOlder(id);
   }
 
   function renderContext() {
@@ -757,6 +839,10 @@
     box.style.height = "auto";
     box.style.height = `${Math.min(box.scrollHeight, 180)}px`;
   }
+
+  $("messages").addEventListener("scroll", () => {
+    if (state.active && $("messages").scrollTop < OLDER_WITHIN_PX) loadOlder(state.active);
+  });
 
   $("composer").addEventListener("submit", (e) => {
     e.preventDefault();

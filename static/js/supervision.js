@@ -23,6 +23,8 @@
     for (const [key, value] of Object.entries(attrs || {})) {
       if (value === null || value === undefined || value === false) continue;
       if (key === "text") node.textContent = value;
+      // Through the CSSOM: the page's policy refuses style attributes.
+      else if (key === "style") node.style.cssText = value;
       else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
       else node.setAttribute(key, value === true ? "" : value);
     }

@@ -249,7 +249,7 @@ def test_null_characters_in_metadata_are_refused_not_a_server_error(ours, as_mem
     )
 
     assert response.status_code == 400
-    assert "metadata" in response.json()
+    assert "$.metadata.a holds a NUL character" in response.json()["detail"]
 
 
 def test_a_supervisor_reassigns_a_chat_and_the_event_names_them(ours, as_member):

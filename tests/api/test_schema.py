@@ -1,9 +1,13 @@
 """The API as its OpenAPI schema describes it: Schemathesis generates requests for every
 operation (valid and invalid) and calls the app in-process with an admin's token. No
 answer may be a server error, and every answer must be one the schema documents, in
-the documented shape."""
+the documented shape. Besides what the schema allows, bodies come nested thousands of
+levels deep or with strings no database stores (``flatmap_body``)."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 import pytest
 import schemathesis
@@ -11,8 +15,10 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
+from schemathesis.core import NotSet
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -60,6 +66,49 @@ def world(db, in_process_requests):
     return {"Authorization": f"Token {token.key}"}, real_ids
 
 
+# NUL and lone surrogates: valid JSON escapes, text no PostgreSQL column stores.
+UNSTORABLE = ["\x00", "\ud800", "\udfff", "\udbff\u0000"]
+
+
+def nested(body: Any, depth: int) -> bytes:
+    """``body`` at the bottom of ``depth`` arrays, written as text: encoding it as a value
+    would exhaust the test's own stack."""
+    text = body if isinstance(body, bytes) else json.dumps(body, default=str).encode()
+    return b"[" * depth + text + b"]" * depth
+
+
+def with_unstorable(value: Any, bad: str) -> Any:
+    """``value`` with ``bad`` in each of its strings, and in a key of each object; what
+    is not JSON (raw bytes of an invalid body Schemathesis made) stays as it is."""
+    if isinstance(value, str):
+        return value + bad
+    if isinstance(value, list):
+        return [with_unstorable(item, bad) for item in value]
+    if isinstance(value, dict):
+        changed = {key: with_unstorable(item, bad) for key, item in value.items()}
+        return {**changed, f"note{bad}": bad}
+    if value is None or isinstance(value, bool | int | float):
+        return {"value": value, "note": bad}
+    return value
+
+
+def flatmap_body(context: Any, body: Any) -> st.SearchStrategy[Any]:
+    """Half the bodies as generated; the rest nested beyond any sane depth, or carrying
+    NUL and lone surrogates in every string. An optional body left out stays out."""
+    if isinstance(body, NotSet):
+        return st.just(body)
+    return st.integers(0, 3).flatmap(
+        lambda kind: (
+            st.just(body)
+            if kind < 2
+            else st.builds(nested, st.just(body), st.integers(33, 5000))
+            if kind == 2
+            else st.builds(with_unstorable, st.just(body), st.sampled_from(UNSTORABLE))
+        )
+    )
+
+
+@schema.hooks.apply(flatmap_body)
 @schema.parametrize()
 @settings(
     max_examples=15,

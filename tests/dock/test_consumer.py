@@ -239,6 +239,30 @@ async def test_text_that_is_not_json_gets_an_error(desk):
     await communicator.disconnect()
 
 
+async def test_a_frame_nested_5000_deep_gets_an_error_and_the_dock_stays_open(desk):
+    communicator, _ = await open_dock(desk["agent"])
+    await communicator.send_to(text_data="[" * 5000 + "]" * 5000)
+    reply = await communicator.receive_json_from(timeout=5)
+    assert reply == {"type": "error", "error": "frame refused: JSON nested deeper than 32 levels"}
+
+    ok = await command(communicator, {"type": "agents.available", "id": "still-here"})
+    assert ok["ok"] is True
+    await communicator.disconnect()
+
+
+@pytest.mark.parametrize(("bad", "named"), [("\ud800", "lone UTF-16 surrogate"), ("\x00", "NUL")])
+async def test_a_reply_with_text_no_database_stores_is_refused_naming_it(desk, bad, named):
+    chat = desk["first"]
+    communicator, _ = await open_dock(desk["agent"])
+    frame = {"type": "message.send", "id": 8, "conversation": chat.pk, "text": f"Hi {bad}"}
+    await communicator.send_json_to(frame)
+    reply = await communicator.receive_json_from(timeout=5)
+    assert reply["type"] == "error"
+    assert f"$.text holds a {named}" in reply["error"]
+    assert not await sync_to_async(chat.messages.filter(direction="out").exists)()
+    await communicator.disconnect()
+
+
 async def test_an_agent_cannot_load_a_colleagues_chat(desk):
     communicator, _ = await open_dock(desk["agent"])
     reply = await command(

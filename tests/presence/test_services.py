@@ -152,7 +152,6 @@ def test_an_offline_agent_is_not_expired_again(agent, settings):
     assert presence_expire_stale() == 0
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the statements of PostgreSQL")
 def test_a_presence_change_finds_the_supervisors_in_the_statement_that_stores_its_events(
     agent, supervisor
 ):

@@ -8,7 +8,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from conversations.messaging import InboundMessage, delivery_record
 from conversations.models import (
+    Conversation,
     ConversationEvent,
     ConversationStatus,
     DockEvent,
@@ -339,3 +341,46 @@ def test_the_sweep_routes_chats_whose_trigger_was_lost(desk):
     refresh(chat, other_desk_chat)
     assert chat.agent == agent
     assert other_desk_chat.status == ConversationStatus.ASSIGNED
+
+
+def test_a_chat_arriving_being_assigned_and_closed_is_a_line_each_on_the_console(
+    desk, caplog, django_capture_on_commit_callbacks
+):
+    agent = desk.agent()
+    caplog.set_level("INFO", logger="cxgear.activity")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery_record(
+            channel=desk.channel,
+            messages=[
+                InboundMessage(
+                    wamid="wamid.CONSOLE1",
+                    wa_id="447700900777",
+                    user_id=None,
+                    profile_name="Maria Lopez",
+                    sent_at=timezone.now(),
+                    type="text",
+                    text="Hello",
+                )
+            ],
+        )
+    chat = Conversation.objects.get(contact__wa_id="447700900777")
+    with django_capture_on_commit_callbacks(execute=True):
+        conversation_close(conversation=chat, actor=agent, outcome="resolved")
+
+    assert [r.getMessage() for r in caplog.records if r.name == "cxgear.activity"] == [
+        f"chat {chat.pk} arrived from Maria Lopez (447700900777)",
+        f"chat {chat.pk} assigned to {agent.user.email} (least-loaded)",
+        f"chat {chat.pk} closed by {agent.user.email}: resolved",
+    ]
+
+
+def test_a_change_rolled_back_leaves_no_line_on_the_console(desk, caplog):
+    agent = desk.agent()
+    (chat,) = desk.open_chats(agent, 1)
+    caplog.set_level("INFO", logger="cxgear.activity")
+
+    # The test's own transaction never commits: neither does the close.
+    conversation_close(conversation=chat, actor=agent, outcome="resolved")
+
+    assert not [r for r in caplog.records if r.name == "cxgear.activity"]

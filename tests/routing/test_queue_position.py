@@ -7,15 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from routing import statements
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="asked in parallel on PostgreSQL"),
-]
+pytestmark = pytest.mark.django_db
 
 
 def ahead_of(agent, chat, held=()) -> int | None:

@@ -349,7 +349,6 @@ def test_an_admin_added_after_the_chat_arrived_hears_its_assignment(desk):
     }
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the statements of PostgreSQL")
 def test_a_decision_for_a_new_customer_takes_seven_statements(desk):
     """BEGIN; lock the chat (with its last agent); choose and lock the agent; read the
     agent again (with the queue-order and waiting checks); the chat, the agent (its open
@@ -376,7 +375,6 @@ def test_a_decision_says_whether_it_took_the_agents_last_place(desk, max_open, f
     assert decision.filled is filled
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the statements of PostgreSQL")
 def test_a_pass_reads_the_queue_once_and_asks_who_has_room_only_when_an_agent_fills_up(desk):
     """Three agents with room for two each and ten new chats: six decisions of seven
     statements; one read of the queue; whether anybody has room asked before the first

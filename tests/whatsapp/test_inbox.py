@@ -16,6 +16,7 @@ from channels_whatsapp.signature import HEADER, sign
 from conversations.models import Message, Role
 from tests.factories import PASSWORD, MembershipFactory
 from tests.whatsapp import payloads as p
+from tests.whatsapp.worker_stack import WEBHOOK_FRAMES_LEFT, record_as_a_worker, with_frames_left
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,10 @@ def acknowledge(client, channel, payload: dict):
 
 
 def acknowledge_to(client, key: str, channel, payload: dict):
-    body = json.dumps(payload).encode()
+    return acknowledge_body(client, key, channel, json.dumps(payload).encode())
+
+
+def acknowledge_body(client, key: str, channel, body: bytes):
     return client.post(
         f"/webhooks/whatsapp/{key}/",
         data=body,
@@ -129,6 +133,49 @@ def test_a_delivery_with_nothing_to_record_is_answered_and_not_kept(client, chan
 
     assert response.json() == {"received": {"messages": 0, "statuses": 0}}
     assert not InboundDelivery.objects.exists()
+
+
+def image_beside_a_text(channel, media: str, text: str) -> bytes:
+    """A delivery of an image whose media object is the raw JSON ``media``, then a text.
+    The envelope around the media object is eight levels deep."""
+    image = p.message("image", "<media>")
+    value = p.value(
+        channel, contacts=[p.contact()], messages=[image, p.message("text", p.text(text))]
+    )
+    return json.dumps(p.delivery(value)).replace('"<media>"', media).encode()
+
+
+def nested_media(depth: int) -> str:
+    return '{"id": ' * depth + '"1309"' + "}" * depth
+
+
+def test_a_message_nested_950_deep_is_refused_up_front_and_nothing_is_kept(client, channel):
+    body = image_beside_a_text(channel, nested_media(950), "my router is down")
+
+    # However much stack the server leaves the webhook: a worker may have less.
+    response = with_frames_left(
+        WEBHOOK_FRAMES_LEFT, lambda: acknowledge_body(client, channel.key, channel, body)
+    )
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "JSON nested deeper than 64 levels"
+    assert not InboundDelivery.objects.exists()
+    assert texts() == []
+
+
+def test_the_deepest_delivery_the_webhook_takes_is_recorded_by_a_worker_with_little_stack(
+    client, channel
+):
+    deepest = 64 - 8
+    body = image_beside_a_text(channel, nested_media(deepest), "my router is down")
+    too_deep = image_beside_a_text(channel, nested_media(deepest + 1), "my router is down")
+
+    assert acknowledge_body(client, channel.key, channel, too_deep).status_code == 400
+    assert acknowledge_body(client, channel.key, channel, body).status_code == 200
+    assert record_as_a_worker(channel.pk) == 1
+
+    assert not InboundDelivery.objects.exists()
+    assert sorted(texts()) == ["", "my router is down"]
 
 
 def test_a_bad_signature_keeps_nothing(client, channel):

@@ -218,6 +218,12 @@ def test_each_message_type_is_stored_with_its_text_and_content(post, channel, ki
             "caf\u00e9 \U0001f600",
         ),
         (lambda d: json.dumps(d).encode("utf-16"), "no\x00 nul", "no nul"),
+        # A surrogate written as raw UTF-8 bytes rather than escaped.
+        (
+            lambda d: json.dumps(d, ensure_ascii=False).encode("utf-8", "surrogatepass"),
+            "lone \ud800",
+            "lone ?",
+        ),
     ],
 )
 def test_a_text_is_stored_as_written_but_for_what_no_database_stores(

@@ -1,20 +1,25 @@
 """``manage.py rundock``: the whole product on one machine, for ``make run``.
 
-Starts the ASGI server, the fake WhatsApp Cloud API (unless ``WHATSAPP_GRAPH_URL`` points
+Starts the deployed shape: the ASGI server, a Celery worker with beat, and granian
+serving the plain HTTP paths where throughput matters (the webhook Meta and the
+simulator post to; daphne on the main port still serves everything, websockets
+included), with the fake WhatsApp Cloud API (unless ``WHATSAPP_GRAPH_URL`` points
 elsewhere) and the customer simulator writing to the demo number; stops them all on
-Ctrl-C. With ``REDIS_URL`` set it runs the deployed shape: a Celery worker with beat,
-and granian serving the plain HTTP paths where throughput matters (the webhook Meta
-and the simulator post to); daphne on the main port still serves everything, websockets
-included. Embedded, daphne alone serves it all: its channel layer lives in its process."""
+Ctrl-C. Their logs are the human console (``LOG_FORMAT=human``) unless told otherwise:
+the banner stays readable, followed by a line for each chat that arrives, is assigned
+or is closed."""
 
 from __future__ import annotations
 
+import contextlib
+import logging.config
 import os
 import signal
 import subprocess
 import sys
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -22,6 +27,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from conversations.demo import DEMO_PASSWORD, DEMO_PHONE_NUMBER_ID, PEOPLE
 from conversations.models import Channel
+from cxgear import devservers
+from cxgear.logging import logging_config
 
 # Measured best for the webhook on two cores (docs/BENCHMARKS.md): two processes of
 # four application threads each, HTTP handled in compiled code.
@@ -41,9 +48,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--fake-cloud-port", type=int, default=8001)
-        parser.add_argument(
-            "--http-port", type=int, default=8002, help="granian's port (with REDIS_URL)"
-        )
+        parser.add_argument("--http-port", type=int, default=8002, help="granian's port")
         parser.add_argument("--rate", type=float, default=0.2, help="simulated messages per second")
         parser.add_argument("--duration", type=float, default=8 * 3600)
         parser.add_argument("--no-simulator", action="store_true")
@@ -53,14 +58,22 @@ class Command(BaseCommand):
         if channel is None:
             raise CommandError("no demo channel: run `manage.py bootstrap_demo` first")
         base = f"http://{options['host']}:{options['port']}"
-        # Where deliveries go: granian when it runs, else the ASGI server.
-        inbound = base if settings.EMBEDDED else f"http://{options['host']}:{options['http_port']}"
+        # Where deliveries go: granian.
+        inbound = f"http://{options['host']}:{options['http_port']}"
         env = dict(os.environ, PUBLIC_BASE_URL=os.environ.get("PUBLIC_BASE_URL", inbound))
+        if "LOG_FORMAT" not in env:
+            env["LOG_FORMAT"] = "human"
+            logging.config.dictConfig(logging_config(log_format="human", level=settings.LOG_LEVEL))
+        beat_schedule = settings.BASE_DIR / "var" / "celerybeat-schedule"
+        beat_schedule.parent.mkdir(exist_ok=True)
         manage = [sys.executable, "manage.py"]
         children: list[subprocess.Popen[bytes]] = []
 
         def start(argv: list[str], **extra: str) -> None:
-            children.append(subprocess.Popen(argv, env={**env, **extra}))
+            # Each in a session of its own, stopped by this command (a terminal's Ctrl-C
+            # reaches this command alone): what a process forked (a Celery pool, its
+            # beat, granian's workers) goes with it.
+            children.append(subprocess.Popen(argv, env={**env, **extra}, start_new_session=True))
 
         if "WHATSAPP_GRAPH_URL" not in os.environ:
             port = options["fake_cloud_port"]
@@ -86,29 +99,40 @@ class Command(BaseCommand):
                 f"tcp:port={options['port']}:interface={options['host']}:backlog=1024",
                 "--websocket_connect_timeout",
                 "60",
+                # Its line for every request belongs to production's logs, not a console.
+                *(("--verbosity", "0") if env["LOG_FORMAT"] == "human" else ()),
                 "cxgear.asgi:application",
             ]
         )
-        if not settings.EMBEDDED:
-            start([sys.executable, "-m", "celery", "-A", "cxgear", "worker", "-B", "-l", "INFO"])
-            start(
-                [
-                    sys.executable,
-                    "-m",
-                    "granian",
-                    *GRANIAN_OPTIONS,
-                    *("--host", options["host"], "--port", str(options["http_port"])),
-                    *("--log-level", "warning", "cxgear.wsgi:application"),
-                ],
-                DATABASE_CONNECTIONS=env.get("DATABASE_CONNECTIONS", GRANIAN_CONNECTIONS),
-            )
+        celery_env = {}
+        if env["LOG_FORMAT"] == "human" and os.geteuid() == 0:
+            # Celery's warning about root, a screen long, under the banner of every run
+            # on a machine where root is who everybody is.
+            celery_env["PYTHONWARNINGS"] = "ignore::UserWarning:celery.platforms"
+        start(
+            [
+                *(sys.executable, "-m", "celery", "--quiet", "-A", "cxgear", "worker", "-B"),
+                *("--schedule", str(beat_schedule)),
+            ],
+            **celery_env,
+        )
+        start(
+            [
+                sys.executable,
+                "-m",
+                "granian",
+                *GRANIAN_OPTIONS,
+                *("--host", options["host"], "--port", str(options["http_port"])),
+                *("--log-level", "warning", "cxgear.wsgi:application"),
+            ],
+            DATABASE_CONNECTIONS=env.get("DATABASE_CONNECTIONS", GRANIAN_CONNECTIONS),
+        )
         servers = list(children)  # the simulator may finish; these must not
         # A service manager's SIGTERM stops the stack as Ctrl-C does.
         signal.signal(signal.SIGTERM, _interrupt)
         try:
             self._wait_for(f"{base}/accounts/login/")
-            if inbound != base:
-                self._wait_for(f"{inbound}/accounts/login/")
+            self._wait_for(f"{inbound}/accounts/login/")
             if not options["no_simulator"]:
                 start(
                     [
@@ -137,11 +161,15 @@ class Command(BaseCommand):
             for child in children:
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 10
             for child in children:
-                try:
-                    child.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    child.wait(timeout=max(0.0, deadline - time.monotonic()))
+                # Whatever is left of its session when it is gone or past the deadline (a
+                # beat that was retrying its broker) is killed.
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
 
     def _wait_for(self, url: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -155,14 +183,26 @@ class Command(BaseCommand):
         raise CommandError(f"the server did not answer at {url} within {timeout:.0f} s")
 
     def _announce(self, base: str, *, webhook: str) -> None:
-        mode = "embedded (SQLite, in-process)" if settings.EMBEDDED else "PostgreSQL + Redis"
-        self.stdout.write(self.style.SUCCESS(f"\nCXGear chat dock is up ({mode})"))
+        self.stdout.write(self.style.SUCCESS("\nCXGear chat dock is up"))
         self.stdout.write(f"  Dock:        {base}/dock/")
         self.stdout.write(f"  Supervision: {base}/supervision/")
         self.stdout.write(f"  Admin:       {base}/admin/")
         self.stdout.write(f"  API docs:    {base}/api/docs/")
         self.stdout.write(f"  Webhook:     {webhook}")
+        self.stdout.write(f"  Data:        {_where(settings.DATABASE_URL, settings.REDIS_URL)}")
         self.stdout.write(f"  Logins (password {DEMO_PASSWORD}):")
         for person in PEOPLE:
             self.stdout.write(f"    {person.email:32} {person.role}")
-        self.stdout.write("Ctrl-C stops everything.\n")
+        self.stdout.write("Ctrl-C stops everything. What happens to the chats follows.\n")
+        self.stdout.flush()
+
+
+def _where(database_url: str, redis_url: str) -> str:
+    """The two servers by address (no credentials), and whether they are this checkout's."""
+    addresses = [
+        f"{kind} {parts.hostname}:{parts.port}{parts.path}"
+        for kind, parts in (("PostgreSQL", urlsplit(database_url)), ("Redis", urlsplit(redis_url)))
+    ]
+    own = {devservers.recorded_url("DATABASE_URL"), devservers.recorded_url("REDIS_URL")}
+    mine = " (this checkout's, under var/)" if {database_url, redis_url} <= own else ""
+    return ", ".join(addresses) + mine
