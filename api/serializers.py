@@ -13,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from conversations import json_input
 from conversations.models import (
     Channel,
     Conversation,
@@ -22,7 +23,6 @@ from conversations.models import (
     Project,
     Role,
 )
-from cxgear import json_input
 from presence.models import PresenceStatus
 
 # Bounds that keep any input inside what the database columns hold.

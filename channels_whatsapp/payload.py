@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeGuard
 
+from conversations import json_input
 from conversations.messaging import InboundMessage, StatusUpdate
-from cxgear import json_input
 
 KNOWN_TYPES = {
     "text",
@@ -54,7 +54,7 @@ class Delivery:
 
 
 def load_json(body: bytes) -> Any:
-    """The delivery under the project's rule for outside JSON (``cxgear.json_input``):
+    """The delivery under the project's rule for outside JSON (``conversations.json_input``):
     strict, nested at most ``WEBHOOK_MAX_DEPTH`` levels, with NUL dropped and lone
     surrogates replaced rather than refused (Meta cannot be asked for another body).
     The worker reads the kept body with this same function, so a body the webhook took

@@ -35,6 +35,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from conversations import channels, pending
+from conversations.activity import activity_on_commit
 from conversations.events import EventType, conversation_payload, message_payload
 from conversations.locked_open import lock_open_conversations
 from conversations.models import (
@@ -53,7 +54,6 @@ from conversations.models import (
 from conversations.realtime import Event, publish, publish_all
 from conversations.rows import field_of, insert_many, insert_many_statements
 from conversations.signals import request_routing
-from cxgear.logging import activity_on_commit
 
 logger = logging.getLogger(__name__)
 

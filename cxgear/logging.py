@@ -9,20 +9,9 @@ from datetime import UTC, datetime
 
 from django.core.exceptions import ImproperlyConfigured
 
+from conversations.activity import ACTIVITY
+
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
-# What happens to chats (arriving, assigned, closed): the lines a person watching the
-# console follows, at INFO. Everything else is for diagnosis.
-ACTIVITY = "cxgear.activity"
-activity = logging.getLogger(ACTIVITY)
-
-
-def activity_on_commit(message: str, *args: object, **extra: object) -> None:
-    """An activity line, written once the caller's transaction commits: a change rolled
-    back never happened. ``extra`` goes into the JSON line."""
-    if activity.isEnabledFor(logging.INFO):
-        from django.db import transaction
-
-        transaction.on_commit(lambda: activity.info(message, *args, extra=extra))
 
 
 class JsonFormatter(logging.Formatter):

@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     "channels_whatsapp",
     "api",
     "dock",
+    # The project itself, for ``manage.py rundock``, which starts every process.
+    "cxgear",
 ]
 
 MIDDLEWARE = [
@@ -264,8 +266,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # Bounded nesting and storable strings (cxgear.json_input); the API takes JSON only.
-    "DEFAULT_PARSER_CLASSES": ["conversations.api_parsers.JSONParser"],
+    # Bounded nesting and storable strings (conversations.json_input); the API takes JSON only.
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -18,10 +18,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 
-from conversations import messaging, realtime, selectors
+from conversations import json_input, messaging, realtime, selectors
 from conversations.events import conversation_payload, message_payload, presence_payload
 from conversations.models import Conversation, Membership, Role, User
-from cxgear import json_input
 from dock import dock
 from presence import services as presence_services
 from presence.models import PresenceStatus
@@ -185,7 +184,7 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
-        """Frames follow the API's rule for JSON (``cxgear.json_input``): one nested
+        """Frames follow the API's rule for JSON (``conversations.json_input``): one nested
         without end or carrying a string no database stores is answered with what is
         wrong, instead of ending the socket or failing deep in a service."""
         return json_input.loads(text_data, max_depth=json_input.API_MAX_DEPTH)

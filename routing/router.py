@@ -30,6 +30,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from conversations import realtime, rows
+from conversations.activity import activity_on_commit
 from conversations.events import EventType, conversation_payload
 from conversations.models import (
     Conversation,
@@ -40,7 +41,6 @@ from conversations.models import (
     Rule,
 )
 from conversations.pending import advisory_lock_keys
-from cxgear.logging import activity_on_commit
 from presence.models import PresenceStatus
 from presence.services import presence_expire_stale
 from routing import statements

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from conversations.activity import activity_on_commit
 from conversations.events import EventType
 from conversations.models import (
     Conversation,
@@ -23,7 +24,6 @@ from conversations.models import (
     Rule,
 )
 from conversations.services import clean_list
-from cxgear.logging import activity_on_commit
 from presence.models import PresenceStatus
 from routing import router
 from routing.triggers import request_routing

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from cxgear.json_input import JSONInputError, first_problem, loads
+from conversations.json_input import JSONInputError, first_problem, loads
 
 
 def nested(depth: int) -> str:

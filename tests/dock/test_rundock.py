@@ -13,10 +13,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from dock.management.commands.rundock import _where
 from django.conf import settings
 
 from conversations.demo import bootstrap_demo
+from cxgear.management.commands.rundock import _where
 from tests.celery_worker import database_url
 from tests.live_server import free_port
 

@@ -1,5 +1,5 @@
 """How the API reads a JSON body: the project's rule for outside JSON
-(``cxgear.json_input``), so a body nested without end or carrying a string no database
+(``conversations.json_input``), so a body nested without end or carrying a string no database
 stores is a 400 naming what is wrong, before any view or serializer sees it."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from django.conf import settings
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from cxgear import json_input
+from conversations import json_input
 
 
 class JSONParser(parsers.JSONParser):
