@@ -24,9 +24,7 @@ from conversations.models import (
     User,
 )
 from conversations.selectors import PLATFORM_ACCOUNTS
-from conversations.signals import member_created, request_routing
-from presence.models import PresenceSource, PresenceStatus
-from presence.services import presence_set
+from conversations.signals import member_created, member_deactivated, request_routing
 
 # How the API and the admin refuse an e-mail in use, without saying whose it is.
 EMAIL_UNUSABLE = "This e-mail cannot be used."
@@ -114,8 +112,8 @@ def user_access_update(
     for both, from the API, the admin and the password pages.
 
     Either ends every way they are signed in now (``user_access_revoke``). A deactivated
-    member who takes chats also turns Offline, so their open chats go back to routing as
-    those of an agent who left."""
+    member is announced (``member_deactivated``): presence turns one who takes chats
+    Offline, so their open chats go back to routing as those of an agent who left."""
     fields = []
     if password:
         user.set_password(password)
@@ -129,8 +127,8 @@ def user_access_update(
         user_access_revoke(user=user)
     if active is False:
         member = Membership.objects.filter(user_id=user.pk).first()
-        if member is not None and member.works_chats:
-            presence_set(member=member, status=PresenceStatus.OFFLINE, source=PresenceSource.SYSTEM)
+        if member is not None:
+            member_deactivated.send(sender=Membership, member=member)
     return user
 
 

@@ -8,7 +8,9 @@ Routing answers it (``RoutingConfig.ready``).
 
 ``member_created`` (with ``member``): a member was made, inside ``member_create``'s
 transaction; an app that keeps a row for every member writes it in that transaction.
-Presence answers it (``PresenceConfig.ready``)."""
+``member_deactivated`` (with ``member``): the member may no longer sign in, inside
+``user_access_update``'s transaction; an app that keeps something going for them ends
+it there. Presence answers both (``PresenceConfig.ready``)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from django.dispatch import Signal
 
 routing_requested = Signal()
 member_created = Signal()
+member_deactivated = Signal()
 
 
 def request_routing(*, organization_id: int) -> None:

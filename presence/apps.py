@@ -6,8 +6,12 @@ class PresenceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Every member has a presence row from the start: Offline, set by the system."""
-        from conversations.signals import member_created
-        from presence.services import on_member_created
+        """Every member has a presence row from the start: Offline, set by the system; a
+        member who can no longer sign in turns Offline."""
+        from conversations.signals import member_created, member_deactivated
+        from presence.services import on_member_created, on_member_deactivated
 
         member_created.connect(on_member_created, dispatch_uid="presence.member_created")
+        member_deactivated.connect(
+            on_member_deactivated, dispatch_uid="presence.member_deactivated"
+        )

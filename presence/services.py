@@ -30,6 +30,12 @@ def on_member_created(*, member: Membership, **kwargs: object) -> None:
     AgentPresence.objects.create(membership=member)
 
 
+def on_member_deactivated(*, member: Membership, **kwargs: object) -> None:
+    """The core's ``member_deactivated``: one who takes chats turns Offline at once."""
+    if member.works_chats:
+        presence_set(member=member, status=PresenceStatus.OFFLINE, source=PresenceSource.SYSTEM)
+
+
 def heartbeat_throttle() -> timedelta:
     """Several docks (tabs) of one member beat: one write per half interval is enough."""
     return timedelta(seconds=settings.PRESENCE_HEARTBEAT_SECONDS / 2)
