@@ -14,6 +14,7 @@ RUN pip install --no-compile .
 
 COPY manage.py ./
 COPY cxgear ./cxgear
+COPY accounts ./accounts
 COPY conversations ./conversations
 COPY routing ./routing
 COPY presence ./presence

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from django.conf import settings
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
@@ -18,6 +20,7 @@ class Session(AbstractBaseSession):
 
     @classmethod
     def get_session_store_class(cls) -> type:
-        from accounts.sessions import SessionStore
-
-        return SessionStore
+        # The engine settings name (``accounts.sessions``), found as Django's middleware
+        # finds it: that module imports this one, which does not import it back.
+        store: type = import_module(settings.SESSION_ENGINE).SessionStore
+        return store

@@ -16,17 +16,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 # The floors, lowest first. An app may import its own modules and the apps on the floors
-# below it, never one above: the core knows nothing of routing, a channel nothing of the
-# dock, and ``cxgear`` (settings, URLs, the ASGI/WSGI entry points, the Celery app) is
-# imported by no app.
+# below it, never one above: sign-in knows no organization, the core nothing of routing,
+# a channel nothing of the dock, and ``cxgear`` (settings, URLs, the ASGI/WSGI entry
+# points, the Celery app, ``rundock``) is imported by no app.
 FLOORS = {
-    "conversations": 1,
-    "presence": 2,
-    "routing": 3,
-    "channels_whatsapp": 4,
-    "api": 5,
-    "dock": 6,
-    "cxgear": 7,
+    "accounts": 1,
+    "conversations": 2,
+    "presence": 3,
+    "routing": 4,
+    "channels_whatsapp": 5,
+    "api": 6,
+    "dock": 7,
+    "cxgear": 8,
 }
 # A channel is plugged into the core and nothing else: a second channel is a sibling app
 # that needs nothing of the first, nor of routing or presence.
