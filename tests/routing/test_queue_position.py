@@ -7,19 +7,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
-from routing import statements
+from routing.queries import under_lock
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="asked in parallel on PostgreSQL"),
-]
+pytestmark = pytest.mark.django_db
 
 
 def ahead_of(agent, chat, held=()) -> int | None:
-    _, earlier = statements.members().read_locked(agent.pk, chat, held)
+    _, earlier = under_lock(agent, chat, held)
     return earlier
 
 
