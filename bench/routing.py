@@ -102,7 +102,7 @@ def _on_the_stack(ctx: Context) -> list[Figure]:
         burst = _burst("stack")
         # As many requests as the worker has processes, as a burst's triggers can make:
         # one pass walks the queue, the other comes back once it is done
-        # (router.organization_pass).
+        # (cxgear.passes).
         route_queue.delay(burst["organization"])
         route_queue.delay(burst["organization"])
     finally:

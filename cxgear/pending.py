@@ -1,78 +1,9 @@
-"""One pass at a time: marks in Redis that a pass of some work is already waiting.
-
-A burst of requests for the same work (route an organization's queue) enqueues one
-Celery task, not one per request. The first request sets the mark and enqueues; later
-ones find it and do nothing; the task drops the mark as it starts, so any request from
-then on enqueues a pass of its own and nothing asked for after the pass began is left
-waiting. The expiry only matters when a task is lost between the mark and the broker;
-the periodic sweeps cover that case anyway.
-
-Without Redis (embedded mode) there are no marks: every request runs its pass. The
-WhatsApp inbox keeps its marks in PostgreSQL instead, beside the deliveries they cover
-(``channels_whatsapp.inbox``), and enqueues through ``send_after_commit``."""
+"""What the WhatsApp inbox still calls while it keeps its own marks of a waiting pass in
+PostgreSQL (``channels_whatsapp.inbox``). Every pass's marks and lock are
+``cxgear.passes``'s; this module goes once the inbox asks for its passes there."""
 
 from __future__ import annotations
 
-import logging
-from functools import cache
+from cxgear.passes import KEY_PREFIX, send_after_commit
 
-import redis
-from django.conf import settings
-from django.db import transaction
-from django.utils.module_loading import import_string
-
-logger = logging.getLogger(__name__)
-
-KEY_PREFIX = "cxgear:pending:"
-TTL_SECONDS = 30
-
-
-@cache
-def _redis() -> redis.Redis:
-    assert settings.REDIS_URL is not None, "no Redis in embedded mode"
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
-
-
-def key(kind: str, ident: int) -> str:
-    return f"{KEY_PREFIX}{kind}:{ident}"
-
-
-def claim(mark: str) -> bool:
-    """True when no pass is waiting for this work, so the caller must enqueue one.
-    Raises ``redis.RedisError`` when Redis cannot be reached."""
-    if settings.EMBEDDED:
-        return True
-    return bool(_redis().set(mark, 1, nx=True, ex=TTL_SECONDS))
-
-
-def release(mark: str) -> None:
-    """Called as a pass starts. If Redis cannot be reached the mark expires by itself."""
-    if settings.EMBEDDED:
-        return
-    try:
-        _redis().delete(mark)
-    except redis.RedisError:
-        logger.warning("pass mark not cleared", extra={"mark": mark})
-
-
-def enqueue_after_commit(mark: str, task: str, *args: object) -> None:
-    """Once the caller's transaction commits, enqueue the Celery task at the dotted path
-    ``task`` (imported then: task modules import the services that call this) with
-    ``args``, unless a pass marked ``mark`` is already waiting. If Redis or the broker
-    cannot be reached the request is dropped with a warning: each kind of work has a
-    periodic sweep that does what a lost request left undone."""
-    transaction.on_commit(lambda: _enqueue(task, args, mark))
-
-
-def send_after_commit(task: str, *args: object) -> None:
-    """``enqueue_after_commit`` for a caller that keeps its own mark of a waiting pass
-    (the WhatsApp inbox keeps it in PostgreSQL): the task is always enqueued."""
-    transaction.on_commit(lambda: _enqueue(task, args, None))
-
-
-def _enqueue(task: str, args: tuple[object, ...], mark: str | None) -> None:
-    try:
-        if mark is None or claim(mark):
-            import_string(task).delay(*args)
-    except Exception:
-        logger.warning("pass not enqueued", extra={"mark": mark, "task": task})
+__all__ = ["KEY_PREFIX", "send_after_commit"]

@@ -13,13 +13,12 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import transaction
 from django.db.models import F, Model, Q
 from django.utils import timezone
 
@@ -33,12 +32,12 @@ from conversations.models import (
     Rule,
 )
 from conversations.payloads import conversation_payload
-from cxgear.postgresql import advisory_lock_keys
+from cxgear.passes import running
 from presence.models import PresenceStatus
 from presence.services import presence_expire_stale
 from routing import queries
 from routing.queries import WAITING_REASON, wants
-from routing.triggers import request_routing
+from routing.triggers import ROUTING_PASS, request_routing
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +45,6 @@ logger = logging.getLogger(__name__)
 # between the choice and the lock (another worker got there first), or an earlier chat
 # had to be decided first; after that the pass moves on and the sweep comes back.
 MAX_RETRIES = 20
-# PostgreSQL advisory locks of routing passes take two keys: this one, which no other lock
-# of the project uses, and the organization's id.
-PASS_LOCK_NAMESPACE = 0x524F5554
 
 
 class Outcome(enum.Enum):
@@ -428,8 +424,9 @@ def route_queue(*, organization_id: int) -> int:
     over chats of a kind (project, language, skills) that already found nobody in this
     pass, and stops when nobody has room; it asks that only when its last decision did
     not show an agent with room left. Chats left waiting get their waiting note at the
-    end. The worker's task and the sweep run it under ``organization_pass``, one pass of
-    an organization at a time, which spares the passes each other's way."""
+    end. The worker's task and the sweep run it under the organization's pass lock
+    (``cxgear.passes``), one pass of an organization at a time, which spares the passes
+    each other's way."""
     started = timezone.now()
     assigned = 0
     queue = _queued(organization_id)
@@ -478,47 +475,6 @@ def route_queue(*, organization_id: int) -> int:
     return assigned
 
 
-@contextmanager
-def organization_pass(organization_id: int) -> Iterator[bool]:
-    """Hold the organization's pass lock for the block: True when this pass may walk the
-    queue, False when another pass of the organization is walking it now.
-
-    Passes side by side are safe (every decision locks its rows), but on one queue they
-    get in each other's way: each skips the chats the other holds, and a decision sent
-    back to an earlier chat the other holds waits for it and then is made again. In the
-    ingest benchmark two such passes sent about twice the statements per assignment that
-    one pass sends, and spent more CPU; one at a time does the work once. The lock is a
-    session's (PostgreSQL), let go at the end of the block, or with the connection when
-    a worker dies."""
-    keys = advisory_lock_keys(PASS_LOCK_NAMESPACE, organization_id)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", keys)
-        (ours,) = cursor.fetchone()
-    if not ours:
-        yield False
-        return
-    try:
-        yield True
-    finally:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", keys)
-        except DatabaseError:
-            logger.warning("pass lock not let go: its session ends", extra={"org": organization_id})
-            _end_session()
-
-
-def _end_session() -> None:
-    """Close this thread's connection for good, so that its session's locks go with it.
-    A connection that failed has lost them already; one that is alive but refused the
-    unlock (a failed transaction around the pass) must not go back to a pool holding
-    the lock, or every later pass of the organization would wait for it in vain."""
-    raw = connection.connection
-    if raw is not None:
-        raw.close()  # a pool drops a closed connection instead of lending it again
-    connection.close()
-
-
 def route_all() -> int:
     """Route every organization that has queued chats: the sweep's safety net for a
     trigger that was lost. An organization whose queue a pass is walking now is left to
@@ -531,7 +487,7 @@ def route_all() -> int:
     )
     assigned = 0
     for org_id in list(org_ids):
-        with organization_pass(org_id) as ours:
+        with running(ROUTING_PASS, org_id) as ours:
             if ours:
                 assigned += route_queue(organization_id=org_id)
     return assigned

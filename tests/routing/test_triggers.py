@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from routing.triggers import pass_started, request_routing
+from cxgear.passes import running
+from routing.triggers import ROUTING_PASS, request_routing
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +23,10 @@ def test_a_request_after_the_pass_started_enqueues_another(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         request_routing(organization_id=4242)
-    pass_started(organization_id=4242)
-    with django_capture_on_commit_callbacks(execute=True):
-        request_routing(organization_id=4242)
-        request_routing(organization_id=4343)
+    with running(ROUTING_PASS, 4242) as ours:
+        assert ours
+        with django_capture_on_commit_callbacks(execute=True):
+            request_routing(organization_id=4242)
+            request_routing(organization_id=4343)
 
     assert broker.llen("celery") == 3
