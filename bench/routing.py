@@ -77,7 +77,7 @@ def run(ctx: Context) -> tuple[list[Figure], list[Check]]:
         analyze()
         # As many requests as the worker has processes, as a burst's triggers can make:
         # one pass walks the queue, the other comes back once it is done
-        # (router.organization_pass).
+        # (conversations.passes).
         route_queue.delay(organization)
         route_queue.delay(organization)
     finally:

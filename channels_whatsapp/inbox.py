@@ -25,10 +25,10 @@ from django.utils import timezone
 
 from channels_whatsapp.models import InboundDelivery, PendingRecordingPass
 from channels_whatsapp.payload import Delivery, load_json, parse_delivery
-from conversations import pending
+from conversations import passes
 from conversations.messaging import InboundMessage, StatusUpdate, delivery_record
 from conversations.models import Channel
-from conversations.pending import advisory_lock_keys
+from conversations.passes import advisory_lock_keys
 from conversations.rows import column_of, field_of, table_of
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def delivery_accept(*, channel: Channel, body: bytes) -> None:
         row = cursor.fetchone()
     marked = bool(row and row[0])
     if marked:
-        pending.send_after_commit(RECORD_TASK, channel.pk)
+        passes.send_after_commit(RECORD_TASK, channel.pk)
 
 
 def recording_started(*, channel_id: int) -> None:
@@ -232,5 +232,5 @@ def deliveries_retry(*, delivery_ids: list[int]) -> int:
         count = retried.update(attempts=0, last_error="")
         # A pass of its own, whatever may be waiting: a person asked for it.
         for channel_id in sorted(channels):
-            pending.send_after_commit(RECORD_TASK, channel_id)
+            passes.send_after_commit(RECORD_TASK, channel_id)
     return count

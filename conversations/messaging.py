@@ -34,7 +34,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from conversations import channels, pending
+from conversations import channels, passes
 from conversations.activity import activity_on_commit
 from conversations.events import EventType, conversation_payload, message_payload
 from conversations.locked_open import lock_open_conversations
@@ -612,7 +612,7 @@ def message_hand_over(*, message_id: int) -> None:
     """Once the caller commits, ask a worker to send the message: the one way a send is
     requested, by a new reply and by the sweep alike. A broker that cannot be reached is
     logged, never raised; the message stays owed and the sweep asks again."""
-    pending.send_after_commit(SEND_TASK, message_id)
+    passes.send_after_commit(SEND_TASK, message_id)
 
 
 def messages_hand_over_overdue(*, now: datetime | None = None) -> int:

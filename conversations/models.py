@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from django.db.models import BooleanField, ExpressionWrapper, F, Q
+from django.db.models import F, FloatField, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 
@@ -91,6 +92,43 @@ class Project(models.Model):
         return self.name
 
 
+# Who carries a load, least loaded first: open chats over max_open, then whoever has
+# waited longest since their last assignment (never assigned first), then id. The index
+# ``routing_load_order`` is made of the same expressions, so a query ordered by them
+# walks the index from the least loaded and stops at the first member who fits, instead
+# of sorting every member of the organization. They hold no constant: the ORM sends
+# constants as parameters, and an index expression with a constant in it (``* 1.0``)
+# matches no query the ORM writes.
+LOAD_ORDER = (
+    Cast("open_conversations", output_field=FloatField()) / F("max_open"),
+    F("last_assigned_at").asc(nulls_first=True),
+    F("id"),
+)
+WORKING_ROLES = (Role.AGENT, Role.SUPERVISOR)
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def works_chats(self) -> MembershipQuerySet:
+        """Members whose role takes chats (``Membership.works_chats``)."""
+        return self.filter(role__in=WORKING_ROLES)
+
+    def with_room(self) -> MembershipQuerySet:
+        """Members below their ``max_open``, as their counter says (a hint before their
+        row is locked, the fact after)."""
+        return self.filter(open_conversations__lt=F("max_open"))
+
+    def by_load(self) -> MembershipQuerySet:
+        """Members who take chats at all (``max_open`` above 0: the load is their share
+        of it, and the index holds only them), in ``LOAD_ORDER``."""
+        return self.filter(max_open__gt=0).order_by(*LOAD_ORDER)
+
+    def locked(self, *, skip_locked: bool = False) -> MembershipQuerySet:
+        """The members' rows locked until commit, ``FOR NO KEY UPDATE``: it excludes
+        other writers of the counter but not the key-share locks that inserting a row
+        that points at a member takes (``docs/concurrency.md``)."""
+        return self.select_for_update(no_key=True, skip_locked=skip_locked, of=("self",))
+
+
 class Membership(models.Model):
     """A user's place in one organization: role, capacity and what they can handle."""
 
@@ -111,18 +149,14 @@ class Membership(models.Model):
     open_conversations = models.IntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = MembershipQuerySet.as_manager()
+
     class Meta:
         indexes = [
-            # Routing's load order (``routing.statements``), walked from the least loaded
-            # until an agent who fits: no sort of every member of the organization for
-            # each decision. Members never assigned come first among equals: a column of
-            # its own says it, which the load order sorts by too.
+            # ``MembershipQuerySet.by_load`` within one organization.
             models.Index(
                 F("organization"),
-                F("open_conversations") * 1.0 / F("max_open"),
-                ExpressionWrapper(Q(last_assigned_at__isnull=False), output_field=BooleanField()),
-                F("last_assigned_at"),
-                F("id"),
+                *LOAD_ORDER,
                 condition=Q(max_open__gt=0),
                 name="routing_load_order",
             ),
@@ -244,6 +278,24 @@ class ConversationStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+# Queue order: priority first, then arrival, then id for chats that arrived at the same
+# instant. The index ``queue_order`` holds the queued chats in it.
+QUEUE_ORDER = ("-priority", "queued_at", "id")
+
+
+class ConversationQuerySet(models.QuerySet["Conversation"]):
+    def queued(self) -> ConversationQuerySet:
+        return self.filter(status=ConversationStatus.QUEUED)
+
+    def in_queue_order(self) -> ConversationQuerySet:
+        return self.order_by(*QUEUE_ORDER)
+
+    def locked(self, *, skip_locked: bool = False) -> ConversationQuerySet:
+        """The chats' rows (not their related rows) locked until commit, ``FOR NO KEY
+        UPDATE``; with ``skip_locked``, those another transaction holds are left out."""
+        return self.select_for_update(no_key=True, skip_locked=skip_locked, of=("self",))
+
+
 class Conversation(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="conversations"
@@ -274,6 +326,8 @@ class Conversation(models.Model):
     last_message_at = models.DateTimeField(null=True, blank=True)
     unread_count = models.IntegerField(default=0)
 
+    objects = ConversationQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -291,8 +345,9 @@ class Conversation(models.Model):
             ),
         ]
         indexes = [
-            # Queue order to the last tie: routing reads "the queued chats before this one"
-            # as a range of it (``routing.statements``).
+            # ``QUEUE_ORDER`` to the last tie, within one organization: routing reads
+            # "the queued chats before this one" as ranges of it
+            # (``routing.queries.CHAT_AHEAD``).
             models.Index(
                 fields=["organization", "-priority", "queued_at", "id"],
                 condition=Q(status="queued"),

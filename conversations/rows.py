@@ -1,8 +1,7 @@
 """Statements written once per process, and model instances from their rows.
 
-On the hottest paths (recording a delivery, a routing decision) building and compiling a
-queryset, or the UPDATE of a ``save``, every call cost more CPU than the statement
-itself. There the SQL is written once from the models' own fields; each row read becomes
+On the hottest path of recording a delivery, building and compiling a queryset, or the
+INSERT of a ``save``, every call cost more CPU than the statement itself. There the SQL is written once from the models' own fields; each row read becomes
 model instances the way Django's compiler makes them (``from_db``, after each column's
 converters), and each value written is prepared the way ``save`` prepares it
 (``get_db_prep_save``). No model signals are sent: the models written here have no
@@ -116,33 +115,7 @@ class ConversationColumns:
         return conversation
 
 
-@cache
-def _update_statement(model: type[models.Model], attnames: tuple[str, ...]) -> str:
-    columns = [column_of(field_of(model, name)) for name in attnames]
-    return (
-        f"UPDATE {table_of(model)} SET {', '.join(f'{c} = %s' for c in columns)}"
-        f" WHERE {column_of(model._meta.pk)} = %s"
-    )
-
-
 Statement = tuple[str, list[Any]]
-
-
-def update_statement(instance: models.Model, fields: Sequence[str]) -> Statement:
-    """The UPDATE of ``save(update_fields=fields)`` for a row that exists, written once per
-    model and fields, with its parameters."""
-    model = type(instance)
-    concrete = [field_of(model, name) for name in fields]
-    db = database()
-    values = [field.get_db_prep_save(getattr(instance, field.attname), db) for field in concrete]
-    statement = _update_statement(model, tuple(field.attname for field in concrete))
-    return statement, [*values, instance.pk]
-
-
-def save_fields(instance: models.Model, fields: Sequence[str]) -> None:
-    """``instance.save(update_fields=fields)`` for a row that exists (the caller holds
-    its lock), by a statement written once per model and fields."""
-    write_together([update_statement(instance, fields)])
 
 
 @cache
@@ -151,51 +124,11 @@ def insert_columns(model: type[models.Model]) -> tuple[models.Field[Any, Any], .
     return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
 
 
-@cache
-def _insert_statement(model: type[models.Model]) -> tuple[str, tuple[models.Field[Any, Any], ...]]:
-    fields = insert_columns(model)
-    columns = ", ".join(column_of(f) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    return f"INSERT INTO {table_of(model)} ({columns}) VALUES ({placeholders})", fields
-
-
-def insert_statement(instance: models.Model) -> Statement:
-    """The INSERT of ``instance``, a new row whose key the database makes, written once
-    per model, with its parameters. Its key is not read back: the callers never use it."""
-    sql, fields = _insert_statement(type(instance))
-    return sql, insert_values(instance, fields)
-
-
 def insert_values(instance: models.Model, fields: Sequence[models.Field[Any, Any]]) -> list[Any]:
     """The values of ``fields`` of ``instance``, a new row, as ``save`` prepares them for
     its INSERT (``pre_save``, then ``get_db_prep_save``)."""
     db = database()
     return [field.get_db_prep_save(field.pre_save(instance, True), db) for field in fields]
-
-
-def insert(instance: models.Model) -> None:
-    """Insert ``instance`` by a statement written once per model."""
-    write_together([insert_statement(instance)])
-
-
-def write_together(statements: Sequence[Statement]) -> None:
-    """Run writes of which none reads what another writes and none returns rows. On
-    PostgreSQL they are one statement, each but the last a data-modifying ``WITH``: one
-    round trip instead of one each. Its parts see the same snapshot and are run in no set
-    order, so they must not depend on each other, and at most one of them may take a row
-    lock the caller does not hold yet (two could be taken in either order; the checks of
-    foreign keys come after every part, as they would after separate statements)."""
-    if not statements:
-        return
-    with connection.cursor() as cursor:
-        if len(statements) > 1:
-            *first, (last, last_params) = statements
-            parts = ", ".join(f"w{n} AS ({sql})" for n, (sql, _) in enumerate(first))
-            params = [value for _, values in first for value in values]
-            cursor.execute(f"WITH {parts} {last}", [*params, *last_params])
-            return
-        for sql, params in statements:
-            cursor.execute(sql, params)
 
 
 def _json_value(value: Any) -> str:

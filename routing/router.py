@@ -12,24 +12,17 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
-from django.db.models import (
-    Field,
-    Model,
-    Q,
-    QuerySet,
-)
+from django.db import transaction
+from django.db.models import F, Model, Q
 from django.utils import timezone
 
-from conversations import realtime, rows
+from conversations import realtime
 from conversations.activity import activity_on_commit
 from conversations.events import EventType, conversation_payload
 from conversations.models import (
@@ -40,12 +33,12 @@ from conversations.models import (
     Membership,
     Rule,
 )
-from conversations.pending import advisory_lock_keys
+from conversations.passes import running
 from presence.models import PresenceStatus
 from presence.services import presence_expire_stale
-from routing import statements
-from routing.statements import WAITING_REASON
-from routing.triggers import request_routing
+from routing import queries
+from routing.queries import WAITING_REASON, wants
+from routing.triggers import ROUTING_PASS, request_routing
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +46,6 @@ logger = logging.getLogger(__name__)
 # between the choice and the lock (another worker got there first), or an earlier chat
 # had to be decided first; after that the pass moves on and the sweep comes back.
 MAX_RETRIES = 20
-# PostgreSQL advisory locks of routing passes take two keys: this one, which no other lock
-# of the project uses, and the organization's id.
-PASS_LOCK_NAMESPACE = 0x524F5554
 
 
 class Outcome(enum.Enum):
@@ -86,18 +76,9 @@ class Cursor:
         )
 
 
-def queue_order(qs: QuerySet[Conversation]) -> QuerySet[Conversation]:
-    return qs.order_by("-priority", "queued_at", "pk")
-
-
-def _wants(conversation: Conversation) -> tuple[str, list[str]]:
-    return (conversation.language or "").lower(), sorted(conversation.required_skills or [])
-
-
 def speaks_and_knows(member: Membership, conversation: Conversation) -> bool:
-    """The language and skill rules, in Python, for a member read without them (the
-    customer's last agent)."""
-    language, skills = _wants(conversation)
+    """The language and skill rules of ``queries.eligible_for``, for a member in hand."""
+    language, skills = wants(conversation)
     if language and language not in (member.languages or []):
         return False
     return set(skills) <= set(member.skills or [])
@@ -108,7 +89,7 @@ def ineligibility(member: Membership, conversation: Conversation) -> list[str]:
     problems = []
     if not member.projects.filter(pk=conversation.project_id).exists():
         problems.append("not in the conversation's project")
-    language, skills = _wants(conversation)
+    language, skills = wants(conversation)
     if language and language not in (member.languages or []):
         problems.append(f"does not speak {language}")
     missing = sorted(set(skills) - set(member.skills or []))
@@ -126,7 +107,7 @@ def lock_member(member_id: int) -> Membership:
     """Lock a member's row: every path that adds a chat to a member holds this lock while
     it reads their open chats and writes, so two of them never both take the member's
     last place. The member comes with their presence and user."""
-    return statements.members().lock(member_id)
+    return queries.locked_member(member_id)
 
 
 def open_with(conversation: Conversation) -> int | None:
@@ -145,42 +126,20 @@ def count_moved(
     gets ``last_assigned_at`` written by the same UPDATE). The caller holds the
     conversation's lock; the member rows are written in id order, after it and before any
     stream."""
-    for statement in counter_statements(conversation, was, last_assigned_at=last_assigned_at):
-        rows.write_together([statement])
-
-
-def counter_statements(
-    conversation: Conversation, was: int | None, *, last_assigned_at: datetime | None = None
-) -> list[rows.Statement]:
-    """``count_moved``'s UPDATEs, in member id order, without running them."""
     now = open_with(conversation)
-    changes: dict[int, int] = {}
+    moves: dict[int, int] = {}
     if was is not None and was != now:
-        changes[was] = -1
+        moves[was] = -1
     if now is not None:
-        changes[now] = 0 if was == now else 1
-    stamp = rows.field_of(Membership, "last_assigned_at")
-    statements = []
-    for member_id in sorted(changes):
+        moves[now] = 0 if was == now else 1
+    for member_id in sorted(moves):
         stamped = member_id == now and last_assigned_at is not None
-        if not (changes[member_id] or stamped):
+        if not (moves[member_id] or stamped):
             continue
-        params: list[Any] = [changes[member_id], member_id]
+        counted: dict[str, Any] = {"open_conversations": F("open_conversations") + moves[member_id]}
         if stamped:
-            params.insert(1, stamp.get_db_prep_save(last_assigned_at, connection))
-        statements.append((_count_statement(stamped), params))
-    return statements
-
-
-@cache
-def _count_statement(stamped: bool) -> str:
-    """``count_moved``'s UPDATE of one member, written once."""
-    counter = rows.column_of(rows.field_of(Membership, "open_conversations"))
-    stamp = rows.column_of(rows.field_of(Membership, "last_assigned_at"))
-    return (
-        f"UPDATE {rows.table_of(Membership)} SET {counter} = {counter} + %s"
-        f"{f', {stamp} = %s' if stamped else ''} WHERE {rows.column_of(Membership._meta.pk)} = %s"
-    )
+            counted["last_assigned_at"] = last_assigned_at
+        Membership.objects.filter(pk=member_id).update(**counted)
 
 
 def room_count(member: Membership) -> int | None:
@@ -199,53 +158,39 @@ def _sticky_agent(conversation: Conversation) -> Membership | None:
     agent_id = conversation.last_agent_id  # type: ignore[attr-defined]
     if agent_id is None:
         return None
-    return statements.members().working_on(agent_id, conversation)
+    try:
+        return queries.working_on(conversation).select_related("user", "presence").get(pk=agent_id)
+    except Membership.DoesNotExist:
+        return None
 
 
 def mark_waiting(*, organization_id: int, queued_before: datetime, held: Iterable[int] = ()) -> int:
     """Note, once per stay in the queue, that a chat is waiting because nobody eligible
     had room: supervisors see why, and its later assignment is a "drain". Chats that
-    came after the pass started, or wait for their last agent, are left alone. One
-    statement, written once (``_waiting_notes``): every pass ends with it."""
-    sql, fields, chat_id = _waiting_notes()
-    note = ConversationEvent(
-        kind=EventKind.QUEUED,
-        note="Waiting: no eligible agent has room.",
-        data={"reason": WAITING_REASON},
-        created_at=timezone.now(),
-    )
-    left_alone = sorted(set(held))
-    params = [
-        *rows.insert_values(note, fields),
-        organization_id,
-        ConversationStatus.QUEUED.value,
-        connection.ops.adapt_datetimefield_value(queued_before),
-        *statements.WAITING_NOTED_PARAMS,
-        *left_alone,
-    ]
-    if left_alone:
-        sql += f" AND {chat_id} NOT IN ({', '.join(['%s'] * len(left_alone))})"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
-
-
-@cache
-def _waiting_notes() -> tuple[str, tuple[Field[Any, Any], ...], str]:
-    """The INSERT of ``mark_waiting``'s notes, from a SELECT of the chats that wait; the
-    note's fields whose values come as parameters (all but its conversation's); the
-    waiting chat's id column, for the chats left alone."""
-    fields = rows.insert_columns(ConversationEvent)
-    q = rows.ModelColumns(Conversation, "q").column
-    values = ", ".join(q["id"] if f.attname == "conversation_id" else "%s" for f in fields)
-    sql = (
-        f"INSERT INTO {rows.table_of(ConversationEvent)}"
-        f" ({', '.join(rows.column_of(f) for f in fields)})"
-        f" SELECT {values} FROM {rows.table_of(Conversation)} q"
-        f" WHERE {q['organization_id']} = %s AND {q['status']} = %s AND {q['queued_at']} < %s"
-        f" AND NOT {statements.waiting_noted(q)}"
-    )
-    return sql, tuple(f for f in fields if f.attname != "conversation_id"), q["id"]
+    came after the pass started, or wait for their last agent, are left alone, and so
+    are those another transaction is deciding on now (``skip_locked``): the lock keeps a
+    note from landing on a chat assigned in the meantime. Returns how many were noted."""
+    with transaction.atomic():
+        waiting = list(
+            Conversation.objects.queued()
+            .filter(organization_id=organization_id, queued_at__lt=queued_before)
+            .exclude(pk__in=sorted(set(held)))
+            .exclude(queries.waiting_noted())
+            .locked(skip_locked=True)
+            .values_list("pk", flat=True)
+        )
+        now = timezone.now()
+        notes = ConversationEvent.objects.bulk_create(
+            ConversationEvent(
+                conversation_id=conversation_id,
+                kind=EventKind.QUEUED,
+                note="Waiting: no eligible agent has room.",
+                data={"reason": WAITING_REASON},
+                created_at=now,
+            )
+            for conversation_id in waiting
+        )
+    return len(notes)
 
 
 def assign(
@@ -320,28 +265,19 @@ def write_move(
     was = open_with(conversation)
     for name, value in changes.items():
         setattr(conversation, name, value)
-    update = rows.update_statement(conversation, list(changes))
-    counters = counter_statements(conversation, was, last_assigned_at=last_assigned_at)
-    audit = rows.insert_statement(
-        ConversationEvent(
-            conversation=conversation,
-            kind=kind,
-            rule=rule,
-            actor=actor,
-            from_agent_id=from_agent_id,
-            to_agent_id=open_with(conversation),
-            note=note,
-            data=data or {},
-            created_at=at,
-        )
+    conversation.save(update_fields=list(changes))
+    count_moved(conversation, was, last_assigned_at=last_assigned_at)
+    ConversationEvent.objects.create(
+        conversation=conversation,
+        kind=kind,
+        rule=rule,
+        actor=actor,
+        from_agent_id=from_agent_id,
+        to_agent_id=open_with(conversation),
+        note=note,
+        data=data or {},
+        created_at=at,
     )
-    if len(counters) <= 1:
-        # One member's row at most: the three writes go as one statement.
-        rows.write_together([update, *counters, audit])
-    else:
-        # A transfer moves two members' counters: their rows are locked in id order.
-        for statement in [update, *counters, audit]:
-            rows.write_together([statement])
     return from_agent_id
 
 
@@ -397,13 +333,15 @@ class Decision(NamedTuple):
     filled: bool = False
 
 
-def _give(conversation: Conversation, member_id: int, held: set[int], *, sticky: bool) -> Decision:
+def _give(
+    conversation: Conversation, member: Membership, held: Collection[int], *, sticky: bool
+) -> Decision:
     """Read again the member this transaction has locked and, if they still have room and no
     earlier chat could take it, assign: to the customer's last agent (``sticky``), or
     by load, a "drain" when the chat had waited for room."""
     # A fresh statement after the lock: presence and open chats as committed now (every
     # write of the counter holds the same row lock).
-    locked, earlier = statements.members().read_locked(member_id, conversation, held)
+    locked, earlier = queries.under_lock(member, conversation, held)
     count = room_count(locked)
     if count is None:
         return Decision(Outcome.RETRY, filled=True)
@@ -425,7 +363,7 @@ def _give(conversation: Conversation, member_id: int, held: set[int], *, sticky:
     return Decision(Outcome.ASSIGNED, filled=count + 1 >= locked.max_open)
 
 
-def _decide(conversation: Conversation, held: set[int]) -> Decision:
+def _decide(conversation: Conversation, held: Collection[int]) -> Decision:
     """Decide on one locked queued conversation. Runs inside the caller's transaction and
     locks at most one member, so two deciding workers never wait on each other's."""
     waited = (timezone.now() - conversation.queued_at).total_seconds()
@@ -434,29 +372,22 @@ def _decide(conversation: Conversation, held: set[int]) -> Decision:
         status = getattr(getattr(sticky, "presence", None), "status", PresenceStatus.OFFLINE)
         if status == PresenceStatus.AVAILABLE and not _full(sticky):
             lock_member(sticky.pk)
-            return _give(conversation, sticky.pk, held, sticky=True)
+            return _give(conversation, sticky, held, sticky=True)
         if status != PresenceStatus.OFFLINE and waited < settings.ROUTING_STICKY_WAIT_SECONDS:
             return Decision(Outcome.STICKY_WAIT)
 
-    language, skills = _wants(conversation)
-
-    def best(*, skip_locked: bool) -> Membership | None:
-        found = statements.members().best_available(
-            conversation, language=language, skills=skills, skip_locked=skip_locked
-        )
-        return found[0] if found else None
-
-    # Prefer an agent no other worker is deciding on: parallel workers spread out.
-    choice = best(skip_locked=True)
-    held_already = choice is not None and not _full(choice)
-    if not held_already:
-        # Every unlocked candidate is full; one another worker holds may have room.
-        choice = best(skip_locked=False)
-    if choice is None or _full(choice):
-        return Decision(Outcome.WAITING)
-    if not held_already:
+    candidates = queries.eligible_for(conversation).by_load()
+    # Prefer an agent with room that no other worker is deciding on, locked by the same
+    # statement: parallel workers spread out.
+    choice = candidates.with_room().locked(skip_locked=True).first()
+    if choice is None:
+        # No candidate with room is free: one that another worker holds may have room,
+        # or nobody has any. The full ones sort last, so the first candidate says which.
+        choice = candidates.first()
+        if choice is None or _full(choice):
+            return Decision(Outcome.WAITING)
         lock_member(choice.pk)
-    return _give(conversation, choice.pk, held, sticky=False)
+    return _give(conversation, choice, held, sticky=False)
 
 
 Signature = tuple[int, str, tuple[str, ...]]
@@ -472,11 +403,7 @@ def route_one(*, conversation_id: int, held: set[int], wait: bool = False) -> De
     with ``skip_locked`` (None when another worker holds it or it is no longer queued),
     or, with ``wait``, waiting for the worker that holds it to finish."""
     with transaction.atomic():
-        conversation = statements.queued_chat().read(
-            conversation_id,
-            sticky_since=timezone.now() - timedelta(hours=settings.ROUTING_STICKY_WINDOW_HOURS),
-            wait=wait,
-        )
+        conversation = queries.queued_chat(conversation_id, skip_locked=not wait)
         if conversation is None:
             return None
         return _decide(conversation, held)
@@ -494,13 +421,11 @@ def _queued(organization_id: int) -> Iterator[Mapping[str, Any]]:
     its own routing request starts another pass."""
     cursor: Cursor | None = None
     while True:
-        qs = Conversation.objects.filter(
-            organization_id=organization_id, status=ConversationStatus.QUEUED
-        )
+        qs = Conversation.objects.queued().filter(organization_id=organization_id)
         if cursor is not None:
             qs = qs.filter(cursor.after())
         chunk = list(
-            queue_order(qs).values(
+            qs.in_queue_order().values(
                 "pk", "priority", "queued_at", "project_id", "language", "required_skills"
             )[:SCAN_CHUNK]
         )
@@ -520,8 +445,9 @@ def route_queue(*, organization_id: int) -> int:
     over chats of a kind (project, language, skills) that already found nobody in this
     pass, and stops when nobody has room; it asks that only when its last decision did
     not show an agent with room left. Chats left waiting get their waiting note at the
-    end. The worker's task and the sweep run it under ``organization_pass``, one pass of
-    an organization at a time, which spares the passes each other's way."""
+    end. The worker's task and the sweep run it under the organization's pass lock
+    (``conversations.passes``), one pass of an organization at a time, which spares the passes
+    each other's way."""
     started = timezone.now()
     assigned = 0
     queue = _queued(organization_id)
@@ -530,7 +456,7 @@ def route_queue(*, organization_id: int) -> int:
     held: set[int] = set()  # waiting for their last agent
     retries = 0
     room_known = False
-    while room_known or statements.members().anyone_has_room(organization_id):
+    while room_known or queries.anyone_has_room(organization_id):
         room_known = True
         if row is None:
             row = next((r for r in queue if _signature(r) not in hopeless), None)
@@ -570,47 +496,6 @@ def route_queue(*, organization_id: int) -> int:
     return assigned
 
 
-@contextmanager
-def organization_pass(organization_id: int) -> Iterator[bool]:
-    """Hold the organization's pass lock for the block: True when this pass may walk the
-    queue, False when another pass of the organization is walking it now.
-
-    Passes side by side are safe (every decision locks its rows), but on one queue they
-    get in each other's way: each skips the chats the other holds, and a decision sent
-    back to an earlier chat the other holds waits for it and then is made again. In the
-    ingest benchmark two such passes sent about twice the statements per assignment that
-    one pass sends, and spent more CPU; one at a time does the work once. The lock is a
-    session's (PostgreSQL), let go at the end of the block, or with the connection when
-    a worker dies."""
-    keys = advisory_lock_keys(PASS_LOCK_NAMESPACE, organization_id)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", keys)
-        (ours,) = cursor.fetchone()
-    if not ours:
-        yield False
-        return
-    try:
-        yield True
-    finally:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", keys)
-        except DatabaseError:
-            logger.warning("pass lock not let go: its session ends", extra={"org": organization_id})
-            _end_session()
-
-
-def _end_session() -> None:
-    """Close this thread's connection for good, so that its session's locks go with it.
-    A connection that failed has lost them already; one that is alive but refused the
-    unlock (a failed transaction around the pass) must not go back to a pool holding
-    the lock, or every later pass of the organization would wait for it in vain."""
-    raw = connection.connection
-    if raw is not None:
-        raw.close()  # a pool drops a closed connection instead of lending it again
-    connection.close()
-
-
 def route_all() -> int:
     """Route every organization that has queued chats: the sweep's safety net for a
     trigger that was lost. An organization whose queue a pass is walking now is left to
@@ -623,7 +508,7 @@ def route_all() -> int:
     )
     assigned = 0
     for org_id in list(org_ids):
-        with organization_pass(org_id) as ours:
+        with running(ROUTING_PASS, org_id) as ours:
             if ours:
                 assigned += route_queue(organization_id=org_id)
     return assigned

@@ -2,21 +2,16 @@
 presence send it) and by routing's own moves; after commit, through Celery.
 
 A pending pass of an organization's queue covers every request made before it starts,
-so a burst of inbound messages enqueues one pass, not one per message
-(``conversations.pending``)."""
+so a burst of inbound messages enqueues one pass, not one per message, and one pass of
+an organization walks its queue at a time (``conversations.passes``)."""
 
 from __future__ import annotations
 
-from conversations import pending
+from conversations.passes import PassKind, request
 
-
-def _mark(organization_id: int) -> str:
-    return pending.key("routing", organization_id)
-
-
-def pass_started(*, organization_id: int) -> None:
-    """Called as a pass starts: requests from now on need a pass of their own."""
-    pending.release(_mark(organization_id))
+# The pass lock's first key is this, which no other lock of the project uses; the
+# second is the organization's id.
+ROUTING_PASS = PassKind(name="routing", lock_namespace=0x524F5554, task="routing.tasks.route_queue")
 
 
 def on_routing_requested(*, organization_id: int, **kwargs: object) -> None:
@@ -28,6 +23,4 @@ def request_routing(*, organization_id: int) -> None:
     """Route the organization's queue once the caller's transaction commits. A request
     the broker cannot take is dropped: the periodic sweep routes whatever is still
     queued, so nothing waits forever."""
-    pending.enqueue_after_commit(
-        _mark(organization_id), "routing.tasks.route_queue", organization_id
-    )
+    request(ROUTING_PASS, organization_id)

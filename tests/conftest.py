@@ -4,7 +4,7 @@ import pytest
 import redis
 from django.conf import settings
 
-from conversations.pending import KEY_PREFIX
+from conversations.passes import KEY_PREFIX
 from cxgear.celery import app as celery_app
 
 

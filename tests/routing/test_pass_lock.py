@@ -14,19 +14,18 @@ from celery.exceptions import Retry
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
-from conversations import pending
 from conversations.models import ConversationStatus
-from conversations.pending import advisory_lock_keys
-from routing.router import PASS_LOCK_NAMESPACE, organization_pass, route_all
+from conversations.passes import advisory_lock_keys, mark_key, running
+from routing.router import route_all
 from routing.tasks import route_queue
-from routing.triggers import request_routing
+from routing.triggers import ROUTING_PASS, request_routing
 from tests.celery_worker import celery_worker, database_url, wait_until  # noqa: F401
 
 
 def took_pass_lock(session: psycopg.Connection, organization_id: int) -> bool:
     row = session.execute(
         "SELECT pg_try_advisory_lock(%s, %s)",
-        advisory_lock_keys(PASS_LOCK_NAMESPACE, organization_id),
+        advisory_lock_keys(ROUTING_PASS.lock_namespace, organization_id),
     ).fetchone()
     return row == (True,)
 
@@ -66,7 +65,7 @@ def another_session_could_pass(organization_id: int) -> bool:
 
 @pytest.mark.django_db
 def test_the_pass_lock_is_one_organizations_and_let_go_after_the_pass(desk):
-    with organization_pass(desk.org.pk) as ours:
+    with running(ROUTING_PASS, desk.org.pk) as ours:
         assert ours
         assert not another_session_could_pass(desk.org.pk)
         assert another_session_could_pass(desk.org.pk + 1)
@@ -101,7 +100,7 @@ def test_on_the_worker_a_waiting_pass_keeps_its_mark_and_routes_once_the_other_i
     desk.agent()
     chat = desk.chat()
     marks = redis.Redis.from_url(settings.REDIS_URL)
-    mark = pending.key("routing", desk.org.pk)
+    mark = mark_key(ROUTING_PASS, desk.org.pk)
 
     with pass_of_another_worker(desk.org.pk):
         request_routing(organization_id=desk.org.pk)
@@ -123,7 +122,7 @@ def test_on_the_worker_a_waiting_pass_keeps_its_mark_and_routes_once_the_other_i
 @pytest.mark.django_db(transaction=True)
 def test_a_pass_whose_unlock_is_refused_ends_its_session_and_frees_the_organization(desk):
     with transaction.atomic():
-        with organization_pass(desk.org.pk) as ours:
+        with running(ROUTING_PASS, desk.org.pk) as ours:
             assert ours
             # A failed statement leaves the transaction around the pass refusing the unlock.
             with pytest.raises(DatabaseError), connection.cursor() as cursor:

@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from routing import statements
+from routing.queries import under_lock
 
 pytestmark = pytest.mark.django_db
 
 
 def ahead_of(agent, chat, held=()) -> int | None:
-    _, earlier = statements.members().read_locked(agent.pk, chat, held)
+    _, earlier = under_lock(agent, chat, held)
     return earlier
 
 

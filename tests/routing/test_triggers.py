@@ -8,9 +8,10 @@ import pytest
 from django.db import transaction
 
 from conversations import signals
+from conversations.passes import running
 from presence.models import PresenceStatus
 from presence.services import presence_set
-from routing.triggers import pass_started, request_routing
+from routing.triggers import ROUTING_PASS, request_routing
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,10 +30,11 @@ def test_a_request_after_the_pass_started_enqueues_another(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         request_routing(organization_id=4242)
-    pass_started(organization_id=4242)
-    with django_capture_on_commit_callbacks(execute=True):
-        request_routing(organization_id=4242)
-        request_routing(organization_id=4343)
+    with running(ROUTING_PASS, 4242) as ours:
+        assert ours
+        with django_capture_on_commit_callbacks(execute=True):
+            request_routing(organization_id=4242)
+            request_routing(organization_id=4343)
 
     assert broker.llen("celery") == 3
 
