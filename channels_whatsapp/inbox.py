@@ -17,19 +17,16 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from functools import cache
 
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from channels_whatsapp.models import InboundDelivery, PendingRecordingPass
+from channels_whatsapp.models import InboundDelivery
 from channels_whatsapp.payload import Delivery, load_json, parse_delivery
 from conversations import passes
 from conversations.messaging import InboundMessage, StatusUpdate, delivery_record
 from conversations.models import Channel
-from conversations.passes import advisory_lock_keys
-from conversations.rows import column_of, field_of, table_of
 
 logger = logging.getLogger(__name__)
 
@@ -38,85 +35,41 @@ BATCH = 200
 MAX_ATTEMPTS = 5
 # The sweep leaves younger deliveries to the task their webhook enqueued.
 RECOVER_AFTER = timedelta(seconds=5)
-# A pass requested this long ago and not started never reached the broker (it was down):
-# the sweep drops its mark, so that deliveries enqueue passes again.
-MARK_EXPIRES = timedelta(seconds=30)
-# PostgreSQL advisory locks that order deliveries against the start of a pass take two
-# keys: this one, which no other lock of the project uses, and the channel's id.
-LOCK_NAMESPACE = 0x57414442
 RECORD_TASK = "channels_whatsapp.tasks.record_deliveries"
 
 
-def _lock_keys(channel_id: int) -> list[int]:
-    return advisory_lock_keys(LOCK_NAMESPACE, channel_id)
+# The webhook's one statement, the only SQL of the inbox: a delivery kept as it came.
+# ``InboundDelivery.objects.create`` builds a model and compiles its INSERT on every
+# delivery, more CPU than the statement itself: in the ingest benchmark it cost the
+# product a good part of its rate against the bare webhook, which runs this same INSERT
+# (``tests/whatsapp/test_inbox.py`` reads its plan: a row written, nothing read).
+KEEP_DELIVERY = """
+INSERT INTO channels_whatsapp_inbounddelivery (channel_id, body, received_at, attempts, last_error)
+VALUES (%(channel)s, %(body)s, %(now)s, 0, '')
+"""
+
+
+# A channel's recording passes: its mark in Redis says one is waiting (``conversations.passes``).
+RECORDING_PASS = passes.PassKind(name="recording", lock_namespace=0x52454344, task=RECORD_TASK)
 
 
 def delivery_accept(*, channel: Channel, body: bytes) -> None:
-    """Keep a checked delivery and, unless a pass of the channel is already waiting, ask
-    for one once the caller commits. A broker that cannot be reached then loses nothing:
-    the delivery is stored and the sweep records it (and drops the mark in time).
+    """Keep a checked delivery (``KEEP_DELIVERY``) and, once it is committed, ask for a
+    recording pass of the channel unless one is waiting already. A broker or Redis that
+    cannot be reached then loses nothing: the delivery is stored and the sweep records it.
 
-    Both are one statement (``_accept_statement``): the webhook makes one round trip, and
-    sends Redis nothing while a pass is waiting. Plain SQL rather than
-    ``objects.create``: at webhook rates building and saving a model cost more CPU than
-    the statement itself."""
-    now = timezone.now()
+    The mark is looked for after the delivery commits, and a pass drops it before it
+    reads (``recording_started``): a delivery that finds the mark is committed before
+    that pass reads, so the pass sees it."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            _accept_statement(),
-            [*_lock_keys(channel.pk), channel.pk, body, now, channel.pk, now],
-        )
-        row = cursor.fetchone()
-    marked = bool(row and row[0])
-    if marked:
-        passes.send_after_commit(RECORD_TASK, channel.pk)
+        cursor.execute(KEEP_DELIVERY, {"channel": channel.pk, "body": body, "now": timezone.now()})
+    passes.request(RECORDING_PASS, channel.pk)
 
 
 def recording_started(*, channel_id: int) -> None:
     """As a pass starts, before it reads: drop the channel's mark, so that a delivery
-    kept from now on asks for a pass of its own.
-
-    Every transaction that keeps a delivery holds the channel's advisory lock, shared,
-    from before it looks for the mark until it commits; this one takes it exclusively,
-    so it waits for each of them that found the mark still there. Their deliveries are
-    then committed before the pass reads, and each of its statements sees them (READ
-    COMMITTED). A delivery kept after the mark is gone finds none and enqueues a pass."""
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", _lock_keys(channel_id))
-        PendingRecordingPass.objects.filter(channel_id=channel_id).delete()
-
-
-@cache
-def _insert_statement() -> str:
-    """The INSERT of a kept delivery, written once per process."""
-    fields = ("channel", "body", "received_at", "attempts", "last_error")
-    columns = ", ".join(column_of(field_of(InboundDelivery, name)) for name in fields)
-    return f"INSERT INTO {table_of(InboundDelivery)} ({columns}) VALUES (%s, %s, %s, 0, '')"
-
-
-def _mark_insert(source: str) -> str:
-    """The INSERT of a channel's mark from ``source`` (channel id, time), answering a
-    row only when this statement made the mark."""
-    channel = column_of(field_of(PendingRecordingPass, "channel"))
-    requested_at = column_of(field_of(PendingRecordingPass, "requested_at"))
-    return (
-        f"INSERT INTO {table_of(PendingRecordingPass)} ({channel}, {requested_at}) {source}"
-        f" ON CONFLICT ({channel}) DO NOTHING RETURNING 1"
-    )
-
-
-@cache
-def _accept_statement() -> str:
-    """The webhook's one statement: the channel's lock, shared, taken before the mark is
-    looked for (``recording_started`` says why), the delivery's INSERT and the mark's; it
-    answers 1 when it made the mark, else 0."""
-    return (
-        "WITH shared_lock AS (SELECT pg_advisory_xact_lock_shared(%s, %s)),"
-        f" kept AS ({_insert_statement()}),"
-        f" marked AS ({_mark_insert('SELECT %s, %s FROM shared_lock')})"
-        " SELECT count(*) FROM marked"
-    )
+    committed from now on asks for a pass of its own."""
+    passes.drop_mark(RECORDING_PASS, channel_id)
 
 
 def _parsed(delivery: InboundDelivery, channel: Channel) -> Delivery:
@@ -207,11 +160,9 @@ def _record_alone(channel: Channel, pk: int) -> int | None:
 
 def deliveries_recover() -> int:
     """Record what no task took care of: deliveries older than ``RECOVER_AFTER`` (their
-    task was lost, or the broker was down when they came). Marks of passes that never
-    started (``MARK_EXPIRES``) are dropped first, so new deliveries enqueue again."""
-    now = timezone.now()
-    PendingRecordingPass.objects.filter(requested_at__lt=now - MARK_EXPIRES).delete()
-    before = now - RECOVER_AFTER
+    task was lost, or the broker was down when they came). A mark whose pass never
+    started expires by itself (``passes.MARK_TTL_SECONDS``), so new deliveries enqueue again."""
+    before = timezone.now() - RECOVER_AFTER
     channels = (
         InboundDelivery.objects.filter(received_at__lt=before, attempts__lt=MAX_ATTEMPTS)
         .values_list("channel_id", flat=True)

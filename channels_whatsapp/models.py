@@ -30,21 +30,3 @@ class InboundDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"delivery {self.pk} on channel {self.channel_id}"
-
-
-class PendingRecordingPass(models.Model):
-    """A recording pass of this channel's deliveries is enqueued and has not started.
-
-    While the row stands, deliveries kept for the channel enqueue nothing more: the pass
-    will find them. It lives in PostgreSQL beside the deliveries, not in Redis, so a
-    delivery is kept and its pass asked for in one statement and one round trip, and a
-    webhook needs Redis only for the one delivery that finds no pass waiting
-    (``channels_whatsapp.inbox``)."""
-
-    channel = models.OneToOneField(
-        Channel, on_delete=models.CASCADE, primary_key=True, related_name="+"
-    )
-    requested_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return f"recording pass of channel {self.channel_id} requested at {self.requested_at}"

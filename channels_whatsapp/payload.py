@@ -6,12 +6,19 @@ statuses into one, and every one of them counts. The envelope and the ids we sto
 (wamid, timestamp, the customer's ``from`` / ``from_user_id``) must be right or the whole
 delivery is refused; the content of a message is read leniently, because WhatsApp adds
 message types faster than we do and an odd one must still reach the agent.
+
+What a message carries into its row and its ``message.created`` event is bounded, so one
+message always fits a frame of the dock's socket (the dock's ``FRAME_BYTES``):
+its text to the Cloud API's own limits, cut with a visible "…" (a customer's words are
+kept, not refused: Meta cannot be asked for a shorter message), and its content object
+to the keys its type has, every string capped and all of them within one budget.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any, TypeGuard
 
 from conversations import json_input
@@ -37,6 +44,36 @@ MEDIA_TYPES = {"image", "audio", "video", "document", "sticker"}
 TRACKED_STATUSES = {"sent", "delivered", "read", "failed"}
 # Later than this is not a WhatsApp timestamp (and would not fit a database column).
 MAX_TIMESTAMP = 10**11
+
+# The Cloud API's limits: a text body, a media caption.
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+# What marks a string cut short.
+CUT = "\u2026"
+# A content object: any one string (keys: their own cap), the keys of an object or the
+# items of a list, how deep it nests, and one budget for all of it: a unit per value and
+# per character of its strings and numbers. The dock's encoder writes a character in
+# twelve bytes at worst (an astral one, escaped as a surrogate pair) and a value's
+# punctuation in six, so a message's text (4,096), content and error (1,024 each for
+# title and message) come to about 150 KB at the very worst: one frame of 256 KiB holds
+# any message.
+MAX_STRING = 1024
+MAX_KEY = 64
+MAX_ITEMS = 20
+MAX_DEPTH = 6
+CONTENT_BUDGET = 4096
+# The keys each type's content is known to have; other types keep whatever they have.
+MEDIA_KEYS = ("id", "mime_type", "sha256", "caption", "filename", "voice", "animated", "url")
+CONTENT_KEYS: dict[str, tuple[str, ...]] = {
+    "text": (),  # its body is the message's text
+    **dict.fromkeys(MEDIA_TYPES, MEDIA_KEYS),
+    "location": ("latitude", "longitude", "name", "address", "url"),
+    "interactive": ("type", "button_reply", "list_reply", "nfm_reply"),
+    "button": ("payload", "text"),
+    "reaction": ("message_id", "emoji"),
+    "order": ("catalog_id", "text", "product_items"),
+}
+CARD_KEYS = ("name", "phones", "emails", "addresses", "org", "urls", "birthday")
 
 
 class PayloadError(ValueError):
@@ -141,6 +178,7 @@ def _read_message(message: Any, where: str, names: dict[str, str]) -> InboundMes
     if not _is_text(kind):
         raise PayloadError(f"{where}.type must be a string")
     text, media = _content(kind, message)
+    text = cut(text, MAX_CAPTION if kind in MEDIA_TYPES else MAX_TEXT)
     if kind not in KNOWN_TYPES:
         media = {"original_type": kind[:64], **media}
         kind = "unsupported"
@@ -164,18 +202,9 @@ def _read_message(message: Any, where: str, names: dict[str, str]) -> InboundMes
 
 
 def _content(kind: str, message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """What the agent reads (``text``) and what the dock needs to show the rest."""
+    """What the agent reads (``text``) and what the dock needs to show the rest, the
+    latter bounded (``bounded``)."""
     body = message.get(kind)
-    obj = body if isinstance(body, dict) else {}
-    if kind == "text":
-        return _str(obj.get("body")), {}
-    if kind in MEDIA_TYPES:
-        return _str(obj.get("caption")), obj
-    if kind == "location":
-        label = _str(obj.get("name")) or _str(obj.get("address"))
-        if not label and "latitude" in obj and "longitude" in obj:
-            label = f"{obj['latitude']}, {obj['longitude']}"
-        return label, obj
     if kind == "contacts":
         cards = body if isinstance(body, list) else []
         names = [
@@ -183,20 +212,90 @@ def _content(kind: str, message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
             for c in cards
             if isinstance(c, dict) and isinstance(c.get("name"), dict)
         ]
-        return ", ".join(n for n in names if n), {"contacts": cards}
+        kept = [{k: c[k] for k in CARD_KEYS if k in c} for c in cards if isinstance(c, dict)]
+        return ", ".join(n for n in names if n), {"contacts": bounded(kept)}
+    obj = body if isinstance(body, dict) else {}
+    known = CONTENT_KEYS.get(kind)
+    return _text_of(kind, obj), bounded(obj if known is None else _only(obj, known))
+
+
+def _text_of(kind: str, obj: dict[str, Any]) -> str:
+    if kind == "text":
+        return _str(obj.get("body"))
+    if kind in MEDIA_TYPES:
+        return _str(obj.get("caption"))
+    if kind == "location":
+        label = _str(obj.get("name")) or _str(obj.get("address"))
+        if not label and "latitude" in obj and "longitude" in obj:
+            label = f"{obj['latitude']}, {obj['longitude']}"
+        return label
     if kind == "interactive":
         reply = obj.get(_str(obj.get("type")))
         title = reply.get("title") if isinstance(reply, dict) else None
-        return _str(title), obj
+        return _str(title)
     if kind == "button":
-        return _str(obj.get("text")), obj
+        return _str(obj.get("text"))
     if kind == "reaction":
-        return _str(obj.get("emoji")), obj
+        return _str(obj.get("emoji"))
     if kind == "system":
-        return _str(obj.get("body")), obj
-    if kind == "unsupported":
-        return "", obj
-    return "", obj if body is not None else {}
+        return _str(obj.get("body"))
+    return ""
+
+
+def _only(obj: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {key: obj[key] for key in keys if key in obj}
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` whole if it has at most ``limit`` characters, else its start and "…"
+    in ``limit`` characters."""
+    return text if len(text) <= limit else text[: limit - len(CUT)] + CUT
+
+
+class _Budget:
+    """What a content object has left: a unit for each value, a character for each
+    character of its strings and numbers."""
+
+    def __init__(self, units: int) -> None:
+        self.left = units
+
+    def text(self, value: str, limit: int) -> str:
+        kept = cut(value, max(min(limit, self.left), len(CUT)))
+        self.left -= max(len(kept), 1)
+        return kept
+
+    def number(self, value: int | float) -> int | float:
+        digits = len(repr(value)) if isinstance(value, float) else value.bit_length() // 3 + 1
+        self.left -= digits
+        return value
+
+
+def bounded(value: Any, budget: _Budget | None = None, depth: int = 0) -> Any:
+    """A copy of a JSON ``value`` within the content bounds (``MAX_STRING``, ``MAX_KEY``,
+    ``MAX_ITEMS``, ``MAX_DEPTH``, ``CONTENT_BUDGET``): strings cut, and the items of an
+    object or a list that lie deeper or beyond the budget left out (None in their place
+    where a whole value is)."""
+    budget = budget or _Budget(CONTENT_BUDGET)
+    if isinstance(value, str):
+        return budget.text(value, MAX_STRING)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return budget.number(value)
+    budget.left -= 1
+    if not isinstance(value, list | dict) or depth >= MAX_DEPTH:
+        return value if value is None or isinstance(value, bool) else None
+    if isinstance(value, list):
+        items: list[Any] = []
+        for item in value[:MAX_ITEMS]:
+            if budget.left <= 0:
+                break
+            items.append(bounded(item, budget, depth + 1))
+        return items
+    kept: dict[str, Any] = {}
+    for key, item in islice(value.items(), MAX_ITEMS):
+        if budget.left <= 0:
+            break
+        kept[budget.text(key, MAX_KEY)] = bounded(item, budget, depth + 1)
+    return kept
 
 
 def _read_status(status: Any, where: str) -> StatusUpdate | None:
@@ -222,8 +321,8 @@ def _error(errors: Any) -> dict[str, Any]:
     details = data.get("details") if isinstance(data, dict) else None
     return {
         "code": code if isinstance(code, int) and not isinstance(code, bool) else None,
-        "title": _str(first.get("title")),
-        "message": _str(first.get("message")) or _str(details),
+        "title": cut(_str(first.get("title")), MAX_STRING),
+        "message": cut(_str(first.get("message")) or _str(details), MAX_STRING),
     }
 
 

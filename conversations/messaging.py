@@ -11,8 +11,10 @@ on the way (the broker down, a task dropped) costs nothing but time: the sweep
 ``docs/concurrency.md`` says what a worker that dies mid-send leads to.
 
 Locks, always in this order so two writers never wait on each other in a circle: the
-contact's open conversation (``select_for_update``), then the messages of a status
-update, then the dock streams of the members who are told (``realtime.publish_all``).
+open conversations of the customers a delivery names (``select_for_update``, by id),
+then the messages of a status update, then the dock streams of the members who are told
+(``realtime.publish_all``). New contacts and conversations take no lock: their unique
+constraints settle a race between two deliveries.
 
 Statuses never move backwards: sent < delivered < read, and ``failed`` ends a message
 that was not delivered yet. A status for a wamid this channel never recorded is ignored
@@ -25,13 +27,14 @@ from __future__ import annotations
 import logging
 import random
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from django.db import IntegrityError, connection, models, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from conversations import channels, passes
@@ -52,7 +55,6 @@ from conversations.models import (
     Rule,
 )
 from conversations.realtime import Event, publish, publish_all
-from conversations.rows import field_of, insert_many, insert_many_statements
 from conversations.signals import request_routing
 
 logger = logging.getLogger(__name__)
@@ -72,8 +74,6 @@ CLAIM_LEASE = timedelta(minutes=2)
 # Calls to the channel before a message that it never took (busy, unreachable) fails.
 MAX_SEND_ATTEMPTS = 9
 SWEEP_BATCH = 500
-
-_Row = TypeVar("_Row", bound=models.Model)
 
 _STATUS_RANK: dict[str, int] = {
     MessageStatus.QUEUED: 0,
@@ -184,8 +184,9 @@ def delivery_record(
 def _record_messages(
     *, channel: Channel, messages: Sequence[InboundMessage], result: DeliveryResult
 ) -> list[Event]:
-    """Store the messages, opening conversations where needed; returns the events to
-    publish (routing is asked for here, after commit)."""
+    """Store the messages the channel does not have yet, each in its customer's open
+    conversation (opened where there is none); returns the events to publish (routing is
+    asked for here, after commit)."""
     unique: dict[str, InboundMessage] = {}
     for message in messages:
         unique.setdefault(message.wamid, message)
@@ -196,65 +197,42 @@ def _record_messages(
     conversations, opened = _open_conversations(
         channel=channel, contacts={c.pk: c for c in contacts.values()}, held=held
     )
-
-    rows = []
-    for message in ordered:
-        conversation = conversations[contacts[message.wamid].pk]
-        rows.append(
-            Message(
-                conversation=conversation,
-                channel=channel,
-                direction=Direction.IN,
-                type=message.type,
-                text=message.text,
-                media=message.media,
-                status=MessageStatus.RECEIVED,
-                wamid=message.wamid,
-                context_wamid=message.context_wamid,
-                error=message.error,
-                sent_at=message.sent_at,
-            )
-        )
-    # The INSERT also counts its rows into their conversations (one round trip).
-    stored = _insert_new(rows, key="wamid", wrap=_count_into_conversations)
+    stored = _insert_new(
+        channel=channel,
+        messages=ordered,
+        conversations={m.wamid: conversations[contacts[m.wamid].pk] for m in ordered},
+    )
     result.stored = len(stored)
-    result.duplicates = len(rows) - len(stored)
+    result.duplicates = len(ordered) - len(stored)
     result.opened = len(opened)
+    new = _count_into_conversations(stored)
+    ConversationEvent.objects.bulk_create(
+        ConversationEvent(conversation_id=pk, kind=EventKind.OPENED, rule=Rule.INBOUND)
+        for pk in sorted(opened)
+    )
+    return _tell(channel=channel, conversations=conversations, opened=opened, new=new)
 
-    by_conversation: dict[int, list[Message]] = defaultdict(list)
-    for row in stored:
-        by_conversation[row.conversation_id].append(row)
-    for conversation in conversations.values():
-        new_rows = by_conversation.get(conversation.pk, [])
-        if not new_rows:
-            continue
-        latest = max(row.sent_at for row in new_rows)
-        conversation.unread_count += len(new_rows)
-        if conversation.last_inbound_at is None or latest > conversation.last_inbound_at:
-            conversation.last_inbound_at = latest
-        if conversation.last_message_at is None or latest > conversation.last_message_at:
-            conversation.last_message_at = latest
 
-    if opened:
-        insert_many(
-            [
-                ConversationEvent(conversation_id=pk, kind=EventKind.OPENED, rule=Rule.INBOUND)
-                for pk in sorted(opened)
-            ]
-        )
+def _tell(
+    *,
+    channel: Channel,
+    conversations: dict[int, Conversation],
+    opened: set[int],
+    new: dict[int, list[Message]],
+) -> list[Event]:
+    """Who hears of the new messages: routing, of a queued conversation that got one or
+    was opened; an assigned conversation's agent, of each message and the conversation's
+    new counts. Returns the events to publish."""
     needs_routing = False
     events: list[Event] = []
     for conversation in conversations.values():
-        new_rows = by_conversation.get(conversation.pk, [])
-        if conversation.status == ConversationStatus.QUEUED and (
-            new_rows or conversation.pk in opened
-        ):
-            needs_routing = True
-        elif conversation.agent_id is not None and new_rows:
+        rows = new.get(conversation.pk, [])
+        if conversation.status == ConversationStatus.QUEUED:
+            needs_routing = needs_routing or bool(rows) or conversation.pk in opened
+        elif conversation.agent_id is not None and rows:
             agent = (conversation.agent_id,)
             events += [
-                Event(EventType.MESSAGE_CREATED, message_payload(row), agent)
-                for row in sorted(new_rows, key=lambda r: (r.sent_at, r.pk))
+                Event(EventType.MESSAGE_CREATED, message_payload(row), agent) for row in rows
             ]
             events.append(
                 Event(EventType.CONVERSATION_UPDATED, conversation_payload(conversation), agent)
@@ -286,117 +264,107 @@ def _contacts_for(
     held: dict[int, Conversation],
 ) -> dict[str, Contact]:
     """The contact of each message (by wamid), found by whichever id WhatsApp gave, made
-    if new. A later message's profile name wins: customers rename themselves.
+    if new, and taught what the messages say of it (``_match``).
 
     When the contacts of ``held`` carry every id the messages name, they are all the
-    contacts those ids can match (each id is unique in the organization): no lookup."""
+    contacts those ids can match (each id is unique in the organization): no lookup. New
+    contacts are inserted ``ON CONFLICT DO NOTHING`` and everyone is read again: where
+    another delivery made the same customer a moment ago, theirs is the one matched."""
+    known = [c.contact for c in held.values()]
     wa_ids = {m.wa_id for m in messages if m.wa_id}
     user_ids = {m.user_id for m in messages if m.user_id}
-    by_wa: dict[str, Contact] = {}
-    by_user: dict[str, Contact] = {}
-    candidates = [c.contact for c in held.values()]
-    if not (
-        wa_ids <= {c.wa_id for c in candidates} and user_ids <= {c.user_id for c in candidates}
-    ):
-        candidates = list(
-            Contact.objects.filter(organization_id=channel.organization_id).filter(
-                Q(wa_id__in=wa_ids) | Q(user_id__in=user_ids)
-            )
-        )
-        # A held conversation's contact is the object to refresh: its payload shows it.
-        own = {c.contact_id: c.contact for c in held.values()}
-        candidates = [own.get(contact.pk, contact) for contact in candidates]
-    for contact in candidates:
-        if contact.wa_id:
-            by_wa[contact.wa_id] = contact
-        if contact.user_id:
-            by_user[contact.user_id] = contact
+    if not (wa_ids <= {c.wa_id for c in known} and user_ids <= {c.user_id for c in known}):
+        known = _contacts_named(channel=channel, messages=messages, held=held)
+    found, learnt = _match(channel=channel, messages=messages, known=known)
+    new = {(c.wa_id, c.user_id): c for c in found.values() if c.pk is None}
+    if new:
+        Contact.objects.bulk_create(new.values(), ignore_conflicts=True)
+        known = _contacts_named(channel=channel, messages=messages, held=held)
+        found, learnt = _match(channel=channel, messages=messages, known=known)
+        if any(c.pk is None for c in found.values()):
+            raise IntegrityError("a contact was neither made nor found")
+    for contact, fields in learnt:
+        _contact_save(contact=contact, fields=fields)
+    return found
 
+
+def _contacts_named(
+    *, channel: Channel, messages: Sequence[InboundMessage], held: dict[int, Conversation]
+) -> list[Contact]:
+    """The organization's contacts with an id the messages name. Where a held
+    conversation's contact is one, that object stands for it: the events show it."""
+    named = Q(wa_id__in={m.wa_id for m in messages if m.wa_id}) | Q(
+        user_id__in={m.user_id for m in messages if m.user_id}
+    )
+    own = {c.contact_id: c.contact for c in held.values()}
+    return [
+        own.get(contact.pk, contact)
+        for contact in Contact.objects.filter(named, organization_id=channel.organization_id)
+    ]
+
+
+def _match(
+    *, channel: Channel, messages: Sequence[InboundMessage], known: list[Contact]
+) -> tuple[dict[str, Contact], list[tuple[Contact, list[str]]]]:
+    """Each message's contact (by wamid) among ``known``: the one with its WhatsApp id,
+    else the one with its user id, else a new one (not saved). Messages teach their
+    contact, in order: a later profile name wins (customers rename themselves), and an id
+    it lacks is learnt unless another contact holds it. Returns the contacts, and the
+    saved ones that learnt something with the fields that changed."""
+    by_wa = {c.wa_id: c for c in known if c.wa_id}
+    by_user = {c.user_id: c for c in known if c.user_id}
     found: dict[str, Contact] = {}
-    new: list[Contact] = []
+    learnt: dict[int, tuple[Contact, list[str]]] = {}
     for message in messages:
-        known = by_wa.get(message.wa_id or "") or by_user.get(message.user_id or "")
-        if known is None:
+        contact = by_wa.get(message.wa_id or "") or by_user.get(message.user_id or "")
+        if contact is None:
             contact = Contact(
                 organization_id=channel.organization_id,
                 wa_id=message.wa_id,
                 user_id=message.user_id,
                 name=message.profile_name,
             )
-            new.append(contact)
-        else:
-            contact = known
-            _contact_refresh(contact=contact, message=message, by_wa=by_wa, by_user=by_user)
+        changed = _learn(contact=contact, message=message, by_wa=by_wa, by_user=by_user)
+        if changed and contact.pk is not None:
+            fields = learnt.setdefault(contact.pk, (contact, []))[1]
+            fields += [f for f in changed if f not in fields]
         if contact.wa_id:
             by_wa[contact.wa_id] = contact
         if contact.user_id:
             by_user[contact.user_id] = contact
         found[message.wamid] = contact
-    if new:
-        made = _contacts_create(channel=channel, contacts=new)
-        found = {wamid: made.get(id(contact), contact) for wamid, contact in found.items()}
-    return found
+    return found, list(learnt.values())
 
 
-def _contacts_create(*, channel: Channel, contacts: list[Contact]) -> dict[int, Contact]:
-    """Make the new contacts of a delivery, one INSERT for those WhatsApp names by phone and
-    one for those it names by user id only. Where another delivery made the same customer
-    a moment ago, ``ON CONFLICT DO NOTHING`` settles the race without a savepoint and
-    theirs is used: the result maps each contact that lost (by ``id()``) to the winner."""
-    _insert_new([c for c in contacts if c.wa_id], key="wa_id")
-    _insert_new([c for c in contacts if not c.wa_id], key="user_id")
-    lost = [c for c in contacts if c.pk is None]
-    if not lost:
-        return {}
-    wa_ids = {c.wa_id for c in lost if c.wa_id}
-    user_ids = {c.user_id for c in lost if c.user_id}
-    existing = list(
-        Contact.objects.filter(organization_id=channel.organization_id).filter(
-            Q(wa_id__in=wa_ids) | Q(user_id__in=user_ids)
-        )
-    )
-    winners: dict[int, Contact] = {}
-    for contact in lost:
-        winner = next(
-            (
-                e
-                for e in existing
-                if (contact.wa_id and e.wa_id == contact.wa_id)
-                or (contact.user_id and e.user_id == contact.user_id)
-            ),
-            None,
-        )
-        if winner is None:
-            raise IntegrityError(
-                f"contact {contact.wa_id or contact.user_id} neither made nor found"
-            )
-        winners[id(contact)] = winner
-    return winners
-
-
-def _contact_refresh(
+def _learn(
     *,
     contact: Contact,
     message: InboundMessage,
     by_wa: dict[str, Contact],
     by_user: dict[str, Contact],
-) -> None:
+) -> list[str]:
     changed = []
     if message.profile_name and contact.name != message.profile_name:
         contact.name = message.profile_name
         changed.append("name")
-    # Learn the id we did not know yet, unless another contact holds it already.
     if message.wa_id and not contact.wa_id and message.wa_id not in by_wa:
         contact.wa_id = message.wa_id
         changed.append("wa_id")
     if message.user_id and not contact.user_id and message.user_id not in by_user:
         contact.user_id = message.user_id
         changed.append("user_id")
-    if not changed or contact.pk is None:  # one still to be made takes the change along
+    return changed
+
+
+def _contact_save(*, contact: Contact, fields: list[str]) -> None:
+    """Keep what a contact learnt. An id another delivery gave another contact a moment
+    ago stays theirs (the unique constraint says so): this contact is read again."""
+    if fields == ["name"]:
+        contact.save(update_fields=fields)
         return
     try:
         with transaction.atomic():
-            contact.save(update_fields=changed)
+            contact.save(update_fields=fields)
     except IntegrityError:
         contact.refresh_from_db()
 
@@ -404,32 +372,46 @@ def _contact_refresh(
 def _open_conversations(
     *, channel: Channel, contacts: dict[int, Contact], held: dict[int, Conversation]
 ) -> tuple[dict[int, Conversation], set[int]]:
-    """Each contact's open conversation on the channel, locked: the one ``held`` already,
-    else a new queued one. The database's one-open-per-contact constraint settles races:
-    a conflicting INSERT does nothing and the other delivery's conversation is read."""
+    """Each contact's open conversation on the channel, locked, by contact id: the one
+    ``held`` already, else a new queued one; and the ids of those opened here.
+
+    The database's one-open-per-contact constraint settles races: where another delivery
+    opened one of them a moment ago, the INSERT fails (its savepoint is rolled back) once
+    that delivery commits, and its conversation is locked and continued instead."""
     conversations = {pk: held[pk] for pk in contacts if pk in held}
     missing = sorted(pk for pk in contacts if pk not in conversations)
-    if not missing:
-        return conversations, set()
+    opened: set[int] = set()
     now = timezone.now()
-    fresh = [
-        Conversation(
-            organization_id=channel.organization_id,
-            project_id=channel.project_id,
-            channel=channel,
-            contact=contacts[contact_id],
-            status=ConversationStatus.QUEUED,
-            language=contacts[contact_id].language or channel.default_language,
-            required_skills=list(channel.required_skills),
-            created_at=now,
-            queued_at=now,
-        )
-        for contact_id in missing
-    ]
-    opened = {c.pk for c in _insert_new(fresh, key="contact_id")}
-    for conversation in fresh:
-        if conversation.pk in opened:
+    while missing:
+        fresh = [
+            Conversation(
+                organization_id=channel.organization_id,
+                project_id=channel.project_id,
+                channel=channel,
+                contact=contacts[pk],
+                status=ConversationStatus.QUEUED,
+                language=contacts[pk].language or channel.default_language,
+                required_skills=list(channel.required_skills),
+                created_at=now,
+                queued_at=now,
+            )
+            for pk in missing
+        ]
+        try:
+            with transaction.atomic():
+                Conversation.objects.bulk_create(fresh)
+        except IntegrityError:
+            theirs = lock_open_conversations(
+                channel_id=channel.pk, organization_id=channel.organization_id, contact_ids=missing
+            )
+            if not theirs:
+                raise
+            conversations.update((c.contact_id, c) for c in theirs)
+            missing = [pk for pk in missing if pk not in conversations]
+            continue
+        for conversation in fresh:
             conversations[conversation.contact_id] = conversation
+            opened.add(conversation.pk)
             contact = conversation.contact
             activity_on_commit(
                 "chat %s arrived from %s (%s)",
@@ -439,63 +421,70 @@ def _open_conversations(
                 conversation=conversation.pk,
                 channel=channel.pk,
             )
-    raced = [pk for pk in missing if pk not in conversations]
-    if raced:
-        # Another delivery opened these a moment ago: continue theirs.
-        for conversation in lock_open_conversations(
-            channel_id=channel.pk, organization_id=channel.organization_id, contact_ids=raced
-        ):
-            conversations[conversation.contact_id] = conversation
-        if any(pk not in conversations for pk in raced):
-            raise Conversation.DoesNotExist("an open conversation was neither made nor found")
+        missing = []
     return conversations, opened
 
 
 def _insert_new(
-    rows: Sequence[_Row], *, key: str, wrap: Callable[[str], str] | None = None
-) -> list[_Row]:
-    """Insert the rows no unique constraint refuses; return those inserted, with pks.
-
-    ``ON CONFLICT DO NOTHING ... RETURNING`` (``rows.insert_many_statements``): a replayed
-    or concurrently repeated delivery inserts nothing twice, no savepoint is needed, and
-    we know exactly which rows are new without reading them back. ``key`` (an attribute
-    distinct among ``rows``) tells the returned rows apart. ``wrap`` turns the INSERT
-    (without RETURNING) into the statement to run, which returns ``(pk, key)`` rows."""
-    if not rows:
-        return []
-    meta = rows[0]._meta
-    key_field = field_of(type(rows[0]), key)
-    quote = connection.ops.quote_name
-    returning = f" RETURNING {quote(str(meta.pk.column))}, {quote(str(key_field.column))}"
-    by_key = {getattr(row, key_field.attname): row for row in rows}
-    inserted: list[_Row] = []
-    for insert, params in insert_many_statements(rows, suffix=" ON CONFLICT DO NOTHING"):
-        with connection.cursor() as cursor:
-            cursor.execute(wrap(insert) if wrap else insert + returning, params)
-            returned = cursor.fetchall()
-        for pk, value in returned:
-            row = by_key[value]
-            row.pk = pk
-            row._state.adding = False
-            inserted.append(row)
-    return inserted
-
-
-def _count_into_conversations(insert: str) -> str:
-    """PostgreSQL: the messages' INSERT, and in the same statement each conversation's
-    unread count and latest times moved on by the rows it really inserted."""
-    conversation = Conversation._meta.db_table
-    return (
-        f'WITH "new" AS ({insert} RETURNING "id", "wamid", "conversation_id", "sent_at"), '
-        '"added" AS (SELECT "conversation_id", count(*) AS "n", max("sent_at") AS "latest" '
-        'FROM "new" GROUP BY "conversation_id"), '
-        f'"counted" AS (UPDATE "{conversation}" AS "c" SET '
-        '"unread_count" = "c"."unread_count" + "added"."n", '
-        '"last_inbound_at" = GREATEST("c"."last_inbound_at", "added"."latest"), '
-        '"last_message_at" = GREATEST("c"."last_message_at", "added"."latest") '
-        'FROM "added" WHERE "c"."id" = "added"."conversation_id") '
-        'SELECT "id", "wamid" FROM "new"'
+    *,
+    channel: Channel,
+    messages: Sequence[InboundMessage],
+    conversations: dict[str, Conversation],
+) -> list[Message]:
+    """Store the messages the channel has not stored yet (by wamid) in their
+    conversations (by wamid); returns them, in order. Every conversation is locked, so a
+    delivery carrying the same message (Meta's retry, read by another worker) records it
+    before this one looks, or after this one commits: either way once."""
+    stored = set(
+        Message.objects.filter(channel=channel, wamid__in=[m.wamid for m in messages]).values_list(
+            "wamid", flat=True
+        )
     )
+    return Message.objects.bulk_create(
+        Message(
+            conversation=conversations[message.wamid],
+            channel=channel,
+            direction=Direction.IN,
+            type=message.type,
+            text=message.text,
+            media=message.media,
+            status=MessageStatus.RECEIVED,
+            wamid=message.wamid,
+            context_wamid=message.context_wamid,
+            error=message.error,
+            sent_at=message.sent_at,
+        )
+        for message in messages
+        if message.wamid not in stored
+    )
+
+
+def _count_into_conversations(stored: list[Message]) -> dict[int, list[Message]]:
+    """Each conversation's unread count moved on by its new messages, and its latest
+    times to theirs where later; returns the new messages by conversation.
+
+    Conversations given the same count and latest time are written by one UPDATE (a
+    delivery's messages mostly share their second), the rule in SQL: ``F() + n`` and
+    ``Greatest`` (which passes over NULL on PostgreSQL). Every row is locked (or new),
+    so the objects, moved on the same way, show what the rows hold."""
+    new: dict[int, list[Message]] = defaultdict(list)
+    for message in stored:
+        new[message.conversation_id].append(message)
+    alike: dict[tuple[int, datetime], list[int]] = defaultdict(list)
+    for rows in new.values():
+        conversation = rows[0].conversation
+        latest = max(row.sent_at for row in rows)
+        conversation.unread_count += len(rows)
+        conversation.last_inbound_at = max(conversation.last_inbound_at or latest, latest)
+        conversation.last_message_at = max(conversation.last_message_at or latest, latest)
+        alike[(len(rows), latest)].append(conversation.pk)
+    for (count, latest), pks in alike.items():
+        Conversation.objects.filter(pk__in=pks).update(
+            unread_count=F("unread_count") + count,
+            last_inbound_at=Greatest("last_inbound_at", Value(latest)),
+            last_message_at=Greatest("last_message_at", Value(latest)),
+        )
+    return new
 
 
 def _apply_statuses(
@@ -505,7 +494,7 @@ def _apply_statuses(
     wamids = {s.wamid for s in statuses}
     messages = {
         m.wamid: m
-        for m in Message.objects.select_for_update(of=("self",))
+        for m in Message.objects.select_for_update(of=("self",), no_key=True)
         .select_related("conversation")
         .filter(channel=channel, direction=Direction.OUT, wamid__in=wamids)
         .order_by("pk")

@@ -111,7 +111,7 @@ def _enqueue(task: str, args: tuple[object, ...], mark: str | None) -> None:
         )
 
 
-def _drop_mark(kind: PassKind, ident: int) -> None:
+def drop_mark(kind: PassKind, ident: int) -> None:
     """As a pass starts: requests from now on need a pass of their own. If Redis cannot
     be reached the mark expires by itself."""
     try:
@@ -134,7 +134,7 @@ def running(kind: PassKind, ident: int) -> Iterator[bool]:
         yield False
         return
     try:
-        _drop_mark(kind, ident)
+        drop_mark(kind, ident)
         yield True
     finally:
         try:
@@ -168,5 +168,5 @@ def run_task(task: Task, kind: PassKind, ident: int, walk: Callable[[], object])
                     logger.info("pass left to the sweep", extra={"kind": kind.name, "ident": ident})
                     return
                 raise task.retry(countdown=BUSY_RETRY_SECONDS)
-            _drop_mark(kind, ident)
+            drop_mark(kind, ident)
         walk()

@@ -14,16 +14,15 @@ import os
 import threading
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.db import connection, transaction
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from conversations.events import EventData, EventType
-from conversations.models import DockEvent, DockStream, Membership, Role
-from conversations.rows import column_of, field_of, table_of
+from conversations.models import DockEvent, DockStream, Role
 
 logger = logging.getLogger(__name__)
 
@@ -58,67 +57,67 @@ class Event:
         object.__setattr__(self, "type", EventType(self.type))
 
 
-# What was stored: (event's position, member, seq).
-_Stored = list[tuple[int, int, int]]
+# A publish, in one round trip: the ORM cannot say it. Its steps would be five
+# statements (the supervisors, the streams still missing, their locks taken in member
+# order, the counters moved on, the events) because Django has no UPDATE ... RETURNING
+# and its upsert cannot add to what it finds; and a routing decision publishes an event,
+# so they would cost a worker several times what the decision itself costs. Here each
+# recipient's stream row is inserted, or locked and counted up by the number of events
+# it gets, in member id order (two publishers never wait on each other in a circle);
+# its events take the numbers in between, in the order given. The events come as one
+# JSON array (``type``, ``data``, the members ``to``, the organization ``org`` whose
+# supervisors hear it): one parameter, written by ``json.dumps`` at C speed. Those
+# organizations come again as an array, so that their supervisors are looked up by the
+# index on the organization (``tests/conversations/test_realtime.py`` reads the plan).
+PUBLISH_STATEMENT = """
+WITH event AS (
+    SELECT x.ord::integer - 1 AS ord, x.e ->> 'type' AS type, x.e -> 'data' AS data,
+        x.e -> 'to' AS named, (x.e ->> 'org')::bigint AS org
+    FROM jsonb_array_elements(%(events)s::jsonb) WITH ORDINALITY AS x (e, ord)
+), recipient (ord, membership_id) AS (
+    SELECT event.ord, t.id::bigint FROM event, jsonb_array_elements_text(event.named) AS t (id)
+    UNION
+    SELECT event.ord, m.id
+    FROM event JOIN conversations_membership m ON m.organization_id = event.org
+    WHERE m.organization_id = ANY(%(organizations)s::bigint[]) AND m.role = ANY(%(roles)s)
+), counted AS (
+    SELECT membership_id, count(*) AS n FROM recipient GROUP BY membership_id
+), seq AS (
+    INSERT INTO conversations_dockstream (membership_id, last_seq)
+    SELECT membership_id, n FROM counted ORDER BY membership_id
+    ON CONFLICT (membership_id)
+    DO UPDATE SET last_seq = conversations_dockstream.last_seq + EXCLUDED.last_seq
+    RETURNING membership_id, last_seq
+), numbered AS (
+    SELECT r.ord, r.membership_id,
+        seq.last_seq - counted.n + row_number() OVER (PARTITION BY r.membership_id ORDER BY r.ord)
+        AS seq
+    FROM recipient r JOIN seq USING (membership_id) JOIN counted USING (membership_id)
+), stored AS (
+    INSERT INTO conversations_dockevent (membership_id, seq, type, data, created_at)
+    SELECT n.membership_id, n.seq, event.type, event.data, %(now)s
+    FROM numbered n JOIN event USING (ord)
+)
+SELECT membership_id, seq, ord FROM numbered ORDER BY membership_id, seq
+"""
 
 
-@cache
-def _one_statement() -> str:
-    """``_record_in_one_statement``'s SQL, written once: building the supervisors' query
-    on every publish cost more CPU than PostgreSQL spent running the whole statement.
-
-    The events come as one JSON array (``type``, ``data``, the members ``to`` and the
-    organization ``org`` whose supervisors hear it): one parameter that ``json.dumps``
-    writes at C speed, where arrays of JSON would have every quote of every payload
-    escaped in Python. Each member's stream row is inserted, or locked and counted up by
-    the number of events it gets, in member id order; the member's events then take the
-    numbers in between, in the order they were given."""
-    events = DockEvent._meta.db_table
-    streams = DockStream._meta.db_table
-    member = column_of(Membership._meta.pk)
-    organization = column_of(field_of(Membership, "organization"))
-    role = column_of(field_of(Membership, "role"))
-    supervising = ", ".join(f"'{r}'" for r in SUPERVISING_ROLES)
-    return (
-        "WITH event AS (SELECT x.ord::integer - 1 AS ord, x.e ->> 'type' AS type,"
-        " x.e -> 'data' AS data, x.e -> 'to' AS named, (x.e ->> 'org')::bigint AS org"
-        " FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS x (e, ord)),"
-        " recipient (ord, membership_id) AS ("
-        "SELECT event.ord, t.id::bigint FROM event,"
-        " jsonb_array_elements_text(event.named) AS t (id)"
-        f" UNION SELECT event.ord, m.{member} FROM event JOIN {table_of(Membership)} m"
-        f" ON m.{organization} = event.org AND m.{role} IN ({supervising})),"
-        " counted AS (SELECT membership_id, count(*) AS n FROM recipient GROUP BY membership_id),"
-        f' seq AS (INSERT INTO "{streams}" ("membership_id", "last_seq")'
-        " SELECT membership_id, n FROM counted ORDER BY membership_id"
-        ' ON CONFLICT ("membership_id")'
-        f' DO UPDATE SET "last_seq" = "{streams}"."last_seq" + EXCLUDED."last_seq"'
-        ' RETURNING "membership_id", "last_seq"),'
-        " numbered AS (SELECT r.ord, r.membership_id, seq.last_seq - counted.n"
-        " + row_number() OVER (PARTITION BY r.membership_id ORDER BY r.ord) AS seq"
-        " FROM recipient r JOIN seq USING (membership_id) JOIN counted USING (membership_id)),"
-        f' stored AS (INSERT INTO "{events}" ("membership_id", "seq", "type", "data", "created_at")'
-        " SELECT n.membership_id, n.seq, event.type, event.data, %s"
-        " FROM numbered n JOIN event USING (ord))"
-        " SELECT ord, membership_id, seq FROM numbered"
-    )
-
-
-def _record_in_one_statement(events: list[Event]) -> _Stored:
-    """Find the supervisors, take every recipient's next ``seq`` and store the events in
-    one statement, so a publish is one round trip however many events and members it
-    has."""
+def _record(events: list[Event]) -> list[tuple[int, int, int]]:
+    """Store ``events`` for their recipients (``PUBLISH_STATEMENT``); returns what was
+    stored as (member, seq, the event's position), by member and seq."""
     given = [
         {"type": e.type.value, "data": e.data, "to": sorted(set(e.to)), "org": e.supervisors_of}
         for e in events
     ]
-    params = [
-        DockEvent._meta.get_field("data").get_db_prep_value(given, connection),
-        timezone.now(),
-    ]
+    params: dict[str, Any] = {
+        "events": Jsonb(given),
+        "organizations": sorted({e.supervisors_of for e in events if e.supervisors_of is not None}),
+        "roles": list(SUPERVISING_ROLES),
+        "now": timezone.now(),
+    }
     with connection.cursor() as cursor:
-        cursor.execute(_one_statement(), params)
-        return [(int(ord), int(member), int(seq)) for ord, member, seq in cursor.fetchall()]
+        cursor.execute(PUBLISH_STATEMENT, params)
+        return [(int(member), int(seq), int(ord)) for member, seq, ord in cursor.fetchall()]
 
 
 def publish(
@@ -137,20 +136,15 @@ def publish_all(events: Iterable[Event]) -> None:
     """Record ``events``, in their order, and push them after commit: one statement and
     one send for all of them (a recording pass publishes an event or two per message).
     Each member's stream row stays locked until commit, so one member's events are
-    numbered and committed one after the other; the rows are taken by member id
-    ascending, so two publishers never deadlock."""
+    numbered and committed one after the other."""
     wanted = [e for e in events if e.to or e.supervisors_of is not None]
     if not wanted:
         return
     # Inside the caller's transaction no savepoint: a failure here fails the caller's.
     with transaction.atomic(savepoint=False):
-        stored = _record_in_one_statement(wanted)
         frames = [
-            (
-                membership_id,
-                {"type": wanted[ord].type.value, "seq": seq, "data": wanted[ord].data},
-            )
-            for ord, membership_id, seq in sorted(stored, key=lambda s: (s[1], s[2]))
+            (member, {"type": wanted[ord].type.value, "seq": seq, "data": wanted[ord].data})
+            for member, seq, ord in _record(wanted)
         ]
         if frames:
             transaction.on_commit(lambda: _send(frames))

@@ -1,30 +1,22 @@
 """The open conversations a delivery writes into: found by any id WhatsApp gives for the
-customer, and on PostgreSQL by a statement whose text is the same for one customer or
-two hundred, so psycopg converts it once and PostgreSQL keeps its plan."""
+customer, and locked, so that a conversation closed meanwhile is never written into."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from conversations.locked_open import lock_open_conversations
-from conversations.models import ConversationStatus
-from tests.factories import ChannelFactory, ContactFactory, ConversationFactory
+from conversations.models import Conversation, ConversationStatus
+from tests.factories import ChannelFactory, ContactFactory, ConversationFactory, MembershipFactory
 
 
-def _locked(channel, **keys):
-    """The conversations found, and the text of each statement sent to find them."""
-    sent: list[str] = []
-
-    def record(execute, sql, params, many, context):
-        sent.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
-        found = lock_open_conversations(
-            channel_id=channel.pk, organization_id=channel.organization_id, **keys
-        )
-    return found, sent
+def _locked(channel, **keys) -> list[Conversation]:
+    return lock_open_conversations(
+        channel_id=channel.pk, organization_id=channel.organization_id, **keys
+    )
 
 
 @pytest.mark.django_db
@@ -40,7 +32,7 @@ def test_open_conversations_are_found_by_number_by_user_id_and_by_contact():
     closed.status = ConversationStatus.CLOSED
     closed.save()
 
-    found, _ = _locked(
+    found = _locked(
         channel,
         wa_ids=[by_number.contact.wa_id, closed.contact.wa_id, "4470000000000"],
         user_ids=[by_user.contact.user_id],
@@ -53,18 +45,43 @@ def test_open_conversations_are_found_by_number_by_user_id_and_by_contact():
         by_user.contact.wa_id,
         by_id.contact.wa_id,
     }
-    assert _locked(channel)[0] == []
+    assert _locked(channel) == []
 
 
 @pytest.mark.django_db
-def test_the_statement_does_not_grow_with_the_customers_it_names():
-    channel = ChannelFactory()
-    chats = [ConversationFactory(channel=channel) for _ in range(3)]
-    numbers = [chat.contact.wa_id for chat in chats]
+def test_what_the_events_show_comes_with_the_conversation(django_assert_num_queries):
+    agent = MembershipFactory()
+    chat = ConversationFactory(agent=agent, organization=agent.organization)
 
-    one, (one_sql,) = _locked(channel, wa_ids=numbers[:1])
-    many, (many_sql,) = _locked(channel, wa_ids=[*numbers, *(f"44{n:09d}" for n in range(200))])
+    with django_assert_num_queries(1):
+        [found] = _locked(chat.channel, contact_ids=[chat.contact_id])
+        assert (found.contact.pk, found.project.pk) == (chat.contact_id, chat.project_id)
+        assert found.agent.user.pk == agent.user_id
 
-    assert [c.pk for c in one] == [chats[0].pk]
-    assert [c.pk for c in many] == [chat.pk for chat in chats]
-    assert one_sql == many_sql
+
+@pytest.mark.django_db(transaction=True)
+def test_a_conversation_closed_while_waiting_for_its_lock_is_not_written_into():
+    chat = ConversationFactory()
+    closing, done = threading.Event(), threading.Event()
+    found: list[list[Conversation]] = []
+
+    def deliver() -> None:
+        try:
+            closing.wait(10)
+            with transaction.atomic():
+                found.append(_locked(chat.channel, contact_ids=[chat.contact_id]))
+        finally:
+            done.set()
+            connection.close()
+
+    delivery = threading.Thread(target=deliver)
+    delivery.start()
+    with transaction.atomic():
+        Conversation.objects.select_for_update().filter(pk=chat.pk).update(
+            status=ConversationStatus.CLOSED
+        )
+        closing.set()
+        assert not done.wait(0.3), "the delivery waits for the conversation's lock"
+    delivery.join(10)
+
+    assert found == [[]]

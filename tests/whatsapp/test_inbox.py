@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from channels_whatsapp import inbox, selectors
@@ -64,6 +65,17 @@ def test_the_200_means_the_delivery_is_kept_and_recording_it_empties_the_inbox(c
     assert inbox.deliveries_record(channel_id=channel.pk) == 1
     assert texts() == ["my router is down"]
     assert not InboundDelivery.objects.exists()
+
+
+def test_keeping_a_delivery_writes_its_row_and_reads_nothing(channel):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN " + inbox.KEEP_DELIVERY,
+            {"channel": channel.pk, "body": b"{}", "now": timezone.now()},
+        )
+        plan = [row[0].split("  (")[0].strip() for row in cursor.fetchall()]
+
+    assert plan == ["Insert on channels_whatsapp_inbounddelivery", "->  Result"]
 
 
 def test_recording_after_the_200_runs_once_the_webhook_commits(

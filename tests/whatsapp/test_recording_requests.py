@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
-from django.utils import timezone
 
 from channels_whatsapp import inbox
-from channels_whatsapp.models import InboundDelivery, PendingRecordingPass
+from channels_whatsapp.models import InboundDelivery
+from conversations import passes
 from tests.factories import ChannelFactory
 from tests.whatsapp import payloads as p
 
@@ -49,58 +47,48 @@ def test_a_delivery_after_the_pass_started_enqueues_another(broker):
     assert broker.llen("celery") == 3
 
 
-def test_a_pass_starts_only_after_a_webhook_that_found_its_mark_has_committed(broker):
-    """The webhook found the pass still waiting, so it enqueued nothing: the pass must
-    see its delivery, however late it commits."""
+def test_a_delivery_that_commits_after_its_pass_started_asks_for_another(broker):
+    """A pass reads only what was committed before it began; a delivery committed later
+    finds no pass waiting and asks for one of its own, so nothing is left behind."""
     channel = ChannelFactory()
     inbox.delivery_accept(channel=channel, body=said(channel, "first"))  # a pass waits
-    found_mark, may_commit = threading.Event(), threading.Event()
+    kept, may_commit = threading.Event(), threading.Event()
 
     def slow_webhook() -> None:
         try:
             with transaction.atomic():
                 inbox.delivery_accept(channel=channel, body=said(channel, "second"))
-                found_mark.set()
+                kept.set()
                 may_commit.wait(10)
         finally:
             connection.close()
 
     webhook = threading.Thread(target=slow_webhook)
     webhook.start()
-    assert found_mark.wait(10)
-    started_at: list[float] = []
-
-    def start_pass() -> None:
-        try:
-            inbox.recording_started(channel_id=channel.pk)
-            started_at.append(time.monotonic())
-        finally:
-            connection.close()
-
-    starter = threading.Thread(target=start_pass)
-    starter.start()
-    time.sleep(0.3)
-    committed_at = time.monotonic()
+    assert kept.wait(10)
+    inbox.recording_started(channel_id=channel.pk)
+    first_pass = inbox.deliveries_record(channel_id=channel.pk)
+    enqueued = broker.llen("celery")
     may_commit.set()
     webhook.join(10)
-    starter.join(10)
 
-    assert started_at and started_at[0] >= committed_at
-    assert broker.llen("celery") == 1, "the late delivery relied on the waiting pass"
-    assert inbox.deliveries_record(channel_id=channel.pk) == 2
+    assert first_pass == 1
+    assert broker.llen("celery") == enqueued + 1, "the late delivery asked for a pass of its own"
+    inbox.recording_started(channel_id=channel.pk)
+    assert inbox.deliveries_record(channel_id=channel.pk) == 1
+    assert not InboundDelivery.objects.exists()
 
 
-def test_a_pass_that_never_reached_the_broker_stops_holding_back_new_ones(broker):
+def test_a_pass_that_never_reached_the_broker_holds_back_new_ones_only_for_a_while(broker):
     channel = ChannelFactory()
     inbox.delivery_accept(channel=channel, body=BODY)
     broker.delete("celery")  # as if the broker had been down when it was sent
-    PendingRecordingPass.objects.update(
-        requested_at=timezone.now() - inbox.MARK_EXPIRES - timedelta(seconds=1)
-    )
     inbox.delivery_accept(channel=channel, body=BODY)
-    assert broker.llen("celery") == 0, "the mark still stands until the sweep drops it"
+    assert broker.llen("celery") == 0, "the mark still stands"
 
-    inbox.deliveries_recover()
+    mark = passes.mark_key(inbox.RECORDING_PASS, channel.pk)
+    assert 0 < broker.ttl(mark) <= passes.MARK_TTL_SECONDS
+    broker.delete(mark)  # as it expires
     inbox.delivery_accept(channel=channel, body=BODY)
 
     assert broker.llen("celery") == 1

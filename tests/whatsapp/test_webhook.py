@@ -20,6 +20,7 @@ from conversations.models import (
     Message,
     MessageStatus,
 )
+from dock.dock import FRAME_BYTES, encoded_size
 from tests.factories import (
     ChannelFactory,
     ContactFactory,
@@ -325,6 +326,68 @@ def test_a_message_type_we_do_not_know_yet_is_kept_as_unsupported(post, channel)
     message = Message.objects.get()
     assert message.type == "unsupported"
     assert message.media == {"original_type": "poll_vote", "option": 2}
+
+
+def huge(size: int) -> str:
+    """Text of about ``size`` bytes in a raw UTF-8 body that JSON escaping makes as long
+    as it gets when sent to the dock: astral characters (twelve bytes each, as a
+    surrogate pair) and control characters (six)."""
+    return ("\U0001f600\x01" * size)[: size // 5]
+
+
+KB_300 = 300_000
+
+
+def junk() -> dict[str, object]:
+    """An object of about 300 KB: many keys, long strings, deep lists."""
+    deep: object = huge(1000)
+    for _ in range(30):
+        deep = [deep, huge(1000)]
+    return {
+        **{f"key {n} {huge(200)}": huge(2000) for n in range(100)},
+        "deep": deep,
+        "many": [huge(100) for _ in range(200)],
+    }
+
+
+@pytest.mark.parametrize(
+    ("kind", "content", "limit"),
+    [
+        ("text", {"body": huge(KB_300), **junk()}, 4096),
+        ("image", {"id": "1", "caption": huge(KB_300), **junk()}, 1024),
+        ("document", {"id": "1", "filename": huge(KB_300), **junk()}, None),
+        ("location", {"name": huge(KB_300), "latitude": 1.5, **junk()}, 4096),
+        ("contacts", [{"name": {"formatted_name": huge(KB_300)}}, junk()], 4096),
+        (
+            "interactive",
+            {"type": "list_reply", "list_reply": {"title": huge(KB_300), **junk()}},
+            4096,
+        ),
+        ("poll_vote", {"question": huge(KB_300), **junk()}, None),
+    ],
+)
+def test_one_huge_message_still_fits_one_frame_of_the_dock(post, channel, kind, content, limit):
+    agent = MembershipFactory(organization=channel.organization)
+    ConversationFactory(
+        channel=channel,
+        contact=ContactFactory(organization=channel.organization, wa_id=p.CUSTOMER),
+        agent=agent,
+    )
+    payload = p.inbound(channel, kind, content)
+    payload["entry"][0]["changes"][0]["value"]["messages"][0]["errors"] = [
+        {"code": 1, "title": huge(KB_300 // 2), "message": huge(KB_300 // 2)}
+    ]
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    assert 2 * KB_300 < len(body) < 2_500_000
+
+    assert post(channel, raw=body).status_code == 200
+
+    [event] = DockEvent.objects.filter(membership=agent, type="message.created")
+    frame = {"type": event.type, "seq": event.seq, "data": event.data}
+    assert encoded_size(frame) < FRAME_BYTES
+    if limit is not None:
+        text = Message.objects.get().text
+        assert (len(text), text[-1]) == (limit, "\u2026")
 
 
 def test_value_level_errors_are_accepted_and_store_nothing(post, channel):
