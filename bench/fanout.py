@@ -45,9 +45,10 @@ MEMORY_GOAL_KIB = 64
 
 def _seed_docks() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """1,000 agents, each with a session cookie and one assigned chat."""
+    from importlib import import_module
+
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session
     from django.db import transaction
     from django.utils import timezone
 
@@ -57,7 +58,9 @@ def _seed_docks() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     with transaction.atomic():
         made = seed_organization(agents=SOCKETS, max_open=3, name="Fan-out")
         organization, channel = made["organization"], made["channel"]
-        store = SessionStore()
+        # The deployment's own session store and table (``SESSION_ENGINE``).
+        store = import_module(settings.SESSION_ENGINE).SessionStore()
+        Session = store.get_model_class()
         expiry = timezone.now() + timedelta(days=1)
         docks = []
         sessions = []
@@ -74,6 +77,7 @@ def _seed_docks() -> tuple[dict[str, Any], list[dict[str, Any]]]:
                         }
                     ),
                     expire_date=expiry,
+                    user_id=member.user.pk,
                 )
             )
             docks.append({"member": member.pk, "session": key, "wa_id": f"4476{member.pk:08d}"})
