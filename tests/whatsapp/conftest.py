@@ -4,15 +4,27 @@ import json
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from channels_whatsapp.signature import HEADER, sign
-from tests.factories import ChannelFactory
+from tests.factories import ChannelFactory, ConversationFactory, MembershipFactory
 from tests.fake_cloud_fixture import fake_cloud  # noqa: F401
 
 
 @pytest.fixture
 def channel(db):
     return ChannelFactory(required_skills=["renewals"], default_language="en")
+
+
+@pytest.fixture
+def agent(channel):
+    return MembershipFactory(organization=channel.organization)
+
+
+@pytest.fixture
+def conversation(channel, agent):
+    """An assigned chat whose customer wrote just now: replies may go out."""
+    return ConversationFactory(channel=channel, agent=agent, last_inbound_at=timezone.now())
 
 
 @pytest.fixture

@@ -25,19 +25,9 @@ from conversations.models import (
     Message,
     MessageStatus,
 )
-from tests.factories import ContactFactory, ConversationFactory, MembershipFactory
+from tests.factories import ContactFactory, ConversationFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def agent(channel):
-    return MembershipFactory(organization=channel.organization)
-
-
-@pytest.fixture
-def conversation(channel, agent):
-    return ConversationFactory(channel=channel, agent=agent, last_inbound_at=timezone.now())
 
 
 @pytest.fixture

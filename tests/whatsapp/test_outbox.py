@@ -31,16 +31,6 @@ from tests.factories import ChannelFactory, ConversationFactory, MembershipFacto
 
 
 @pytest.fixture
-def agent(channel):
-    return MembershipFactory(organization=channel.organization)
-
-
-@pytest.fixture
-def conversation(channel, agent):
-    return ConversationFactory(channel=channel, agent=agent, last_inbound_at=timezone.now())
-
-
-@pytest.fixture
 def broker_down(monkeypatch):
     """Enqueueing fails as it does when Redis refuses the connection; call the fixture's
     value when the broker is back."""
