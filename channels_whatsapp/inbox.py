@@ -50,7 +50,7 @@ VALUES (%(channel)s, %(body)s, %(now)s, 0, '')
 
 
 # A channel's recording passes: its mark in Redis says one is waiting (``conversations.passes``).
-RECORDING_PASS = passes.PassKind(name="recording", lock_namespace=0x52454344, task=RECORD_TASK)
+RECORDING_PASS = passes.PassKind(name="recording", task=RECORD_TASK)
 
 
 def delivery_accept(*, channel: Channel, body: bytes) -> None:

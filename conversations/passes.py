@@ -51,14 +51,16 @@ BUSY_RETRIES = 300
 
 @dataclass(frozen=True)
 class PassKind:
-    """A kind of work done in passes: ``name`` keys its marks, ``lock_namespace`` is the
-    first key of its pass lock (no other lock of the project uses it, the second is the
-    work's id) and ``task`` the dotted path of the Celery task that runs one pass with
-    the work's id (imported when enqueued: task modules import the services that ask)."""
+    """A kind of work done in passes: ``name`` keys its marks, ``task`` is the dotted path
+    of the Celery task that runs one pass with the work's id (imported when enqueued:
+    task modules import the services that ask) and ``lock_namespace`` the first key of
+    its pass lock (no other lock of the project uses it, the second is the work's id).
+    A kind without a lock (None) lets its passes run side by side: recording's do, each
+    taking its deliveries with ``skip_locked``."""
 
     name: str
-    lock_namespace: int
     task: str
+    lock_namespace: int | None = None
 
 
 def advisory_lock_keys(namespace: int, ident: int) -> list[int]:
@@ -126,6 +128,8 @@ def running(kind: PassKind, ident: int) -> Iterator[bool]:
     walk it (its mark is dropped first), False when another pass walks it now. The lock
     is the session's, let go at the end of the block; a connection that refuses to let
     it go is closed for good."""
+    if kind.lock_namespace is None:
+        raise ValueError(f"passes of {kind.name} take no lock")
     keys = advisory_lock_keys(kind.lock_namespace, ident)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", keys)

@@ -11,7 +11,10 @@ from conversations.passes import PassKind, request
 
 # The pass lock's first key is this, which no other lock of the project uses; the
 # second is the organization's id.
-ROUTING_PASS = PassKind(name="routing", lock_namespace=0x524F5554, task="routing.tasks.route_queue")
+ROUTING_LOCK_NAMESPACE = 0x524F5554
+ROUTING_PASS = PassKind(
+    name="routing", task="routing.tasks.route_queue", lock_namespace=ROUTING_LOCK_NAMESPACE
+)
 
 
 def on_routing_requested(*, organization_id: int, **kwargs: object) -> None:

@@ -18,14 +18,14 @@ from conversations.models import ConversationStatus
 from conversations.passes import advisory_lock_keys, mark_key, running
 from routing.router import route_all
 from routing.tasks import route_queue
-from routing.triggers import ROUTING_PASS, request_routing
+from routing.triggers import ROUTING_LOCK_NAMESPACE, ROUTING_PASS, request_routing
 from tests.celery_worker import celery_worker, database_url, wait_until  # noqa: F401
 
 
 def took_pass_lock(session: psycopg.Connection, organization_id: int) -> bool:
     row = session.execute(
         "SELECT pg_try_advisory_lock(%s, %s)",
-        advisory_lock_keys(ROUTING_PASS.lock_namespace, organization_id),
+        advisory_lock_keys(ROUTING_LOCK_NAMESPACE, organization_id),
     ).fetchone()
     return row == (True,)
 
