@@ -38,7 +38,7 @@ RECOVER_AFTER = timedelta(seconds=5)
 RECORD_TASK = "channels_whatsapp.tasks.record_deliveries"
 
 
-# The webhook's one statement, the only SQL of the inbox: a delivery kept as it came.
+# The webhook's one statement, the inbox's only raw SQL: a delivery kept as it came.
 # ``InboundDelivery.objects.create`` builds a model and compiles its INSERT on every
 # delivery, more CPU than the statement itself: in the ingest benchmark it cost the
 # product a good part of its rate against the bare webhook, which runs this same INSERT
