@@ -92,7 +92,14 @@ class TokenSerializer(serializers.Serializer):
 class ProjectSerializer(serializers.ModelSerializer):
     class Meta:
         model = Project
-        fields = ["id", "name", "metadata", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "metadata",
+            "sla_first_reply_seconds",
+            "offer_timeout_seconds",
+            "created_at",
+        ]
 
 
 # Said by the input check, and by the API when a concurrent write wins the race.
@@ -105,6 +112,20 @@ class ProjectInputSerializer(serializers.Serializer):
         required=False,
         help_text="Free JSON object: the campaign's context shown to agents, nested at most "
         f"{METADATA_MAX_DEPTH} levels.",
+    )
+    sla_first_reply_seconds = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=7 * 24 * 3600,
+        help_text="The first-reply target in seconds; null for none.",
+    )
+    offer_timeout_seconds = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=3600,
+        help_text="0 assigns a chat at once; otherwise the seconds an agent has to accept an "
+        "offered chat before it passes to the next.",
     )
 
     def validate_metadata(self, value: Any) -> dict[str, Any]:

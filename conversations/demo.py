@@ -16,20 +16,21 @@ DEMO_APP_SECRET = "demo-app-secret"
 DEMO_VERIFY_TOKEN = "demo-verify-token"
 DEMO_ACCESS_TOKEN = "demo-access-token"
 
+# Each project's first-reply target, in seconds.
+SLA_FIRST_REPLY_SECONDS = {"Spring Renewals 2026": 60, "Fibre Install Support": 120}
+
 PROJECTS = {
     "Spring Renewals 2026": {
         "campaign": "Contract renewal, spring wave",
         "offer": "12 months at 20% off for renewals before 31 May",
         "script": "Confirm the current plan, then offer the loyalty discount.",
         "escalation": "Retention desk for cancellations",
-        "sla_first_reply_seconds": 60,
     },
     "Fibre Install Support": {
         "campaign": "Fibre installation follow-up",
         "offer": "Free router upgrade when the install slips past its date",
         "script": "Check the install ticket, confirm the slot, book a technician if needed.",
         "escalation": "Field operations",
-        "sla_first_reply_seconds": 120,
     },
 }
 
@@ -78,7 +79,13 @@ def bootstrap_demo() -> tuple[Organization, Channel, list[Membership]]:
     for name, metadata in PROJECTS.items():
         project = Project.objects.filter(organization=organization, name=name).first()
         projects.append(
-            project or project_create(organization=organization, name=name, metadata=metadata)
+            project
+            or project_create(
+                organization=organization,
+                name=name,
+                metadata=metadata,
+                sla_first_reply_seconds=SLA_FIRST_REPLY_SECONDS[name],
+            )
         )
     channel = Channel.objects.filter(phone_number_id=DEMO_PHONE_NUMBER_ID).first()
     if channel is None:

@@ -81,6 +81,16 @@ class Project(models.Model):
     )
     name = models.CharField(max_length=200)
     metadata = models.JSONField(default=dict, blank=True)
+    sla_first_reply_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="How soon a customer's first message must be answered; empty for no target.",
+    )
+    offer_timeout_seconds = models.PositiveIntegerField(
+        default=0,
+        help_text="0 assigns a chat at once; otherwise it is offered to one agent, who has "
+        "this long to accept it before it passes to the next.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -194,9 +194,20 @@ def organization_create(*, name: str, admin_email: str, admin_password: str) -> 
 
 @transaction.atomic
 def project_create(
-    *, organization: Organization, name: str, metadata: dict[str, Any] | None = None
+    *,
+    organization: Organization,
+    name: str,
+    metadata: dict[str, Any] | None = None,
+    sla_first_reply_seconds: int | None = None,
+    offer_timeout_seconds: int = 0,
 ) -> Project:
-    return Project.objects.create(organization=organization, name=name, metadata=metadata or {})
+    return Project.objects.create(
+        organization=organization,
+        name=name,
+        metadata=metadata or {},
+        sla_first_reply_seconds=sla_first_reply_seconds,
+        offer_timeout_seconds=offer_timeout_seconds,
+    )
 
 
 @transaction.atomic

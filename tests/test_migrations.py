@@ -73,3 +73,31 @@ def test_the_open_conversations_counter_starts_from_the_chats_already_assigned()
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_reply_target_kept_in_metadata_becomes_the_projects_field():
+    before = [("conversations", "0007_routing_load_order_without_constants")]
+    after = [("conversations", "0008_project_sla_and_offer_timeout")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    organization = old.get_model("conversations", "Organization").objects.create(name="Old")
+    Project = old.get_model("conversations", "Project")
+    timed = Project.objects.create(
+        organization=organization,
+        name="Timed",
+        metadata={"sla_first_reply_seconds": 90, "offer": "20% off"},
+    )
+    untimed = Project.objects.create(organization=organization, name="Untimed", metadata={})
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    try:
+        Project = executor.loader.project_state(after).apps.get_model("conversations", "Project")
+        migrated = {p.pk: (p.sla_first_reply_seconds, p.metadata) for p in Project.objects.all()}
+        assert migrated[timed.pk] == (90, {"offer": "20% off"})
+        assert migrated[untimed.pk] == (None, {})
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
