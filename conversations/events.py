@@ -17,6 +17,7 @@ from conversations.models import Conversation, Message
 
 
 class EventType(StrEnum):
+    CONVERSATION_OFFERED = "conversation.offered"
     CONVERSATION_ASSIGNED = "conversation.assigned"
     CONVERSATION_TRANSFERRED = "conversation.transferred"
     CONVERSATION_UPDATED = "conversation.updated"
@@ -44,8 +45,11 @@ class ConversationData(TypedDict):
     channel: int
     contact: ContactData
     language: str
+    language_source: str
     required_skills: list[str]
     priority: int
+    offered_to: int | None
+    offer_expires_at: str | None
     created_at: str | None
     queued_at: str | None
     assigned_at: str | None
@@ -89,6 +93,7 @@ EventData = ConversationData | MessageData | PresenceData
 
 # The shape of each type's ``data``.
 DATA_SHAPES: dict[EventType, type] = {
+    EventType.CONVERSATION_OFFERED: ConversationData,
     EventType.CONVERSATION_ASSIGNED: ConversationData,
     EventType.CONVERSATION_TRANSFERRED: ConversationData,
     EventType.CONVERSATION_UPDATED: ConversationData,
@@ -126,8 +131,11 @@ def conversation_payload(conversation: Conversation) -> ConversationData:
         "channel": conversation.channel_id,
         "contact": contact_payload(conversation),
         "language": conversation.language,
+        "language_source": conversation.language_source,
         "required_skills": conversation.required_skills,
         "priority": conversation.priority,
+        "offered_to": conversation.offered_to_id,
+        "offer_expires_at": _iso(conversation.offer_expires_at),
         "created_at": _iso(conversation.created_at),
         "queued_at": _iso(conversation.queued_at),
         "assigned_at": _iso(conversation.assigned_at),

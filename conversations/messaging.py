@@ -40,6 +40,7 @@ from django.utils import timezone
 from conversations import channels, passes
 from conversations.activity import activity_on_commit
 from conversations.events import EventType, conversation_payload, message_payload
+from conversations.language import language_detect, organization_languages
 from conversations.locked_open import lock_open_conversations
 from conversations.models import (
     Channel,
@@ -49,6 +50,7 @@ from conversations.models import (
     ConversationStatus,
     Direction,
     EventKind,
+    LanguageSource,
     Membership,
     Message,
     MessageStatus,
@@ -210,7 +212,53 @@ def _record_messages(
         ConversationEvent(conversation_id=pk, kind=EventKind.OPENED, rule=Rule.INBOUND)
         for pk in sorted(opened)
     )
+    if channel.detect_language:
+        conversations_detect_language(channel=channel, conversations=conversations, new=new)
     return _tell(channel=channel, conversations=conversations, opened=opened, new=new)
+
+
+def conversations_detect_language(
+    *, channel: Channel, conversations: dict[int, Conversation], new: dict[int, list[Message]]
+) -> int:
+    """Set the language of each queued conversation whose language is still its default
+    from the customer's new texts, where the detector is confident (``conversations.
+    language``), with an audit entry; routing, asked after commit, then finds an agent who
+    reads it. An unsure guess changes nothing, and the next message is tried again. The
+    conversations are locked by the caller. Returns how many were set."""
+    undecided = [
+        conversation
+        for conversation in conversations.values()
+        if conversation.status == ConversationStatus.QUEUED
+        and conversation.language_source == LanguageSource.DEFAULT
+        and any(m.text for m in new.get(conversation.pk, []))
+    ]
+    if not undecided:
+        return 0
+    spoken = organization_languages(organization_id=channel.organization_id)
+    detected = 0
+    for conversation in undecided:
+        text = "\n".join(m.text for m in new[conversation.pk] if m.text)
+        found = language_detect(text=text, languages=spoken)
+        if found.language is None:
+            continue
+        previous = conversation.language
+        conversation.language = found.language
+        conversation.language_source = LanguageSource.DETECTED
+        conversation.language_confidence = found.confidence
+        conversation.save(update_fields=["language", "language_source", "language_confidence"])
+        ConversationEvent.objects.create(
+            conversation=conversation,
+            kind=EventKind.UPDATED,
+            rule=Rule.LANGUAGE_DETECTED,
+            note=f"Language detected: {found.language} (confidence {found.confidence:.2f}).",
+            data={
+                "language": [previous, found.language],
+                "confidence": found.confidence,
+                "runner_up": found.runner_up,
+            },
+        )
+        detected += 1
+    return detected
 
 
 def _tell(
