@@ -14,6 +14,7 @@ from django.db.models import F, Q
 
 from conversations import realtime, selectors
 from conversations.events import conversation_payload, message_payload, presence_payload
+from conversations.language import organization_languages
 from conversations.models import (
     Conversation,
     ConversationEvent,
@@ -82,6 +83,12 @@ def dock_conversation(conversation: Conversation) -> dict[str, Any]:
     return {**conversation_payload(conversation), "last_message": message_preview(last)}
 
 
+def organization_languages_sorted(*, member: Membership) -> list[str]:
+    """The languages a chat may be set to in the dock: those the organization's agents
+    speak."""
+    return sorted(organization_languages(organization_id=member.organization_id))
+
+
 def dock_snapshot(*, member: Membership) -> dict[str, Any]:
     """The dock's state on connect, with the ``seq`` it reflects.
 
@@ -89,13 +96,16 @@ def dock_snapshot(*, member: Membership) -> dict[str, Any]:
     and replayed, and applying a conversation or message payload twice changes nothing."""
     seq = realtime.last_seq(membership_id=member.pk)
     conversations = list(selectors.open_conversations_of(member=member).order_by("assigned_at"))
+    offered = list(selectors.offers_to(member=member))
     presence = AgentPresence.objects.filter(membership_id=member.pk).first()
     return {
         "seq": seq,
         "data": {
-            "me": me_payload(member, open_count=len(conversations)),
+            "me": me_payload(member, open_count=len(conversations) + len(offered)),
             "presence": presence_payload(member_id=member.pk, presence=presence),
             "conversations": [dock_conversation(c) for c in conversations],
+            "offers": [dock_conversation(c) for c in offered],
+            "languages": organization_languages_sorted(member=member),
             "heartbeat_seconds": heartbeat_seconds(),
             "service_window_hours": 24,
         },
