@@ -3,7 +3,7 @@ worker: the task the offer enqueued with its end as ``eta`` does it, not the swe
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -33,17 +33,19 @@ def test_an_offer_nobody_answers_passes_to_the_next_agent_within_a_second_of_its
     chat = desk.chat()
     request_routing(organization_id=desk.org.pk)
 
-    def offered_to() -> tuple[int, datetime] | None:
+    def offered_to():
         """the chat is offered"""
         row = Conversation.objects.filter(pk=chat.pk, status=ConversationStatus.OFFERED).values(
             "offered_to_id", "offer_expires_at"
         )
         first = row.first()
-        return (first["offered_to_id"], first["offer_expires_at"]) if first else None
+        if first is None:
+            return None
+        return first["offered_to_id"], first["offer_expires_at"]
 
     first, expires = wait_until(offered_to, timeout=60, interval=0.05)
 
-    def offered_to_the_other() -> tuple[int, datetime] | None:
+    def offered_to_the_other():
         """the chat is offered to the other agent"""
         now = offered_to()
         return now if now and now[0] != first else None
