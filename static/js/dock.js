@@ -152,6 +152,9 @@
     }
     if (state.active && !state.conversations.has(state.active)) state.active = null;
     state.threads.clear();
+    for (const extension of [window.CXGearDockOffers, window.CXGearDockLanguage]) {
+      if (extension) extension.snapshot(data, { request, state });
+    }
     renderAll();
     if (state.active) loadThread(state.active);
     else if (state.order.length && window.innerWidth > 720) select(state.order[0]);
@@ -187,6 +190,7 @@
     if (event.seq <= state.lastSeq) return;
     state.lastSeq = event.seq;
     const d = event.data || {};
+    if (window.CXGearDockOffers) window.CXGearDockOffers.event(event);
     switch (event.type) {
       case "conversation.assigned":
       case "conversation.updated":
@@ -791,6 +795,7 @@
     $("ctx-name").textContent = contact.name || "Unnamed customer";
     $("ctx-number").textContent = customerNumber(contact) || "hidden";
     $("ctx-language").textContent = contact.language ? contact.language.toUpperCase() : "unknown";
+    if (window.CXGearDockLanguage) window.CXGearDockLanguage.render(state.conversations.get(id), $("ctx-language"));
     $("ctx-history").replaceChildren(
       ...(ctx.earlier.length
         ? ctx.earlier.map((e) =>
