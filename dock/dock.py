@@ -22,6 +22,7 @@ from conversations.models import (
     Membership,
     Message,
     Role,
+    Rule,
 )
 from presence.models import AgentPresence, PresenceStatus
 from routing import router
@@ -40,7 +41,17 @@ RESYNC_EVENTS = 1000
 PREVIEW_CHARACTERS = 200
 EARLIER_CONVERSATIONS = 10
 # The kinds of audit entries the thread shows between messages as system notes.
-NOTE_KINDS = (EventKind.ASSIGNED, EventKind.TRANSFERRED, EventKind.REASSIGNED, EventKind.QUEUED)
+NOTE_KINDS = (
+    EventKind.ASSIGNED,
+    EventKind.TRANSFERRED,
+    EventKind.REASSIGNED,
+    EventKind.QUEUED,
+    EventKind.OFFERED,
+    EventKind.DECLINED,
+    EventKind.OFFER_EXPIRED,
+)
+# Of the other changes, those the thread shows: routing's own, each with its note.
+NOTE_UPDATES = (Rule.LANGUAGE_DETECTED, Rule.OFFER_DECLINED, Rule.OFFER_TIMED_OUT)
 
 
 def heartbeat_seconds() -> int:
@@ -265,7 +276,8 @@ def _thread_page(conversation: Conversation, *, before: str | None, room: int) -
     entry when there are older ones."""
     messages = selectors.conversation_messages(conversation=conversation).select_related(None)
     notes = ConversationEvent.objects.filter(
-        conversation=conversation, kind__in=NOTE_KINDS
+        Q(kind__in=NOTE_KINDS) | Q(kind=EventKind.UPDATED, rule__in=NOTE_UPDATES),
+        conversation=conversation,
     ).select_related("actor__user", "from_agent__user", "to_agent__user")
     if before is not None:
         position = _position(conversation, before)

@@ -697,6 +697,8 @@
     if (n.kind === "transferred") line = n.to_agent ? `Transferred from ${n.from_agent || "the queue"} to ${n.to_agent}${who}` : `Sent back to the queue${who}`;
     else if (n.kind === "reassigned") line = `Reassigned from ${n.from_agent || "—"} to ${n.to_agent || "the queue"}${n.rule_label ? ` (${n.rule_label})` : ""}`;
     else if (n.kind === "assigned") line = `Assigned to ${n.to_agent || "—"}${n.rule_label && !n.note ? ` · ${n.rule_label}` : ""}`;
+    else if (n.kind === "offered") line = `Offered to ${n.to_agent || "—"}`;
+    else if (n.kind === "declined" || n.kind === "offer-expired" || n.kind === "updated") line = n.rule_label;
     else line = `Queued${n.rule_label ? ` · ${n.rule_label}` : ""}`;
     return n.note ? `${line}: “${n.note}”` : line;
   }

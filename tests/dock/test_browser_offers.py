@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conversations.models import Conversation, ConversationStatus, LanguageSource
+from conversations.models import ConversationStatus, LanguageSource
 from routing.offers import offers_expire_due
 from routing.router import route_queue
 from tests.factories import (
@@ -37,7 +37,7 @@ def desk():
     return {"ana": ana, "channel": channel, "org": ana.organization}
 
 
-def queued_chat(desk, name: str, wa_id: str) -> Conversation:
+def queued_chat(desk, name: str, wa_id: str):
     contact = ContactFactory(organization=desk["org"], name=name, wa_id=wa_id)
     chat = ConversationFactory(channel=desk["channel"], contact=contact)
     MessageFactory(conversation=chat, text="Hello, is anyone there?")
