@@ -7,6 +7,8 @@ from itertools import count
 import pytest
 from django.utils import timezone
 
+from channels_whatsapp.simulator import TEXTS
+from conversations.demo import bootstrap_demo
 from conversations.messaging import InboundMessage, delivery_record
 from conversations.models import (
     Conversation,
@@ -15,6 +17,7 @@ from conversations.models import (
     LanguageSource,
     Rule,
 )
+from presence.models import AgentPresence, PresenceStatus
 from routing.services import conversation_update
 
 pytestmark = pytest.mark.django_db
@@ -22,9 +25,9 @@ pytestmark = pytest.mark.django_db
 _wamids = count(1)
 
 
-def customer_writes(desk, wa_id: str, text: str) -> Conversation:
+def customer_writes(channel, wa_id: str, text: str) -> Conversation:
     delivery_record(
-        channel=desk.channel,
+        channel=channel,
         messages=[
             InboundMessage(
                 wamid=f"wamid.LANG{next(_wamids):06d}",
@@ -54,7 +57,9 @@ def test_a_german_customer_reaches_the_agent_who_speaks_german(
     dev = detecting.agent(languages=["en", "de"])
 
     with django_capture_on_commit_callbacks(execute=True):
-        chat = customer_writes(detecting, "4915100000001", "Hallo, mein Internet geht nicht")
+        chat = customer_writes(
+            detecting.channel, "4915100000001", "Hallo, mein Internet geht nicht"
+        )
 
     chat.refresh_from_db()
     assert (chat.language, chat.language_source, chat.agent_id) == ("de", "detected", dev.pk)
@@ -70,17 +75,17 @@ def test_an_unsure_first_message_keeps_the_channels_default_and_the_next_one_dec
 ):
     detecting.agent(languages=["en", "fr"], presence="busy")
 
-    chat = customer_writes(detecting, "3360000001", "ok")
+    chat = customer_writes(detecting.channel, "3360000001", "ok")
     assert (chat.language, chat.language_source) == ("en", LanguageSource.DEFAULT)
 
-    chat = customer_writes(detecting, "3360000001", "Bonjour, ma box ne marche plus")
+    chat = customer_writes(detecting.channel, "3360000001", "Bonjour, ma box ne marche plus")
     assert (chat.language, chat.language_source) == ("fr", LanguageSource.DETECTED)
 
 
 def test_a_channel_that_does_not_detect_keeps_its_default(desk):
     desk.agent(languages=["en", "de"])
 
-    chat = customer_writes(desk, "4915100000002", "Hallo, mein Internet geht nicht")
+    chat = customer_writes(desk.channel, "4915100000002", "Hallo, mein Internet geht nicht")
 
     assert (chat.language, chat.language_source) == ("en", LanguageSource.DEFAULT)
 
@@ -89,14 +94,36 @@ def test_a_language_set_by_a_person_is_not_detected_again_and_routing_says_so(
     detecting, django_capture_on_commit_callbacks
 ):
     detecting.agent(languages=["en", "es"], presence="busy")
-    chat = customer_writes(detecting, "3460000001", "ok")
+    chat = customer_writes(detecting.channel, "3460000001", "ok")
     conversation_update(conversation=chat, actor=detecting.supervisor, language="es")
     ana = detecting.agent(languages=["en", "es"])
 
     with django_capture_on_commit_callbacks(execute=True):
-        chat = customer_writes(detecting, "3460000001", "Hello, I need help with my bill")
+        chat = customer_writes(detecting.channel, "3460000001", "Hello, I need help with my bill")
 
     chat.refresh_from_db()
     assert (chat.language, chat.language_source, chat.agent_id) == ("es", "person", ana.pk)
     assigned = ConversationEvent.objects.get(conversation=chat, kind=EventKind.ASSIGNED)
     assert assigned.data["language"] == {"language": "es", "rule": "person"}
+
+
+def test_the_demos_german_spanish_and_french_customers_reach_agents_who_speak_it(
+    django_capture_on_commit_callbacks,
+):
+    _, channel, members = bootstrap_demo()
+    AgentPresence.objects.filter(membership__in=members).exclude(membership__role="admin").update(
+        status=PresenceStatus.AVAILABLE
+    )
+    speakers = {m.user.email.split("@")[0]: m for m in members}
+
+    reached = {}
+    for language, wa_id in (("de", "4915200000001"), ("es", "3460000009"), ("fr", "3360000009")):
+        with django_capture_on_commit_callbacks(execute=True):
+            chat = customer_writes(channel, wa_id, TEXTS[language][0])
+        chat.refresh_from_db()
+        assert chat.language == language
+        reached[language] = chat.agent.user.email.split("@")[0]
+
+    assert reached["de"] == "dev" and reached["fr"] == "chloe"
+    assert reached["es"] in ("ana", "supervisor")
+    assert "es" in speakers[reached["es"]].languages
