@@ -575,7 +575,8 @@
     for (const b of root.querySelectorAll("[data-presence]")) b.setAttribute("aria-pressed", String(b.dataset.presence === status));
     root.dataset.presence = status || "";
     if (state.me) {
-      const open = state.order.length;
+      // A chat offered to the agent holds a place in their room too.
+      const open = state.order.length + (window.CXGearDockOffers ? window.CXGearDockOffers.offers.size : 0);
       const max = state.me.max_open;
       $("capacity").textContent = `${open} / ${max} open`;
       $("capacity-meter").style.width = `${max ? Math.min(100, (open / max) * 100) : 100}%`;

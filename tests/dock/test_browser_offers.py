@@ -62,6 +62,7 @@ def test_an_offered_chat_is_accepted_in_the_dock_and_becomes_the_agents(page, de
     offer = offers(page).get_by_role("listitem", name="Chat offered: Maria Lopez")
     expect(offer).to_be_visible()
     expect(offer.get_by_role("timer")).to_have_text(re.compile(r"^(30|29|28|27) s$"))
+    expect(page.get_by_label("Capacity")).to_have_text("1 / 3 open")
     offer.get_by_role("button", name="Accept Maria Lopez").click()
 
     expect(offers(page)).to_be_hidden()
