@@ -13,12 +13,14 @@ import pytest
 from conversations import realtime
 from conversations.events import (
     DATA_SHAPES,
+    BreachData,
     ContactData,
     ConversationData,
     EventType,
     MessageData,
     PresenceData,
     PresenceStatusValue,
+    breach_payload,
     conversation_payload,
     message_payload,
     presence_payload,
@@ -47,6 +49,7 @@ SHAPE_NAMES = {
     ContactData: "contact",
     MessageData: "message",
     PresenceData: "presence",
+    BreachData: "breach",
 }
 
 
@@ -105,6 +108,8 @@ def test_the_builders_give_exactly_the_documented_fields():
     assert set(built) == set(ConversationData.__annotations__)
     assert set(built["contact"]) == set(ContactData.__annotations__)
     assert set(message_payload(message)) == set(MessageData.__annotations__)
+    conversation.sla_due_at = conversation.sla_breached_at = conversation.created_at
+    assert set(breach_payload(conversation)) == set(BreachData.__annotations__)
     member = MembershipFactory()
     presence = AgentPresence.objects.get(membership=member)
     for payload in (
@@ -139,6 +144,6 @@ def test_a_member_never_given_a_presence_shows_offline_in_the_same_shape():
 @pytest.mark.django_db
 def test_a_type_outside_the_catalogue_is_refused_and_nothing_is_stored():
     member = MembershipFactory()
-    with pytest.raises(ValueError, match=re.escape("sla.breached")):
-        realtime.publish("sla.breached", {"id": 1}, to=[member.pk])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=re.escape("conversation.snoozed")):
+        realtime.publish("conversation.snoozed", {"id": 1}, to=[member.pk])  # type: ignore[arg-type]
     assert not DockEvent.objects.exists()
