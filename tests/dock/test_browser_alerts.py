@@ -354,3 +354,49 @@ def test_axe_finds_no_contrast_or_name_violation_in_light_and_in_dark(page, urge
     page.get_by_role("combobox", name="Theme").select_option("dark")
     assert background(page) == "rgb(20, 27, 41)"
     assert violations(page) == []
+
+
+def test_a_chat_moving_up_keeps_the_agents_place_in_a_scrolled_list(page, daphne_server):
+    ana = MembershipFactory(user__email="ana@busy.test", max_open=20)
+    channel = ChannelFactory(organization=ana.organization)
+    ana.projects.set([channel.project])
+    for n in range(14):
+        contact = ContactFactory(
+            organization=ana.organization, name=f"Customer {n:02d}", wa_id=f"4477009004{n:02d}"
+        )
+        chat = ConversationFactory(
+            channel=channel,
+            contact=contact,
+            agent=ana,
+            last_inbound_at=ago(minutes=60 + n),
+            last_message_at=ago(minutes=30 + n),
+        )
+        MessageFactory(conversation=chat, sent_at=ago(minutes=60 + n))
+        MessageFactory(
+            conversation=chat,
+            direction=Direction.OUT,
+            status=MessageStatus.READ,
+            sender=ana,
+            sent_at=ago(minutes=30 + n),
+        )
+    open_dock(page, "ana@busy.test")
+    names = page.locator("#chat-list .chat-name")
+    expect(names).to_have_count(14)
+    expect(names.first).to_have_text("Customer 00")
+    # The agent scrolls down to read Customer 04's row at the top of the list, with more
+    # chats below than the list shows.
+    page.evaluate(
+        """() => {
+          const list = document.querySelector('.chats');
+          const row = document.querySelector('#chat-list li:nth-child(5)');
+          list.scrollTop = row.getBoundingClientRect().top - list.getBoundingClientRect().top;
+        }"""
+    )
+    reading = chat_button(page, "Customer 04")
+    before = reading.bounding_box()["y"]
+
+    # The last chat's customer writes: their chat goes to the top, above the agent's place.
+    customer_writes(daphne_server, channel, wa_id="447700900413", name="Customer 13", text="Hello?")
+
+    expect(names.first).to_have_text("Customer 13")
+    assert abs(reading.bounding_box()["y"] - before) < 2
