@@ -326,7 +326,11 @@ class ConversationSerializer(serializers.ModelSerializer):
             "closed_at",
             "outcome",
             "unread_count",
+            "sla_due_at",
+            "first_reply_at",
+            "sla_breached_at",
         ]
+        read_only_fields = ["sla_due_at", "first_reply_at", "sla_breached_at"]
 
 
 class ConversationFilterSerializer(serializers.Serializer):

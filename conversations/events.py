@@ -25,6 +25,7 @@ class EventType(StrEnum):
     MESSAGE_CREATED = "message.created"
     MESSAGE_STATUS = "message.status"
     PRESENCE_CHANGED = "presence.changed"
+    SLA_BREACHED = "sla.breached"
 
 
 class ContactData(TypedDict):
@@ -58,6 +59,9 @@ class ConversationData(TypedDict):
     unread_count: int
     last_inbound_at: str | None
     last_message_at: str | None
+    sla_due_at: str | None
+    first_reply_at: str | None
+    sla_breached_at: str | None
 
 
 class MessageData(TypedDict):
@@ -89,7 +93,16 @@ class PresenceData(TypedDict):
     source: str | None
 
 
-EventData = ConversationData | MessageData | PresenceData
+class BreachData(TypedDict):
+    """A missed first-reply target (``conversations.sla``): the conversation as it is
+    now, and the two moments a report compares."""
+
+    conversation: ConversationData
+    due_at: str
+    breached_at: str
+
+
+EventData = ConversationData | MessageData | PresenceData | BreachData
 
 # The shape of each type's ``data``.
 DATA_SHAPES: dict[EventType, type] = {
@@ -101,6 +114,7 @@ DATA_SHAPES: dict[EventType, type] = {
     EventType.MESSAGE_CREATED: MessageData,
     EventType.MESSAGE_STATUS: MessageData,
     EventType.PRESENCE_CHANGED: PresenceData,
+    EventType.SLA_BREACHED: BreachData,
 }
 
 
@@ -144,6 +158,21 @@ def conversation_payload(conversation: Conversation) -> ConversationData:
         "unread_count": conversation.unread_count,
         "last_inbound_at": _iso(conversation.last_inbound_at),
         "last_message_at": _iso(conversation.last_message_at),
+        "sla_due_at": _iso(conversation.sla_due_at),
+        "first_reply_at": _iso(conversation.first_reply_at),
+        "sla_breached_at": _iso(conversation.sla_breached_at),
+    }
+
+
+def breach_payload(conversation: Conversation) -> BreachData:
+    """A breach as recorded: only a conversation with both moments set has one."""
+    due, breached = conversation.sla_due_at, conversation.sla_breached_at
+    if due is None or breached is None:
+        raise ValueError(f"conversation {conversation.pk} has no recorded breach")
+    return {
+        "conversation": conversation_payload(conversation),
+        "due_at": due.isoformat(),
+        "breached_at": breached.isoformat(),
     }
 
 

@@ -373,6 +373,25 @@ class Conversation(models.Model):
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
     unread_count = models.IntegerField(default=0)
+    # The first-reply target (``conversations.sla`` defines each moment precisely).
+    sla_due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the first reply is due: the customer's first message plus the "
+        "project's sla_first_reply_seconds (null: no target, or the customer has not written).",
+    )
+    first_reply_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the first reply after the customer's first message was stored "
+        "(internal notes do not count).",
+    )
+    sla_breached_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the server recorded that the first reply missed sla_due_at "
+        "(null: met, or not yet due).",
+    )
 
     objects = ConversationQuerySet.as_manager()
 
@@ -410,6 +429,16 @@ class Conversation(models.Model):
             # The sweep of offers whose time ran out, and a dock's offers.
             models.Index(
                 fields=["offer_expires_at"], condition=Q(status="offered"), name="offers_due"
+            ),
+            # The breach sweep's scan: only the deadlines still running, not the history.
+            models.Index(
+                fields=["sla_due_at"],
+                condition=Q(
+                    sla_due_at__isnull=False,
+                    first_reply_at__isnull=True,
+                    sla_breached_at__isnull=True,
+                ),
+                name="sla_running",
             ),
         ]
 

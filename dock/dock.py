@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from conversations import realtime, selectors
 from conversations.events import conversation_payload, message_payload, presence_payload
@@ -18,6 +19,7 @@ from conversations.language import organization_languages
 from conversations.models import (
     Conversation,
     ConversationEvent,
+    Direction,
     EventKind,
     Membership,
     Message,
@@ -40,6 +42,7 @@ RESYNC_EVENTS = 1000
 # The chat list shows one line of the last message; the thread has the whole of it.
 PREVIEW_CHARACTERS = 200
 EARLIER_CONVERSATIONS = 10
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The kinds of audit entries the thread shows between messages as system notes.
 NOTE_KINDS = (
     EventKind.ASSIGNED,
@@ -89,9 +92,35 @@ def me_payload(member: Membership, *, open_count: int) -> dict[str, Any]:
 
 
 def dock_conversation(conversation: Conversation) -> dict[str, Any]:
-    """A conversation as the dock's list shows it: the event payload plus its last message."""
+    """A conversation as the dock's list shows it: the event payload plus its last message
+    and its project's first-reply target (the countdown turns amber at a share of it)."""
     last = conversation.messages.order_by("-sent_at", "-id").first()
-    return {**conversation_payload(conversation), "last_message": message_preview(last)}
+    return {
+        **conversation_payload(conversation),
+        "last_message": message_preview(last),
+        "waiting_since": _iso(
+            waiting_since(conversation) if last and last.direction == Direction.IN else None
+        ),
+        "sla_target_seconds": conversation.project.sla_first_reply_seconds,
+    }
+
+
+def waiting_since(conversation: Conversation) -> datetime | None:
+    """When the customer's first message after our last reply was sent: how long they have
+    waited for an answer, which orders the dock's list (longest first)."""
+    last_reply = (
+        conversation.messages.filter(direction=Direction.OUT)
+        .order_by("-sent_at")
+        .values("sent_at")[:1]
+    )
+    return (
+        conversation.messages.filter(
+            direction=Direction.IN, sent_at__gt=Coalesce(Subquery(last_reply), Value(EPOCH))
+        )
+        .order_by("sent_at")
+        .values_list("sent_at", flat=True)
+        .first()
+    )
 
 
 def organization_languages_sorted(*, member: Membership) -> list[str]:

@@ -1,4 +1,5 @@
-"""``make screenshot``: the dock in the middle of a shift, as ``docs/screenshots/43-chat-dock.png``.
+"""``make screenshot``: the dock in the middle of a shift, as ``docs/screenshots/43-chat-dock.png``,
+and the same in dark mode as ``docs/screenshots/43-chat-dock-dark.png``.
 
 It works on a scratch database of its own on the PostgreSQL of ``DATABASE_URL`` (``make
 screenshot`` starts the checkout's own when it is unset), dropped afterwards, so it never
@@ -21,6 +22,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "screenshots" / "43-chat-dock.png"
+OUTPUT_DARK = ROOT / "docs" / "screenshots" / "43-chat-dock-dark.png"
 ASGI_APP = "cxgear.asgi:application"
 ANA = "ana@demo.cxgear.test"
 BEN = "ben@demo.cxgear.test"
@@ -225,6 +227,10 @@ def photograph(url: str) -> None:
         page.wait_for_timeout(400)
         OUTPUT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(OUTPUT))
+        # The system prefers dark: the dock follows it (the Theme switch stays on Auto).
+        page.emulate_media(color_scheme="dark")
+        page.wait_for_timeout(400)
+        page.screenshot(path=str(OUTPUT_DARK))
         browser.close()
 
 
@@ -265,7 +271,7 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         _wait_for(url)
         photograph(url)
-        print(f"wrote {OUTPUT.relative_to(ROOT)}")
+        print(f"wrote {OUTPUT.relative_to(ROOT)} and {OUTPUT_DARK.relative_to(ROOT)}")
     finally:
         if server is not None:
             server.terminate()
