@@ -355,6 +355,11 @@ def test_axe_finds_no_contrast_or_name_violation_in_light_and_in_dark(page, urge
     assert background(page) == "rgb(20, 27, 41)"
     assert violations(page) == []
 
+    # The dialogs are themed too.
+    page.get_by_role("button", name="Transfer").click()
+    expect(page.get_by_role("dialog", name="Transfer this chat")).to_be_visible()
+    assert violations(page) == []
+
 
 def test_a_chat_moving_up_keeps_the_agents_place_in_a_scrolled_list(page, daphne_server):
     ana = MembershipFactory(user__email="ana@busy.test", max_open=20)
