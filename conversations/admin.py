@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from conversations import selectors, services
+from conversations import selectors, services, templates
 from conversations.admin_scope import OrganizationScopedAdmin, request_membership
 from conversations.models import (
     Channel,
@@ -252,6 +252,7 @@ class ChannelAdmin(OrganizationScopedAdmin):
     supervisor_may_change = False
     list_display = ["display_phone_number", "phone_number_id", "project", "default_language"]
     list_filter = [("project", ScopedRelatedFilter)]
+    actions = ["sync_templates"]
     search_fields = ["display_phone_number", "phone_number_id", "project__name"]
     readonly_fields = ["key"]
 
@@ -276,6 +277,16 @@ class ChannelAdmin(OrganizationScopedAdmin):
                         form.initial.get(secret) or getattr(Channel.objects.get(pk=obj.pk), secret),
                     )
         super().save_model(request, obj, form, change)
+        if not change or "business_account_id" in form.changed_data:
+            templates.templates_sync_requested(channel=obj)
+
+    @admin.action(description="Sync the message templates now", permissions=["change"])
+    def sync_templates(self, request: HttpRequest, queryset: Any) -> None:
+        count = 0
+        for channel in queryset.exclude(business_account_id=""):
+            templates.templates_sync_requested(channel=channel)
+            count += 1
+        self.message_user(request, f"The templates of {count} number(s) will be synced.")
 
 
 @admin.register(Contact)
