@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -99,7 +100,11 @@ class WhatsAppChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, S
         "API and keeps them; answers the approved ones. 409 when the number has no "
         "`business_account_id`, 502 when the Cloud API cannot be read.",
         request=None,
-        responses={200: TemplateSerializer(many=True)},
+        responses={
+            200: TemplateSerializer(many=True),
+            409: OpenApiResponse(OpenApiTypes.OBJECT, "The number has no business account id."),
+            502: OpenApiResponse(OpenApiTypes.OBJECT, "The Cloud API could not be read."),
+        },
     )
     @action(detail=True, methods=["post"], url_path="templates/sync")
     def sync_templates(self, request: Request, pk: str) -> Response:
