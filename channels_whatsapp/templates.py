@@ -15,6 +15,7 @@ import httpx
 from django.conf import settings
 
 from channels_whatsapp.transport import TIMEOUT
+from conversations import passes
 from conversations.models import Channel, ChannelKind, MessageTemplate
 from conversations.templates import TemplateSpec, templates_replace
 
@@ -117,3 +118,16 @@ def templates_sync_all() -> int:
         else:
             synced += 1
     return synced
+
+
+SYNC_TASK = "channels_whatsapp.tasks.sync_templates"
+
+
+def sync_requested(*, channel_id: int, **_: Any) -> None:
+    """The core asked for a number's templates (``templates_sync_requested``, sent after
+    commit): a task reads them, so the request that connected the number never waits
+    for the platform. A broker that cannot be reached is logged; the daily sync and the
+    admin's "sync now" remain."""
+    channel = Channel.objects.filter(pk=channel_id, kind=ChannelKind.WHATSAPP).first()
+    if channel is not None:
+        passes.send_after_commit(SYNC_TASK, channel.pk)

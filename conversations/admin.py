@@ -15,6 +15,7 @@ from conversations.models import (
     ConversationEvent,
     Membership,
     Message,
+    MessageTemplate,
     Organization,
     Project,
     Role,
@@ -287,6 +288,35 @@ class ChannelAdmin(OrganizationScopedAdmin):
             templates.templates_sync_requested(channel=channel)
             count += 1
         self.message_user(request, f"The templates of {count} number(s) will be synced.")
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(OrganizationScopedAdmin):
+    """A number's templates as last synced from its business account: read here, changed
+    on Meta's side (the number's "Sync the message templates now" reads them again)."""
+
+    org_path = "channel__organization_id"
+    supervisor_may_change = False
+    list_display = ["name", "language", "category", "status", "channel", "synced_at"]
+    list_filter = ["status", "category", "language"]
+    list_select_related = ["channel"]
+    search_fields = ["name"]
+    readonly_fields = [
+        "channel",
+        "name",
+        "language",
+        "category",
+        "status",
+        "components",
+        "platform_id",
+        "synced_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Contact)

@@ -16,6 +16,10 @@ then the messages of a status update, then the dock streams of the members who a
 (``realtime.publish_all``). New contacts and conversations take no lock: their unique
 constraints settle a race between two deliveries.
 
+A template (``message_send_template``) goes out through the same outbox as a text; it is
+the only reply allowed outside the 24-hour window. A customer's reaction is not a
+message of its own: it is written on the message it reacts to (``message.updated``).
+
 Statuses never move backwards: sent < delivered < read, and ``failed`` ends a message
 that was not delivered yet. A status for a wamid this channel never recorded is ignored
 (logged): it is either for a message sent by another system on the same number or a

@@ -16,12 +16,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from conversations import passes
 from conversations.models import Channel, MessageTemplate
+from conversations.signals import request_templates_sync
 
-# The channel app's task that syncs one channel's templates (by id), named rather than
-# imported: the core never imports a channel app.
-TEMPLATE_SYNC_TASK = "channels_whatsapp.tasks.sync_templates"
 # A placeholder of a template's text: positional (``{{1}}``) or named (``{{order_id}}``).
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 # The Cloud API's limit for one parameter's text.
@@ -142,6 +139,6 @@ def channel_templates(*, channel: Channel) -> list[MessageTemplate]:
 
 def templates_sync_requested(*, channel: Channel) -> None:
     """Once the caller commits, have the channel's templates synced (it was connected,
-    or given another business account)."""
+    or given another business account); the channel app answers the signal."""
     if channel.business_account_id:
-        passes.send_after_commit(TEMPLATE_SYNC_TASK, channel.pk)
+        request_templates_sync(channel_id=channel.pk)

@@ -530,7 +530,7 @@
   }
 
   function mediaLabel(type) {
-    return { image: "Photo", video: "Video", audio: "Voice message", voice: "Voice message", document: "Document", sticker: "Sticker", location: "Location", contacts: "Contact card", reaction: "Reaction", unsupported: "Unsupported message" }[type] || "";
+    return { template: "Template", image: "Photo", video: "Video", audio: "Voice message", voice: "Voice message", document: "Document", sticker: "Sticker", location: "Location", contacts: "Contact card", reaction: "Reaction", unsupported: "Unsupported message" }[type] || "";
   }
 
   // Small line icons: no emoji font is needed to tell a photo from a document.

@@ -314,3 +314,27 @@ def test_a_start_on_another_organizations_number_or_a_bad_template_changes_nothi
     assert bad.status_code == 400 and "template" in bad.json()
     assert not Conversation.objects.exists()
     assert not Conversation.objects.filter(status=ConversationStatus.QUEUED).exists()
+
+
+def test_the_cloud_api_refuses_a_template_with_the_wrong_parameters_or_not_approved(
+    channel, fake_cloud
+):
+    from channels_whatsapp import transport
+    from conversations.messaging import SendFailure
+
+    def send(name: str, parameters: list[str]) -> int | None:
+        try:
+            transport.send_template(
+                channel=channel,
+                wa_id="447911123456",
+                user_id=None,
+                template={"name": name, "language": "en", "parameters": parameters},
+            )
+        except SendFailure as failure:
+            return failure.code
+        return None
+
+    assert send("install_update", ["only one"]) == 132000
+    assert send("spring_promo", ["a", "b"]) == 132001
+    assert send("install_update", ["Grace", "Tuesday"]) is None
+    assert [s["body"]["template"]["name"] for s in fake_cloud.sent] == ["install_update"]
