@@ -338,3 +338,26 @@ def test_the_cloud_api_refuses_a_template_with_the_wrong_parameters_or_not_appro
     assert send("spring_promo", ["a", "b"]) == 132001
     assert send("install_update", ["Grace", "Tuesday"]) is None
     assert [s["body"]["template"]["name"] for s in fake_cloud.sent] == ["install_update"]
+
+
+# --- admin ----------------------------------------------------------------------------------
+
+
+def test_an_admin_syncs_from_the_admin_and_sees_only_their_numbers_templates(
+    client, channel, admin, fake_cloud, django_capture_on_commit_callbacks
+):
+    from tests.factories import PASSWORD
+
+    theirs = ChannelFactory(business_account_id="999")
+    whatsapp_templates.templates_sync(channel=theirs)
+    MessageTemplate.objects.filter(channel=theirs, name="renewal_offer").update(name="their_secret")
+    client.login(username=admin.user.email, password=PASSWORD)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/conversations/channel/",
+            {"action": "sync_templates", "_selected_action": [channel.pk]},
+        )
+    assert response.status_code == 302
+    assert MessageTemplate.objects.filter(channel=channel).approved().count() == len(APPROVED)
+    page = client.get("/admin/conversations/messagetemplate/").content.decode()
+    assert "install_update" in page and "their_secret" not in page
