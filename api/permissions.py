@@ -27,6 +27,7 @@ from api.schema import ApiAutoSchema
 from conversations.messaging import ConversationClosed, InvalidMessage, OutsideServiceWindow
 from conversations.models import Membership, Role
 from conversations.services import EMAIL_UNUSABLE, EmailTaken, PasswordRefused
+from conversations.templates import InvalidTemplate
 
 ANY_MEMBER = frozenset(Role.values)
 SUPERVISORS = frozenset({Role.SUPERVISOR, Role.ADMIN})
@@ -96,7 +97,12 @@ def _service_error(exc: Exception) -> exceptions.APIException | None:
         return exceptions.ValidationError({"email": [EMAIL_UNUSABLE]})
     if isinstance(exc, PasswordRefused):
         return exceptions.ValidationError({"password": exc.messages})
-    if isinstance(exc, OutsideServiceWindow | ConversationClosed):
+    if isinstance(exc, InvalidTemplate):
+        return exceptions.ValidationError({"template": [str(exc)]})
+    if isinstance(exc, OutsideServiceWindow):
+        # Named, so a client can offer a template instead.
+        return Conflict({"detail": str(exc), "code": "outside_service_window"})
+    if isinstance(exc, ConversationClosed):
         return Conflict(str(exc) or None)
     if isinstance(exc, DjangoValidationError):
         # A service's refusal given the object's current state (already closed, agent

@@ -20,6 +20,7 @@ from conversations.models import (
     ConversationStatus,
     Membership,
     Message,
+    MessageTemplate,
     Project,
     Role,
 )
@@ -165,6 +166,7 @@ class WhatsAppChannelSerializer(serializers.ModelSerializer):
             "id",
             "project",
             "phone_number_id",
+            "business_account_id",
             "display_phone_number",
             "default_language",
             "detect_language",
@@ -182,6 +184,14 @@ class WhatsAppChannelInputSerializer(serializers.Serializer):
 
     project = ScopedPrimaryKeyField(scope="projects", queryset=Project.objects.all())
     phone_number_id = serializers.RegexField(r"^[0-9]{1,64}$", max_length=64)
+    business_account_id = serializers.RegexField(
+        r"^[0-9]{1,64}$",
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text="The WhatsApp Business Account of the number: its message templates are "
+        "synced from there when it is set.",
+    )
     display_phone_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
     access_token = serializers.CharField(write_only=True, max_length=4096)
     app_secret = serializers.CharField(write_only=True, max_length=255)
@@ -365,8 +375,54 @@ class MessageSerializer(serializers.ModelSerializer):
         ]
 
 
+class TemplateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MessageTemplate
+        fields = ["name", "language", "category", "status", "components"]
+
+
+class TemplateInputSerializer(serializers.Serializer):
+    """An approved template of the conversation's number, by name and language, with one
+    text for each placeholder of its body, in order."""
+
+    name = serializers.CharField(max_length=512)
+    language = serializers.CharField(max_length=16)
+    parameters = serializers.ListField(
+        child=serializers.CharField(max_length=1024),
+        max_length=100,
+        required=False,
+        default=list,
+    )
+
+
 class MessageInputSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=WHATSAPP_TEXT_MAX)
+    """A text, or a template (the only kind WhatsApp takes outside the 24-hour window)."""
+
+    text = serializers.CharField(max_length=WHATSAPP_TEXT_MAX, required=False)
+    template = TemplateInputSerializer(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("text" in attrs) == ("template" in attrs):
+            raise serializers.ValidationError(
+                {"text": ["Send either a text or a template, not both or neither."]}
+            )
+        return attrs
+
+
+class ConversationStartInputSerializer(serializers.Serializer):
+    channel = ScopedPrimaryKeyField(scope="channels", queryset=Channel.objects.all())
+    wa_id = serializers.RegexField(
+        r"^[0-9]{6,20}$", help_text="The customer's WhatsApp number, digits only."
+    )
+    template = TemplateInputSerializer()
+    agent = ScopedPrimaryKeyField(
+        scope="agents",
+        queryset=Membership.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Give the conversation to this agent if they are Available with room; "
+        "otherwise (or without it) routing decides.",
+    )
 
 
 class MessageQueuedSerializer(serializers.Serializer):

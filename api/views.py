@@ -31,6 +31,7 @@ from api.serializers import (
     CloseInputSerializer,
     ConversationFilterSerializer,
     ConversationSerializer,
+    ConversationStartInputSerializer,
     ConversationUpdateInputSerializer,
     MemberCreateInputSerializer,
     MemberSerializer,
@@ -45,10 +46,15 @@ from api.serializers import (
     TransferInputSerializer,
 )
 from conversations import audit, selectors, services
-from conversations.messaging import message_send_text
+from conversations.messaging import message_send_template, message_send_text
 from conversations.models import Conversation, Membership, Project, Role
 from conversations.services import EMAIL_UNUSABLE
-from routing.services import conversation_close, conversation_transfer, conversation_update
+from routing.services import (
+    conversation_close,
+    conversation_start,
+    conversation_transfer,
+    conversation_update,
+)
 
 
 class Pagination(PageNumberPagination):
@@ -99,6 +105,7 @@ def _scopes(member: Membership) -> dict[str, Any]:
         "agents": selectors.member_members(member=member).filter(
             role__in=[Role.AGENT, Role.SUPERVISOR]
         ),
+        "channels": selectors.member_channels(member=member),
     }
 
 
@@ -265,6 +272,15 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         parameters=[ConversationFilterSerializer],
     ),
     retrieve=extend_schema(summary="Read a conversation"),
+    create=extend_schema(
+        summary="Start a conversation with a customer by template",
+        description="Supervisors and admins (integrators). The customer's open conversation "
+        "on the number takes the template if they have one; else a new one is opened and "
+        "given to `agent` if they are Available with room, otherwise to routing. The "
+        "template must be an approved one of the number (400 naming `template` if not).",
+        request=ConversationStartInputSerializer,
+        responses={201: ConversationSerializer},
+    ),
     partial_update=extend_schema(
         summary="Change a conversation's routing needs",
         description="Routing looks at the conversation again with the new needs.",
@@ -293,6 +309,21 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         }
         return queryset.filter(**lookups)
 
+    def create(self, request: Request) -> Response:
+        if not self.member.supervises:
+            raise exceptions.PermissionDenied("Only a supervisor or an admin may start one.")
+        data = validated_input(ConversationStartInputSerializer, request, self.member)
+        conversation = conversation_start(
+            channel=data["channel"],
+            wa_id=data["wa_id"],
+            actor=self.member,
+            template=data["template"],
+            agent=data.get("agent"),
+        )
+        return Response(
+            ConversationSerializer(self._fresh(conversation)).data, status=status.HTTP_201_CREATED
+        )
+
     def partial_update(self, request: Request, pk: str) -> Response:
         conversation = self.get_object()
         changes = validated_input(ConversationUpdateInputSerializer, request, self.member)
@@ -310,10 +341,13 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     )
     @extend_schema(
         methods=["POST"],
-        summary="Send a text to the customer",
-        description="Stored as `queued` and sent after commit; its status then moves to "
-        "`sent`, `delivered`, `read`, or `failed` with `error`. Refused (409) when the "
-        "customer's last message is older than WhatsApp's 24-hour service window.",
+        summary="Send a text or a template to the customer",
+        description='`{"text"}` or `{"template": {"name", "language", '
+        '"parameters"}}` (an approved template of the number, one parameter for each '
+        "placeholder of its body). Stored as `queued` and sent after commit; its status then "
+        "moves to `sent`, `delivered`, `read`, or `failed` with `error`. A text is refused "
+        "(409, `code` `outside_service_window`) when the customer's last message is older "
+        "than WhatsApp's 24-hour customer service window; a template is not.",
         request=MessageInputSerializer,
         responses={201: MessageQueuedSerializer},
     )
@@ -326,9 +360,14 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
             )
             return self.get_paginated_response(MessageSerializer(page, many=True).data)
         data = validated_input(MessageInputSerializer, request, self.member)
-        message = message_send_text(
-            conversation=conversation, sender=self.member, text=data["text"]
-        )
+        if "template" in data:
+            message = message_send_template(
+                conversation=conversation, sender=self.member, **data["template"]
+            )
+        else:
+            message = message_send_text(
+                conversation=conversation, sender=self.member, text=data["text"]
+            )
         return Response({"id": message.pk, "status": message.status}, status=201)
 
     @extend_schema(

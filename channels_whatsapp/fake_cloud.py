@@ -7,6 +7,15 @@ as signed webhook deliveries, as Meta would once the customer's phone has the me
 
 For tests it records what it received (``GET /_fake/sent``) and can be told to fail the
 next requests (``POST /_fake/fail`` with ``{"count", "status", "code"}``).
+
+Message templates: every business account has the same few (``TEMPLATES``: approved ones
+in several languages, one pending, one rejected), listed a page at a time by ``GET
+/<version>/<business_account_id>/message_templates`` (``data``, ``paging.cursors`` and
+``next``). A template send must name an approved one, in one of its languages, with as
+many body parameters as its body has placeholders, or it is refused as Meta refuses it.
+Read receipts and typing indicators (``"status": "read"`` on the messages edge) are
+recorded (``reads``, ``GET /_fake/reads``); template sends are listed for the simulator
+(``GET /_fake/template_sends?after=N``).
 """
 
 from __future__ import annotations
@@ -15,12 +24,15 @@ import base64
 import json
 import logging
 import queue
+import re
 import secrets
 import threading
 import time
+import zlib
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -36,6 +48,8 @@ _ERROR_TITLES = {
     131026: "Message undeliverable",
     131047: "Re-engagement message",
     190: "Error validating access token",
+    132000: "Number of parameters does not match the expected number of params",
+    132001: "Template name does not exist in the translation",
 }
 
 
@@ -85,6 +99,9 @@ class FakeCloudApi:
         self._server.daemon_threads = True
         self._server.fake = self  # type: ignore[attr-defined]
         self._threads: list[threading.Thread] = []
+        self.templates: list[dict[str, Any]] = [dict(t) for t in TEMPLATES]
+        self._reads: list[dict[str, Any]] = []
+        self._template_sends: list[dict[str, Any]] = []
 
     @property
     def url(self) -> str:
@@ -137,6 +154,8 @@ class FakeCloudApi:
         with self._lock:
             self._sent.clear()
             self._failures.clear()
+            self._reads.clear()
+            self._template_sends.clear()
 
     # --- the Graph API -------------------------------------------------------------------
 
@@ -151,9 +170,15 @@ class FakeCloudApi:
         with self._lock:
             if self._failures:
                 return self._failures.popleft()
+        if isinstance(body, dict) and body.get("status") == "read":
+            return self.handle_read(phone_number_id, body)
         problem = _check_message(body)
         if problem:
             return 400, graph_error(100, details=problem)
+        if body.get("type") == "template":
+            refusal = self.template_refusal(body.get("template"))
+            if refusal is not None:
+                return 400, graph_error(*refusal)
         wamid = new_wamid()
         contact = {"input": body.get("to") or body.get("recipient")}
         if body.get("to"):
@@ -169,6 +194,9 @@ class FakeCloudApi:
                     "wamid": wamid,
                 }
             )
+        if body.get("type") == "template":
+            with self._lock:
+                self._template_sends.append({"to": body.get("to"), "wamid": wamid})
         if self.webhook_url and self.app_secret and self.statuses:
             self._webhooks.put(
                 {"phone_number_id": phone_number_id, "wamid": wamid, "contact": contact}
@@ -178,6 +206,101 @@ class FakeCloudApi:
             "contacts": [contact],
             "messages": [{"id": wamid}],
         }
+
+    # --- message templates, read receipts and typing ------------------------------------
+
+    @property
+    def reads(self) -> list[dict[str, Any]]:
+        """Every read call: ``phone_number_id``, ``message_id`` and ``typing``."""
+        with self._lock:
+            return list(self._reads)
+
+    def template_sends(self, after: int = 0) -> list[dict[str, Any]]:
+        with self._lock:
+            return self._template_sends[after:]
+
+    def handle_read(self, phone_number_id: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """``{"status": "read", "message_id"}``, with ``typing_indicator`` when typing."""
+        if body.get("messaging_product") != "whatsapp":
+            return 400, graph_error(100, details="messaging_product must be whatsapp")
+        message_id = body.get("message_id")
+        if not isinstance(message_id, str) or not message_id:
+            return 400, graph_error(100, details="message_id is required")
+        indicator = body.get("typing_indicator")
+        if indicator is not None and indicator != {"type": "text"}:
+            return 400, graph_error(100, details="typing_indicator.type must be text")
+        with self._lock:
+            self._reads.append(
+                {
+                    "phone_number_id": phone_number_id,
+                    "message_id": message_id,
+                    "typing": indicator is not None,
+                }
+            )
+        return 200, {"success": True}
+
+    def template_refusal(self, template: Any) -> tuple[int, str, str] | None:
+        """Why Meta would refuse this template send (code, title, details), or None."""
+        if not isinstance(template, dict) or not isinstance(template.get("name"), str):
+            return 100, "Invalid parameter", "template.name is required"
+        language = template.get("language")
+        code = language.get("code") if isinstance(language, dict) else None
+        known = next(
+            (t for t in self.templates if t["name"] == template["name"] and t["language"] == code),
+            None,
+        )
+        if known is None or known["status"] != "APPROVED":
+            return (
+                132001,
+                "Template name does not exist in the translation",
+                (f"template name ({template['name']}) does not exist in {code}"),
+            )
+        given = 0
+        for component in template.get("components") or []:
+            if isinstance(component, dict) and component.get("type") == "body":
+                parameters = component.get("parameters") or []
+                if any(
+                    not isinstance(p, dict) or p.get("type") != "text" or not p.get("text")
+                    for p in parameters
+                ):
+                    return 100, "Invalid parameter", "a body parameter needs type text and a text"
+                given += len(parameters)
+        expected = len(set(_PLACEHOLDER.findall(_body_of(known))))
+        if given != expected:
+            return (
+                132000,
+                _ERROR_TITLES[132000],
+                (
+                    f"body: number of localizable_params ({given}) does not match the expected "
+                    f"number of params ({expected})"
+                ),
+            )
+        return None
+
+    def template_page(
+        self, business_account_id: str, query: dict[str, list[str]], base: str
+    ) -> dict[str, Any]:
+        """One page of the account's templates, Graph style: ``data``, ``paging``."""
+        try:
+            limit = max(1, min(int(query.get("limit", ["25"])[0]), 100))
+            start = int(base64.urlsafe_b64decode(query.get("after", [""])[0] or "MA==").decode())
+        except ValueError:
+            limit, start = 25, 0
+        page = self.templates[start : start + limit]
+        end = start + len(page)
+        answer: dict[str, Any] = {"data": page}
+        if page:
+            cursors = {
+                "before": base64.urlsafe_b64encode(str(start).encode()).decode(),
+                "after": base64.urlsafe_b64encode(str(end).encode()).decode(),
+            }
+            answer["paging"] = {"cursors": cursors}
+            if end < len(self.templates):
+                answer["paging"]["next"] = (
+                    f"{base}/{API_VERSION}/{business_account_id}/message_templates"
+                    f"?limit={limit}&after={cursors['after']}"
+                )
+        return answer
 
     def _post_webhooks(self) -> None:
         """Report each accepted message's statuses in order, as the customer's phone would."""
@@ -298,8 +421,30 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/_fake/sent":
             self._answer(200, self.fake.sent)
+        elif self._templates_get():
+            return
         else:
             self._answer(404, graph_error(100, details="unknown path"))
+
+    def _templates_get(self) -> bool:
+        """The template listing, read receipts and template sends; False: not theirs."""
+        split = urlsplit(self.path)
+        parts = split.path.strip("/").split("/")
+        query = parse_qs(split.query)
+        if split.path == "/_fake/reads":
+            self._answer(200, self.fake.reads)
+        elif split.path == "/_fake/template_sends":
+            self._answer(200, self.fake.template_sends(int(query.get("after", ["0"])[0] or 0)))
+        elif len(parts) == 3 and parts[2] == "message_templates":
+            authorization = self.headers.get("Authorization", "")
+            if not authorization.startswith("Bearer ") or not authorization[7:].strip():
+                self._answer(401, graph_error(190, details="no access token"))
+            else:
+                base = f"http://{self.headers.get('Host', 'localhost')}"
+                self._answer(200, self.fake.template_page(parts[1], query, base))
+        else:
+            return False
+        return True
 
     def do_POST(self) -> None:
         body = self._body()
@@ -323,3 +468,110 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(status, answer)
         else:
             self._answer(404, graph_error(100, details="unknown path"))
+
+
+# --- message templates ---------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
+
+
+def _template(
+    name: str, language: str, category: str, status: str, body: str, *, header: str = ""
+) -> dict[str, Any]:
+    components: list[dict[str, Any]] = []
+    if header:
+        components.append({"type": "HEADER", "format": "TEXT", "text": header})
+    components.append({"type": "BODY", "text": body})
+    components.append({"type": "FOOTER", "text": "Northwind Telecom"})
+    return {
+        "id": str(zlib.crc32(f"{name}:{language}".encode()) + 10**14),
+        "name": name,
+        "language": language,
+        "category": category,
+        "status": status,
+        "components": components,
+    }
+
+
+def _body_of(template: dict[str, Any]) -> str:
+    for component in template["components"]:
+        if component["type"] == "BODY":
+            return str(component["text"])
+    return ""
+
+
+# What every business account of the fake has: approved templates in several languages,
+# one waiting for review and one refused (neither may be sent).
+TEMPLATES: tuple[dict[str, Any], ...] = (
+    _template(
+        "follow_up",
+        "en",
+        "UTILITY",
+        "APPROVED",
+        "Hi {{1}}, this is Northwind Telecom following up on your request. "
+        "Reply to this message to carry on with us.",
+    ),
+    _template(
+        "follow_up",
+        "es",
+        "UTILITY",
+        "APPROVED",
+        "Hola {{1}}, somos Northwind Telecom y seguimos con tu consulta. "
+        "Responde a este mensaje para continuar.",
+    ),
+    _template(
+        "follow_up",
+        "fr",
+        "UTILITY",
+        "APPROVED",
+        "Bonjour {{1}}, ici Northwind Telecom au sujet de votre demande. "
+        "Répondez à ce message pour continuer.",
+    ),
+    _template(
+        "install_update",
+        "en",
+        "UTILITY",
+        "APPROVED",
+        "Hi {{1}}, your fibre installation is booked for {{2}}. "
+        "Reply here if that slot does not suit you.",
+        header="Your installation",
+    ),
+    _template(
+        "install_update",
+        "de",
+        "UTILITY",
+        "APPROVED",
+        "Hallo {{1}}, Ihr Glasfaseranschluss ist für {{2}} geplant. "
+        "Antworten Sie hier, falls der Termin nicht passt.",
+        header="Ihre Installation",
+    ),
+    _template(
+        "renewal_offer",
+        "en",
+        "MARKETING",
+        "APPROVED",
+        "Hello {{1}}, your contract ends on {{2}}. Renew before then and get {{3}} off "
+        "for 12 months.",
+    ),
+    _template(
+        "service_restored",
+        "en",
+        "UTILITY",
+        "APPROVED",
+        "Good news: the service outage in your area is over. Reply here if you still have trouble.",
+    ),
+    _template(
+        "spring_promo",
+        "en",
+        "MARKETING",
+        "PENDING",
+        "Hi {{1}}, spring deals are here: {{2}}.",
+    ),
+    _template(
+        "winback_offer",
+        "en",
+        "MARKETING",
+        "REJECTED",
+        "We miss you {{1}}! Come back for {{2}}.",
+    ),
+)

@@ -3,7 +3,8 @@
 Each delivery is what Meta would post: one customer's message (now and then two, batched)
 with their profile, signed with the channel's app secret. Some customers come back and
 keep their conversation going; some hide their number behind a username and are known
-only by a business-scoped user id; they write in several languages.
+only by a business-scoped user id; they write in several languages. Given the fake Cloud
+API's address, some customers answer the templates agents send them (``TemplateReplies``).
 """
 
 from __future__ import annotations
@@ -184,10 +185,25 @@ def simulate(
     duration: float,
     seed: int | None = None,
     on_delivery: Any = None,
+    fake_cloud_url: str | None = None,
 ) -> Summary:
-    """Post deliveries at ``rate`` per second for ``duration`` seconds, then stop."""
+    """Post deliveries at ``rate`` per second for ``duration`` seconds, then stop. With
+    ``fake_cloud_url``, customers also answer some of the templates sent to them."""
     rng = random.Random(seed)
     pool = customer_pool(seed=seed)
+    replies = (
+        TemplateReplies(
+            fake_cloud_url=fake_cloud_url,
+            webhook_url=webhook_url,
+            app_secret=app_secret,
+            phone_number_id=phone_number_id,
+            display_phone_number=display_phone_number,
+            pool=pool,
+            rng=rng,
+        )
+        if fake_cloud_url
+        else None
+    )
     # A few regulars write most of the time: conversations continue, not only open.
     weights = [5 if n < 8 else 1 for n in range(len(pool))]
     summary = Summary()
@@ -200,7 +216,10 @@ def simulate(
             if now - start >= duration:
                 break
             if now < next_at:
-                time.sleep(min(next_at - now, duration - (now - start)))
+                if replies is not None:
+                    replies.tick(client, summary)
+                pause = min(next_at - now, duration - (now - start))
+                time.sleep(min(pause, 1.0) if replies is not None else pause)
                 continue
             next_at += interval
             customer = rng.choices(pool, weights)[0]
@@ -232,3 +251,99 @@ def simulate(
             if on_delivery is not None:
                 on_delivery(summary)
     return summary
+
+
+# --- customers answering templates ---------------------------------------------------------
+
+TEMPLATE_REPLIES = {
+    "en": [
+        "Yes, that works for me, thanks.",
+        "Thanks for getting back to me!",
+        "Can we make it later?",
+    ],
+    "es": ["Sí, perfecto, gracias.", "Gracias por escribirme."],
+    "fr": ["Oui, ça me va, merci.", "Merci pour votre message."],
+    "de": ["Ja, das passt, danke.", "Danke für die Nachricht."],
+    "pt": ["Sim, pode ser, obrigado.", "Obrigado pelo retorno."],
+}
+# How often the fake Cloud API is asked for new template sends, and how many customers answer.
+TEMPLATE_POLL_SECONDS = 2.0
+TEMPLATE_REPLY_SHARE = 0.6
+
+
+@dataclass
+class TemplateReplies:
+    """Some customers answer the templates sent to them, a few seconds later, quoting the
+    template (``context.id``) as WhatsApp does. The sends are read from the fake Cloud
+    API (``GET /_fake/template_sends``)."""
+
+    fake_cloud_url: str
+    webhook_url: str
+    app_secret: str
+    phone_number_id: str
+    display_phone_number: str
+    pool: list[Customer]
+    rng: random.Random
+    seen: int = 0
+    polled_at: float = 0.0
+    due: list[tuple[float, Customer, str]] = field(default_factory=list)
+
+    def tick(self, client: httpx.Client, summary: Summary) -> None:
+        now = time.monotonic()
+        if now - self.polled_at >= TEMPLATE_POLL_SECONDS:
+            self.polled_at = now
+            self._poll(client, now)
+        for entry in [d for d in self.due if d[0] <= now]:
+            self.due.remove(entry)
+            self._reply(client, summary, entry[1], entry[2])
+
+    def _poll(self, client: httpx.Client, now: float) -> None:
+        try:
+            sends = client.get(
+                f"{self.fake_cloud_url}/_fake/template_sends", params={"after": self.seen}
+            ).json()
+        except (httpx.HTTPError, ValueError):
+            return
+        by_number = {c.wa_id: c for c in self.pool if c.wa_id}
+        for send in sends if isinstance(sends, list) else []:
+            self.seen += 1
+            to = send.get("to")
+            if not to or self.rng.random() > TEMPLATE_REPLY_SHARE:
+                continue
+            customer = by_number.get(to) or Customer("", "en", to)
+            self.due.append((now + self.rng.uniform(3, 10), customer, send["wamid"]))
+
+    def _reply(
+        self, client: httpx.Client, summary: Summary, customer: Customer, wamid: str
+    ) -> None:
+        message: dict[str, Any] = {
+            "id": new_wamid(),
+            "timestamp": str(int(time.time())),
+            "from": customer.wa_id,
+            "type": "text",
+            "text": {
+                "body": self.rng.choice(
+                    TEMPLATE_REPLIES.get(customer.language, TEMPLATE_REPLIES["en"])
+                )
+            },
+            "context": {"from": self.display_phone_number, "id": wamid},
+        }
+        body = json.dumps(
+            delivery(
+                phone_number_id=self.phone_number_id,
+                display_phone_number=self.display_phone_number,
+                customer=customer,
+                messages=[message],
+            )
+        ).encode()
+        try:
+            response = client.post(
+                self.webhook_url,
+                content=body,
+                headers={"Content-Type": "application/json", HEADER: sign(body, self.app_secret)},
+            )
+            summary.count(str(response.status_code))
+        except httpx.HTTPError as exc:
+            summary.count(type(exc).__name__)
+        summary.deliveries += 1
+        summary.messages += 1

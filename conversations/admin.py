@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from conversations import selectors, services
+from conversations import selectors, services, templates
 from conversations.admin_scope import OrganizationScopedAdmin, request_membership
 from conversations.models import (
     Channel,
@@ -15,6 +15,7 @@ from conversations.models import (
     ConversationEvent,
     Membership,
     Message,
+    MessageTemplate,
     Organization,
     Project,
     Role,
@@ -258,6 +259,7 @@ class ChannelAdmin(OrganizationScopedAdmin):
         "detect_language",
     ]
     list_filter = [("project", ScopedRelatedFilter)]
+    actions = ["sync_templates"]
     search_fields = ["display_phone_number", "phone_number_id", "project__name"]
     readonly_fields = ["key"]
 
@@ -282,6 +284,45 @@ class ChannelAdmin(OrganizationScopedAdmin):
                         form.initial.get(secret) or getattr(Channel.objects.get(pk=obj.pk), secret),
                     )
         super().save_model(request, obj, form, change)
+        if not change or "business_account_id" in form.changed_data:
+            templates.templates_sync_requested(channel=obj)
+
+    @admin.action(description="Sync the message templates now", permissions=["change"])
+    def sync_templates(self, request: HttpRequest, queryset: Any) -> None:
+        count = 0
+        for channel in queryset.exclude(business_account_id=""):
+            templates.templates_sync_requested(channel=channel)
+            count += 1
+        self.message_user(request, f"The templates of {count} number(s) will be synced.")
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(OrganizationScopedAdmin):
+    """A number's templates as last synced from its business account: read here, changed
+    on Meta's side (the number's "Sync the message templates now" reads them again)."""
+
+    org_path = "channel__organization_id"
+    supervisor_may_change = False
+    list_display = ["name", "language", "category", "status", "channel", "synced_at"]
+    list_filter = ["status", "category", "language"]
+    list_select_related = ["channel"]
+    search_fields = ["name"]
+    readonly_fields = [
+        "channel",
+        "name",
+        "language",
+        "category",
+        "status",
+        "components",
+        "platform_id",
+        "synced_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Contact)

@@ -13,7 +13,7 @@ second channel is a sibling app that registers its own."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from conversations.models import Channel
 
@@ -29,6 +29,18 @@ class Transport(Protocol):
     def send_text(
         self, *, channel: Channel, wa_id: str | None, user_id: str | None, body: str
     ) -> str: ...
+
+    def send_template(
+        self, *, channel: Channel, wa_id: str | None, user_id: str | None, template: dict[str, Any]
+    ) -> str:
+        """Send an approved template (``name``, ``language``, ``parameters`` of its body);
+        returns its id as ``send_text`` does."""
+        ...
+
+    def mark_read(self, *, channel: Channel, wamid: str, typing: bool) -> None:
+        """Show the customer their message ``wamid`` read, with a typing indicator when
+        ``typing``. Raises ``messaging.TransientSendError`` when trying again may work."""
+        ...
 
 
 class NoTransport(LookupError):

@@ -15,6 +15,8 @@ DEMO_PHONE_NUMBER_ID = "109876543210001"
 DEMO_APP_SECRET = "demo-app-secret"
 DEMO_VERIFY_TOKEN = "demo-verify-token"
 DEMO_ACCESS_TOKEN = "demo-access-token"
+# Its templates are synced from this account when ``make run`` starts (``rundock``).
+DEMO_BUSINESS_ACCOUNT_ID = "209876543210001"
 
 # Each project's first-reply target, in seconds.
 SLA_FIRST_REPLY_SECONDS = {"Spring Renewals 2026": 60, "Fibre Install Support": 120}
@@ -100,6 +102,11 @@ def bootstrap_demo() -> tuple[Organization, Channel, list[Membership]]:
             default_language="en",
             detect_language=True,
         )
+    if not channel.business_account_id:
+        # Set without asking for a sync: ``rundock`` syncs once the fake Cloud API it
+        # starts is listening (an earlier demo's channel gets the account here too).
+        Channel.objects.filter(pk=channel.pk).update(business_account_id=DEMO_BUSINESS_ACCOUNT_ID)
+        channel.business_account_id = DEMO_BUSINESS_ACCOUNT_ID
     members = []
     for person in PEOPLE:
         user = User.objects.filter(email=person.email).first()

@@ -24,6 +24,7 @@ class EventType(StrEnum):
     CONVERSATION_CLOSED = "conversation.closed"
     MESSAGE_CREATED = "message.created"
     MESSAGE_STATUS = "message.status"
+    MESSAGE_UPDATED = "message.updated"
     PRESENCE_CHANGED = "presence.changed"
     SLA_BREACHED = "sla.breached"
 
@@ -78,6 +79,7 @@ class MessageData(TypedDict):
     sender: int | None
     sent_at: str | None
     created_at: str | None
+    reaction: str
 
 
 # The presence statuses (``presence.models.PresenceStatus``, which the catalogue's test
@@ -113,6 +115,7 @@ DATA_SHAPES: dict[EventType, type] = {
     EventType.CONVERSATION_CLOSED: ConversationData,
     EventType.MESSAGE_CREATED: MessageData,
     EventType.MESSAGE_STATUS: MessageData,
+    EventType.MESSAGE_UPDATED: MessageData,
     EventType.PRESENCE_CHANGED: PresenceData,
     EventType.SLA_BREACHED: BreachData,
 }
@@ -191,6 +194,7 @@ def message_payload(message: Message) -> MessageData:
         "sender": message.sender_id,
         "sent_at": _iso(message.sent_at),
         "created_at": _iso(message.created_at),
+        "reaction": message.reaction,
     }
 
 

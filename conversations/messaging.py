@@ -16,6 +16,10 @@ then the messages of a status update, then the dock streams of the members who a
 (``realtime.publish_all``). New contacts and conversations take no lock: their unique
 constraints settle a race between two deliveries.
 
+A template (``message_send_template``) goes out through the same outbox as a text; it is
+the only reply allowed outside the 24-hour window. A customer's reaction is not a
+message of its own: it is written on the message it reacts to (``message.updated``).
+
 Statuses never move backwards: sent < delivered < read, and ``failed`` ends a message
 that was not delivered yet. A status for a wamid this channel never recorded is ignored
 (logged): it is either for a message sent by another system on the same number or a
@@ -37,7 +41,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from conversations import channels, passes, sla
+from conversations import channels, passes, receipts, sla
 from conversations.activity import activity_on_commit
 from conversations.events import EventType, conversation_payload, message_payload
 from conversations.language import language_detect, organization_languages
@@ -59,10 +63,16 @@ from conversations.models import (
 )
 from conversations.realtime import Event, publish, publish_all
 from conversations.signals import request_routing
+from conversations.templates import template_prepare
 
 logger = logging.getLogger(__name__)
 
 SERVICE_WINDOW = timedelta(hours=24)
+# The type of an outbound message that is a template (its ``media``: name, language and
+# parameters).
+TEMPLATE = "template"
+# The type of a customer's reaction: kept on the message it reacts to, not as a message.
+REACTION = "reaction"
 MAX_TEXT_LENGTH = 4096  # the Cloud API's limit for a text body
 
 # The outbox's task that sends one outbound message (by id), named rather than imported:
@@ -157,6 +167,8 @@ class DeliveryResult:
     opened: int = 0
     statuses_applied: int = 0
     statuses_ignored: int = 0
+    reactions_applied: int = 0
+    reactions_ignored: int = 0
 
 
 # --- inbound ----------------------------------------------------------------------------
@@ -174,11 +186,15 @@ def delivery_record(
     Meta's retry of a failed delivery finds nothing half done."""
     result = DeliveryResult()
     events: list[Event] = []
+    reactions = [m for m in messages if m.type == REACTION]
+    messages = [m for m in messages if m.type != REACTION]
     with transaction.atomic():
         if messages:
             events += _record_messages(channel=channel, messages=messages, result=result)
         if statuses:
             events += _apply_statuses(channel=channel, statuses=statuses, result=result)
+        if reactions:
+            events += _apply_reactions(channel=channel, reactions=reactions, result=result)
         # Last, in the order of the locks: the streams after the conversations and messages.
         publish_all(events)
     return result
@@ -619,6 +635,40 @@ def _apply_statuses(
     ]
 
 
+def _apply_reactions(
+    *, channel: Channel, reactions: Sequence[InboundMessage], result: DeliveryResult
+) -> list[Event]:
+    """Put each customer's reaction on the message it reacts to (an empty emoji takes it
+    away), the latest reaction winning whatever order they arrive in; returns the
+    ``message.updated`` events. A reaction to a message this channel never recorded is
+    ignored. The messages are locked in id order, after the statuses' (``delivery_record``)."""
+    targets = {
+        m.wamid: m
+        for m in Message.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("conversation")
+        .filter(channel=channel, wamid__in={r.context_wamid for r in reactions if r.context_wamid})
+        .order_by("pk")
+    }
+    changed: dict[int, Message] = {}
+    for reaction in sorted(reactions, key=lambda r: r.sent_at):
+        message = targets.get(reaction.context_wamid)
+        if message is None or (message.reaction_at and message.reaction_at > reaction.sent_at):
+            result.reactions_ignored += 1
+            continue
+        message.reaction = reaction.text[:32]
+        message.reaction_at = reaction.sent_at
+        changed[message.pk] = message
+        result.reactions_applied += 1
+    if not changed:
+        return []
+    Message.objects.bulk_update(changed.values(), ["reaction", "reaction_at"])
+    return [
+        Event(EventType.MESSAGE_UPDATED, message_payload(message), (message.conversation.agent_id,))
+        for message in changed.values()
+        if message.conversation.agent_id
+    ]
+
+
 def _status_moves(message: Message, update: StatusUpdate) -> bool:
     current = message.status
     if current == MessageStatus.FAILED:
@@ -647,6 +697,44 @@ def message_send_text(*, conversation: Conversation, sender: Membership, text: s
         raise InvalidMessage("the message has no text")
     if len(body) > MAX_TEXT_LENGTH:
         raise InvalidMessage(f"a WhatsApp text has at most {MAX_TEXT_LENGTH} characters")
+    return _queue_reply(conversation=conversation, sender=sender, type="text", text=body)
+
+
+def message_send_template(
+    *,
+    conversation: Conversation,
+    sender: Membership,
+    name: str,
+    language: str,
+    parameters: Sequence[Any],
+) -> Message:
+    """Store an approved template of the conversation's channel as a queued message of
+    type ``template`` (its text the filled body, its ``media`` the name, language and
+    parameters the transport sends), and hand it over after commit like any reply. The
+    one kind of message WhatsApp takes outside the 24-hour window."""
+    prepared = template_prepare(
+        channel=conversation.channel, name=name, language=language, parameters=parameters
+    )
+    return _queue_reply(
+        conversation=conversation,
+        sender=sender,
+        type=TEMPLATE,
+        text=prepared.text,
+        media=prepared.intent,
+    )
+
+
+def _queue_reply(
+    *,
+    conversation: Conversation,
+    sender: Membership,
+    type: str,
+    text: str,
+    media: dict[str, Any] | None = None,
+) -> Message:
+    """The outbox's one write of a reply: the message and its send intent, in the
+    locked conversation, told to the agent, handed over once committed. Anything but a
+    template needs the customer's service window open."""
     with transaction.atomic():
         locked = (
             Conversation.objects.select_for_update(of=("self",))
@@ -656,7 +744,7 @@ def message_send_text(*, conversation: Conversation, sender: Membership, text: s
         if locked.status == ConversationStatus.CLOSED:
             raise ConversationClosed("this conversation is closed; it takes no more replies")
         now = timezone.now()
-        if not service_window_open(conversation=locked, at=now):
+        if type != TEMPLATE and not service_window_open(conversation=locked, at=now):
             raise OutsideServiceWindow(
                 "the customer last wrote more than 24 hours ago: WhatsApp only accepts a "
                 "template message outside the customer service window, not free text"
@@ -665,8 +753,9 @@ def message_send_text(*, conversation: Conversation, sender: Membership, text: s
             conversation=locked,
             channel=locked.channel,
             direction=Direction.OUT,
-            type="text",
-            text=body,
+            type=type,
+            text=text,
+            media=media or {},
             status=MessageStatus.QUEUED,
             sender=sender,
             sent_at=now,
@@ -783,12 +872,20 @@ def message_transmit(*, message_id: int, transport: channels.Transport | None = 
     contact = message.conversation.contact
     transport = transport or channels.transport_for(kind=message.channel.kind)
     try:
-        wamid = transport.send_text(
-            channel=message.channel,
-            wa_id=contact.wa_id,
-            user_id=contact.user_id,
-            body=message.text,
-        )
+        if message.type == TEMPLATE:
+            wamid = transport.send_template(
+                channel=message.channel,
+                wa_id=contact.wa_id,
+                user_id=contact.user_id,
+                template=message.media,
+            )
+        else:
+            wamid = transport.send_text(
+                channel=message.channel,
+                wa_id=contact.wa_id,
+                user_id=contact.user_id,
+                body=message.text,
+            )
     except SendFailure as failure:
         message_fail(message_id=message_id, error=failure.as_error())
         return
@@ -867,7 +964,8 @@ def _publish_status(message: Message) -> None:
 
 
 def conversation_mark_read(*, conversation: Conversation, member: Membership) -> None:
-    """The agent has seen the thread: its unread count goes to zero."""
+    """The agent has seen the thread: its unread count goes to zero, and the customer is
+    shown their last message read (``receipts``)."""
     with transaction.atomic():
         if not Conversation.objects.filter(pk=conversation.pk, unread_count__gt=0).update(
             unread_count=0
@@ -877,6 +975,7 @@ def conversation_mark_read(*, conversation: Conversation, member: Membership) ->
         fresh = Conversation.objects.select_related("contact", "project", "agent__user").get(
             pk=conversation.pk
         )
+        receipts.read_receipt_owed(conversation_id=conversation.pk)
         publish(
             EventType.CONVERSATION_UPDATED,
             conversation_payload(fresh),

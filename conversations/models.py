@@ -234,6 +234,9 @@ class Channel(models.Model):
     )
     key = models.CharField(max_length=64, unique=True, default=new_channel_key, editable=False)
     phone_number_id = models.CharField(max_length=64)
+    # The WhatsApp Business Account the number belongs to: its message templates are
+    # read from there (``GET /<business_account_id>/message_templates``).
+    business_account_id = models.CharField(max_length=64, blank=True)
     display_phone_number = models.CharField(max_length=32, blank=True)
     access_token = models.TextField()
     app_secret = models.CharField(max_length=255)
@@ -502,6 +505,13 @@ class Message(models.Model):
     # The lease of the worker sending it now; past, the worker is taken for dead.
     claimed_until = models.DateTimeField(null=True, blank=True)
     send_attempts = models.PositiveSmallIntegerField(default=0)
+    # An inbound message: when the platform was asked to show it read to the customer.
+    # Set by one conditional UPDATE, so however many docks open the chat it is asked once.
+    read_receipt_at = models.DateTimeField(null=True, blank=True)
+    # The customer's reaction to this message (an emoji; empty: none) and when they
+    # made it: a later reaction replaces an earlier one, never the other way round.
+    reaction = models.CharField(max_length=32, blank=True)
+    reaction_at = models.DateTimeField(null=True, blank=True)
 
     objects = MessageQuerySet.as_manager()
 
@@ -614,3 +624,49 @@ class DockEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} #{self.seq} for {self.membership_id}"
+
+
+class TemplateStatus(models.TextChoices):
+    """The review states the Cloud API reports; only ``APPROVED`` may be sent."""
+
+    APPROVED = "APPROVED", "Approved"
+    PENDING = "PENDING", "Pending review"
+    REJECTED = "REJECTED", "Rejected"
+    PAUSED = "PAUSED", "Paused"
+    DISABLED = "DISABLED", "Disabled"
+
+
+class MessageTemplateQuerySet(models.QuerySet["MessageTemplate"]):
+    def approved(self) -> MessageTemplateQuerySet:
+        return self.filter(status=TemplateStatus.APPROVED)
+
+
+class MessageTemplate(models.Model):
+    """A message template of a channel's business account, as last synced from the
+    platform: the only kind of message WhatsApp takes outside the 24-hour window."""
+
+    # No index of its own: ``one_template_per_name_and_language`` leads with it.
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, related_name="templates", db_index=False
+    )
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=16)
+    category = models.CharField(max_length=32, blank=True)
+    # Any status the platform reports is kept as it came (unknown ones too).
+    status = models.CharField(max_length=32)
+    components = models.JSONField(default=list, blank=True)
+    platform_id = models.CharField(max_length=64, blank=True)
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    objects = MessageTemplateQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "name", "language"], name="one_template_per_name_and_language"
+            )
+        ]
+        ordering = ["name", "language"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"

@@ -92,6 +92,16 @@ def send_after_commit(task: str, *args: object) -> None:
     transaction.on_commit(lambda: _enqueue(task, args, None))
 
 
+def first_within(key: str, *, seconds: int) -> bool:
+    """True for the first caller with ``key`` in ``seconds``, across processes (a Redis
+    ``SET NX EX``): a throttle. False, with a warning, when Redis cannot be reached."""
+    try:
+        return bool(_redis().set(key, 1, nx=True, ex=seconds))
+    except redis.RedisError:
+        logger.warning("throttle not reached", extra={"key": key})
+        return False
+
+
 def _claim(mark: str) -> bool:
     """True when no pass is waiting for this work, so the caller must enqueue one."""
     return bool(_redis().set(mark, 1, nx=True, ex=MARK_TTL_SECONDS))

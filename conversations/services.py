@@ -25,6 +25,7 @@ from conversations.models import (
 )
 from conversations.selectors import PLATFORM_ACCOUNTS
 from conversations.signals import member_created, member_deactivated, request_routing
+from conversations.templates import templates_sync_requested
 
 # How the API and the admin refuse an e-mail in use, without saying whose it is.
 EMAIL_UNUSABLE = "This e-mail cannot be used."
@@ -229,15 +230,18 @@ def channel_create(
     app_secret: str,
     verify_token: str,
     display_phone_number: str = "",
+    business_account_id: str = "",
     default_language: str = "en",
     detect_language: bool = False,
     required_skills: Iterable[str] = (),
 ) -> Channel:
-    return Channel.objects.create(
+    """Connect a number; its templates are synced once it is committed."""
+    channel = Channel.objects.create(
         organization=organization,
         project=project,
         phone_number_id=phone_number_id,
         display_phone_number=display_phone_number,
+        business_account_id=business_account_id,
         access_token=access_token,
         app_secret=app_secret,
         verify_token=verify_token,
@@ -245,14 +249,21 @@ def channel_create(
         detect_language=detect_language,
         required_skills=clean_list(required_skills),
     )
+    templates_sync_requested(channel=channel)
+    return channel
 
 
 @transaction.atomic
 def channel_update(*, channel: Channel, **changes: Any) -> Channel:
     if "required_skills" in changes:
         changes["required_skills"] = clean_list(changes["required_skills"])
+    new_account = changes.get("business_account_id", channel.business_account_id) != (
+        channel.business_account_id
+    )
     for field, value in changes.items():
         setattr(channel, field, value)
     if changes:
         channel.save(update_fields=list(changes))
+    if new_account:
+        templates_sync_requested(channel=channel)
     return channel

@@ -10,7 +10,12 @@ Routing answers it (``RoutingConfig.ready``).
 transaction; an app that keeps a row for every member writes it in that transaction.
 ``member_deactivated`` (with ``member``): the member may no longer sign in, inside
 ``user_access_update``'s transaction; an app that keeps something going for them ends
-it there. Presence answers both (``PresenceConfig.ready``)."""
+it there. Presence answers both (``PresenceConfig.ready``).
+
+``templates_sync_requested`` (with ``channel_id``): a number was connected, or given
+another business account, or an admin asked; its message templates should be read from
+the platform again. Sent once the writer commits; the channel app of the number's kind
+answers it (``ChannelsWhatsappConfig.ready``) by enqueuing its sync."""
 
 from __future__ import annotations
 
@@ -22,10 +27,18 @@ from django.dispatch import Signal
 routing_requested = Signal()
 member_created = Signal()
 member_deactivated = Signal()
+templates_sync_requested = Signal()
 
 
 def request_routing(*, organization_id: int) -> None:
     """Ask for the organization's queue to be routed once the caller commits."""
     transaction.on_commit(
         partial(routing_requested.send, sender=None, organization_id=organization_id)
+    )
+
+
+def request_templates_sync(*, channel_id: int) -> None:
+    """Ask for the channel's templates to be synced once the caller commits."""
+    transaction.on_commit(
+        partial(templates_sync_requested.send, sender=None, channel_id=channel_id)
     )

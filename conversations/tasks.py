@@ -3,10 +3,21 @@ the services."""
 
 from __future__ import annotations
 
+import logging
+
 from celery import Task, shared_task
 
-from conversations.messaging import SendDeferred, message_transmit, messages_hand_over_overdue
+from conversations import receipts
+from conversations.messaging import (
+    SendDeferred,
+    SendFailure,
+    TransientSendError,
+    message_transmit,
+    messages_hand_over_overdue,
+)
 from conversations.sla import conversation_sla_breach, sla_breaches_sweep
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=None)
@@ -39,3 +50,25 @@ def sweep_sla_breaches() -> None:
     """Run by beat: the breaches no scheduled check recorded (a deadline beyond the
     task horizon, a task lost)."""
     sla_breaches_sweep()
+
+
+@shared_task(bind=True, max_retries=3)
+def send_read_receipt(self: Task, message_id: int) -> None:
+    """Show the customer their message read; a busy platform is tried again shortly."""
+    try:
+        receipts.read_receipt_send(message_id=message_id)
+    except TransientSendError as exc:
+        raise self.retry(countdown=2**self.request.retries) from exc
+    except SendFailure as exc:
+        logger.warning("read receipt refused", extra={"message": message_id, "error": str(exc)})
+
+
+@shared_task
+def send_typing(conversation_id: int) -> None:
+    """Show the customer the agent typing. Not retried: a late indicator is a wrong one."""
+    try:
+        receipts.typing_send(conversation_id=conversation_id)
+    except (TransientSendError, SendFailure) as exc:
+        logger.info(
+            "typing indicator not sent", extra={"conversation": conversation_id, "error": str(exc)}
+        )

@@ -313,6 +313,13 @@ CELERY_BEAT_SCHEDULE = {
         ("sla-breaches", "conversations.tasks.sweep_sla_breaches"),
     ]
 }
+# Each number's message templates, as its business account now has them (their review
+# status changes on Meta's side).
+CELERY_BEAT_SCHEDULE["template-sync"] = {
+    "task": "channels_whatsapp.tasks.sync_all_templates",
+    "schedule": 24 * 3600.0,
+    "options": {"expires": 3600.0},
+}
 # Failed sign-ins (``accounts.throttle``): after this many for one e-mail, or from one
 # address, within the window, sign-ins are refused with 429 until the window passes. An
 # address is shared by a contact centre's agents behind one NAT, hence its higher limit.

@@ -18,7 +18,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 
-from conversations import json_input, messaging, realtime, selectors
+from conversations import json_input, messaging, realtime, receipts, selectors
 from conversations.events import conversation_payload, message_payload, presence_payload
 from conversations.models import Conversation, Membership, Role, User
 from dock import dock
@@ -340,13 +340,48 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
         return await database_sync_to_async(self._message_send)(content)
 
     def _message_send(self, content: dict[str, Any]) -> dict[str, Any]:
+        """A text, or ``template: {name, language, parameters}``."""
         assert self.member is not None
         conversation = _conversation(self.member, content)
+        if "template" in content:
+            name, language, parameters = _template(content.get("template"))
+            message = messaging.message_send_template(
+                conversation=conversation,
+                sender=self.member,
+                name=name,
+                language=language,
+                parameters=parameters,
+            )
+            return {"message": message_payload(message)}
         text = _text(content, "text", limit=messaging.MAX_TEXT_LENGTH, required=True)
         message = messaging.message_send_text(
             conversation=conversation, sender=self.member, text=text
         )
         return {"message": message_payload(message)}
+
+    async def cmd_templates_list(self, content: dict[str, Any]) -> dict[str, Any]:
+        return await database_sync_to_async(self._templates_list)(content)
+
+    def _templates_list(self, content: dict[str, Any]) -> dict[str, Any]:
+        """The approved templates of the conversation's number, for the composer."""
+        assert self.member is not None
+        conversation = _conversation(self.member, content)
+        return {
+            "conversation": conversation.pk,
+            "templates": dock.dock_templates(channel=conversation.channel),
+        }
+
+    async def cmd_typing(self, content: dict[str, Any]) -> None:
+        """The agent types: the customer may be shown so (throttled, sent by a task)."""
+        await database_sync_to_async(self._typing)(content)
+
+    def _typing(self, content: dict[str, Any]) -> None:
+        assert self.member is not None
+        conversation = _conversation(self.member, content)
+        if conversation.agent_id == self.member.pk and messaging.service_window_open(
+            conversation=conversation
+        ):
+            receipts.conversation_typing(conversation=conversation)
 
     async def cmd_conversation_close(self, content: dict[str, Any]) -> dict[str, Any]:
         return await database_sync_to_async(self._conversation_close)(content)
@@ -435,6 +470,8 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
         "thread.load": cmd_thread_load,
         "thread.read": cmd_thread_read,
         "message.send": cmd_message_send,
+        "templates.list": cmd_templates_list,
+        "typing": cmd_typing,
         "conversation.close": cmd_conversation_close,
         "conversation.transfer": cmd_conversation_transfer,
         "agents.available": cmd_agents_available,
@@ -442,6 +479,18 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
         "offer.decline": cmd_offer_decline,
         "conversation.language": cmd_conversation_language,
     }
+
+
+def _template(value: Any) -> tuple[str, str, list[Any]]:
+    """A template frame's name, language and parameters, as the service takes them."""
+    if not isinstance(value, dict):
+        raise CommandError("template must be an object with name, language and parameters")
+    name = _text(value, "name", limit=512, required=True)
+    language = _text(value, "language", limit=16, required=True)
+    parameters = value.get("parameters") or []
+    if not isinstance(parameters, list) or len(parameters) > 100:
+        raise CommandError("template parameters must be a list of texts")
+    return name, language, parameters
 
 
 def _message_of(exc: Exception) -> str:

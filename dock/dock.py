@@ -13,10 +13,11 @@ from django.conf import settings
 from django.db.models import F, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from conversations import realtime, selectors
+from conversations import realtime, selectors, templates
 from conversations.events import conversation_payload, message_payload, presence_payload
 from conversations.language import organization_languages
 from conversations.models import (
+    Channel,
     Conversation,
     ConversationEvent,
     Direction,
@@ -150,6 +151,21 @@ def dock_snapshot(*, member: Membership) -> dict[str, Any]:
             "service_window_hours": 24,
         },
     }
+
+
+def dock_templates(*, channel: Channel) -> list[dict[str, Any]]:
+    """The approved templates of a number, as the composer offers them: each with its
+    body's text and placeholders, to fill in and preview."""
+    return [
+        {
+            "name": t.name,
+            "language": t.language,
+            "category": t.category,
+            "body": templates.body_text(t.components),
+            "placeholders": templates.placeholders(t.components),
+        }
+        for t in templates.channel_templates(channel=channel)
+    ]
 
 
 def note_payload(event: ConversationEvent) -> dict[str, Any]:

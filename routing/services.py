@@ -7,6 +7,7 @@ The dock, the API and the admin call them as written here."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,7 +16,9 @@ from django.utils import timezone
 
 from conversations.activity import activity_on_commit
 from conversations.events import EventType
+from conversations.messaging import message_send_template
 from conversations.models import (
+    Channel,
     Conversation,
     ConversationEvent,
     ConversationStatus,
@@ -24,6 +27,7 @@ from conversations.models import (
     Membership,
     Rule,
 )
+from conversations.outreach import conversation_open_outbound
 from conversations.services import clean_list
 from presence.models import PresenceStatus
 from routing import router
@@ -222,3 +226,43 @@ def conversation_update(
     if locked.status == ConversationStatus.QUEUED:
         request_routing(organization_id=locked.organization_id)
     return locked
+
+
+@transaction.atomic
+def conversation_start(
+    *,
+    channel: Channel,
+    wa_id: str,
+    actor: Membership,
+    template: Mapping[str, Any],
+    agent: Membership | None = None,
+) -> Conversation:
+    """A supervisor or an integrator writes to a customer first, with an approved
+    template (``name``, ``language``, ``parameters``). The customer's open conversation
+    on the number takes it if they have one; else a new one does, given to ``agent`` if
+    they are Available with room (locked and read as routing would), else left to
+    routing. Locks: the conversation, then the agent."""
+    if not actor.supervises:
+        raise PermissionDenied("only a supervisor or an admin may start a conversation")
+    if channel.organization_id != actor.organization_id:
+        raise PermissionDenied("not a number of your organization")
+    conversation, opened = conversation_open_outbound(channel=channel, wa_id=wa_id, actor=actor)
+    if opened and agent is not None and agent.organization_id == channel.organization_id:
+        locked = router.lock_member(agent.pk)
+        count = router.room_count(locked)
+        if count is not None and locked.works_chats:
+            router.assign(
+                conversation=conversation,
+                agent=locked,
+                rule=Rule.SUPERVISOR,
+                actor=actor,
+                data={"open": count, "max_open": locked.max_open, "started": True},
+            )
+    message_send_template(
+        conversation=conversation,
+        sender=actor,
+        name=str(template.get("name", "")),
+        language=str(template.get("language", "")),
+        parameters=list(template.get("parameters") or []),
+    )
+    return conversation

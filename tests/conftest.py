@@ -32,6 +32,13 @@ def _no_pass_pending():
 
 
 @pytest.fixture(autouse=True)
+def _no_typing_throttle_left():
+    """Conversation ids repeat between tests: an earlier test's typing mark must not
+    throttle this one's (``conversations.receipts``)."""
+    _delete_redis_keys(settings.REDIS_URL, "cxgear:typing:*")
+
+
+@pytest.fixture(autouse=True)
 def _no_signin_failures_left():
     """Every test signs in from the same address with the factories' e-mails: failures
     an earlier test (or run) counted must not lock this one out."""

@@ -203,6 +203,7 @@
         onMessage(d);
         break;
       case "message.status":
+      case "message.updated":
         onStatus(d);
         break;
       case "presence.changed":
@@ -543,7 +544,7 @@
   }
 
   function mediaLabel(type) {
-    return { image: "Photo", video: "Video", audio: "Voice message", voice: "Voice message", document: "Document", sticker: "Sticker", location: "Location", contacts: "Contact card", reaction: "Reaction", unsupported: "Unsupported message" }[type] || "";
+    return { template: "Template", image: "Photo", video: "Video", audio: "Voice message", voice: "Voice message", document: "Document", sticker: "Sticker", location: "Location", contacts: "Contact card", reaction: "Reaction", unsupported: "Unsupported message" }[type] || "";
   }
 
   // Small line icons: no emoji font is needed to tell a photo from a document.
@@ -856,7 +857,8 @@
     $("composer-text").setAttribute("placeholder", `Reply to ${name}…  Enter sends, Shift+Enter new line`);
     const note = $("window-note");
     note.hidden = !windowClosed(c);
-    note.textContent = "The customer last wrote more than 24 hours ago: WhatsApp only lets you send a template until they write again.";
+    note.textContent = "The customer last wrote more than 24 hours ago: WhatsApp only lets you send an approved template until they write again.";
+    if (templatesUi) templatesUi.render(c, windowClosed(c));
 
     const list = $("messages");
     const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
@@ -897,9 +899,11 @@
             "div",
             { class: "bubble" },
             mediaBlock(m),
+            m.type === "template" ? el("small", { class: "template-tag", text: "Template" }) : null,
             bodyText(m) ? el("p", { class: "text", text: bodyText(m) }) : null,
             el("span", { class: "meta" }, el("time", { datetime: m.sent_at, text: clock(m.sent_at) }), tick(m)),
           ),
+          m.reaction ? el("span", { class: "reaction", role: "img", "aria-label": `Customer reacted ${m.reaction}`, text: m.reaction }) : null,
           m.status === "failed" && m.error ? el("p", { class: "fail-reason", text: `Not delivered: ${m.error.title || m.error.message || JSON.stringify(m.error)}` }) : null,
         ),
       );
@@ -998,7 +1002,26 @@
   $("composer-text").addEventListener("input", () => {
     autosize();
     saveDraft();
+    typing();
   });
+
+  // The customer sees the agent typing: a frame every few seconds at most (the server
+  // sends the indicator at most every 20 s per chat).
+  let typingAt = { id: null, at: 0 };
+  function typing() {
+    const id = state.active;
+    if (!id || (typingAt.id === id && Date.now() - typingAt.at < 5000)) return;
+    typingAt = { id, at: Date.now() };
+    send({ type: "typing", conversation: id });
+  }
+
+  // Outside the 24-hour window the composer offers templates (dock-templates.js).
+  function addSent(id, m) {
+    const thread = state.threads.get(id);
+    if (thread && !thread.messages.has(m.id)) thread.messages.set(m.id, m);
+    if (state.active === id) renderThread({ stick: true });
+  }
+  const templatesUi = window.CXGearDock && window.CXGearDock.templates ? window.CXGearDock.templates.attach({ request, el, onSent: addSent }) : null;
 
   // --- presence, close, transfer ------------------------------------------------------
 

@@ -182,19 +182,20 @@ def test_a_reply_reaches_the_customer_and_its_ticks_follow_the_status(
     expect(composer).to_have_value("")
 
 
-def test_a_reply_outside_the_service_window_is_refused_with_the_reason(page, shift):
+def test_outside_the_service_window_the_composer_offers_templates_instead_of_text(page, shift):
+    """The refusal itself (the send command's error naming the window) is in
+    ``test_commands``; the templates' own path in ``test_browser_templates``."""
     chat = shift["chats"]["Priya Shah"]
     chat.last_inbound_at = timezone.now() - timedelta(hours=26)
     chat.save(update_fields=["last_inbound_at"])
     open_dock(page)
     chat_button(page, "Priya Shah").click()
 
-    composer = page.get_by_role("textbox", name="Message")
-    composer.fill("Are you still there?")
-    page.get_by_role("button", name="Send").click()
-
-    expect(page.get_by_role("alert")).to_contain_text("24 hours")
-    expect(composer).to_have_value("Are you still there?")
+    expect(page.locator("#window-note")).to_contain_text("24 hours")
+    expect(page.get_by_role("textbox", name="Message")).to_be_hidden()
+    expect(page.get_by_role("group", name="Send a template")).to_be_visible()
+    chat_button(page, "Tom Baker").click()
+    expect(page.get_by_role("textbox", name="Message")).to_be_visible()
     assert not Message.objects.filter(conversation=chat, direction="out").exists()
 
 

@@ -80,6 +80,8 @@ def test_the_console_shows_the_banner_then_the_chats_and_ctrl_c_stops_every_proc
     banner, activity = text.split("Ctrl-C stops everything.", 1)
     assert "ana@demo.cxgear.test" in banner
     assert f"Dock:        http://127.0.0.1:{ports[0]}/dock/" in banner
+    # The demo number's templates, read from the fake Cloud API it started.
+    assert re.search(r"Templates: +\d+ approved, synced", banner), banner
     assert not [line for line in text.splitlines() if line.startswith("{")], "JSON lines"
     assert not re.search(r"HTTP/1\.1|POST /webhooks", text), "a line per request"
     chats = [line for line in activity.splitlines() if re.match(r"\d\d:\d\d:\d\d  chat \d+", line)]

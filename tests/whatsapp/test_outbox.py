@@ -231,6 +231,9 @@ def test_two_workers_taking_the_same_reply_at_once_send_it_once(fake_cloud, monk
             time.sleep(0.3)
             return transport.send_text(**kwargs)
 
+        send_template = staticmethod(transport.send_template)
+        mark_read = staticmethod(transport.mark_read)
+
     start = threading.Barrier(2)
     errors: list[BaseException] = []
 

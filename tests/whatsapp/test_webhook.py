@@ -265,15 +265,15 @@ def test_a_template_quick_reply_button_is_stored_with_its_payload(post, channel)
     assert message.media["payload"] == "RENEW_NOW"
 
 
-def test_a_reaction_names_the_message_it_reacts_to(post, channel):
-    reacted = p.wamid()
-    post(channel, p.inbound(channel, "reaction", {"message_id": reacted, "emoji": "\U0001f44d"}))
-    message = Message.objects.get()
-    assert (message.type, message.text, message.context_wamid) == (
-        "reaction",
-        "\U0001f44d",
-        reacted,
+def test_a_reaction_is_kept_on_the_message_it_reacts_to_not_as_a_message(post, channel):
+    reacted = MessageFactory(conversation=ConversationFactory(channel=channel))
+    post(
+        channel,
+        p.inbound(channel, "reaction", {"message_id": reacted.wamid, "emoji": "\U0001f44d"}),
     )
+    assert Message.objects.get() == reacted
+    reacted.refresh_from_db()
+    assert reacted.reaction == "\U0001f44d"
 
 
 def test_a_reply_to_an_earlier_message_keeps_its_context(post, channel):

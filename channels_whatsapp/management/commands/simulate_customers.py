@@ -33,6 +33,10 @@ class Command(BaseCommand):
         parser.add_argument("--rate", type=_positive, default=1.0, help="deliveries per second")
         parser.add_argument("--duration", type=_positive, default=60.0, help="seconds to run")
         parser.add_argument("--seed", type=int, help="repeat the same customers and texts")
+        parser.add_argument(
+            "--fake-cloud",
+            help="the fake Cloud API's base URL: customers answer some templates sent there",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         channel = Channel.objects.filter(pk=options["channel"], kind=ChannelKind.WHATSAPP).first()
@@ -54,6 +58,7 @@ class Command(BaseCommand):
             rate=options["rate"],
             duration=options["duration"],
             seed=options["seed"],
+            fake_cloud_url=options["fake_cloud"],
         )
         for line in summary.lines():
             self.stdout.write(line)

@@ -25,6 +25,7 @@ import httpx
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from channels_whatsapp.templates import TemplateSyncError, templates_sync
 from conversations.demo import DEMO_PASSWORD, DEMO_PHONE_NUMBER_ID, PEOPLE
 from conversations.models import Channel
 from cxgear import devservers
@@ -75,8 +76,10 @@ class Command(BaseCommand):
             # beat, granian's workers) goes with it.
             children.append(subprocess.Popen(argv, env={**env, **extra}, start_new_session=True))
 
+        fake_cloud = None
         if "WHATSAPP_GRAPH_URL" not in os.environ:
             port = options["fake_cloud_port"]
+            fake_cloud = f"http://127.0.0.1:{port}"
             env["WHATSAPP_GRAPH_URL"] = f"http://127.0.0.1:{port}/v21.0"
             start(
                 [
@@ -133,6 +136,9 @@ class Command(BaseCommand):
         try:
             self._wait_for(f"{base}/accounts/login/")
             self._wait_for(f"{inbound}/accounts/login/")
+            if fake_cloud is not None:
+                self._wait_for(f"{fake_cloud}/_fake/sent")
+            templates = self._sync_templates(channel, graph_url=env["WHATSAPP_GRAPH_URL"])
             if not options["no_simulator"]:
                 start(
                     [
@@ -146,9 +152,12 @@ class Command(BaseCommand):
                         str(options["rate"]),
                         "--duration",
                         str(options["duration"]),
+                        *(("--fake-cloud", fake_cloud) if fake_cloud else ()),
                     ]
                 )
-            self._announce(base, webhook=f"{inbound}/webhooks/whatsapp/{channel.key}/")
+            self._announce(
+                base, webhook=f"{inbound}/webhooks/whatsapp/{channel.key}/", templates=templates
+            )
             while all(server.poll() is None for server in servers):
                 time.sleep(0.5)
             raise CommandError("a process of the stack stopped; shutting down")
@@ -182,13 +191,23 @@ class Command(BaseCommand):
             time.sleep(0.3)
         raise CommandError(f"the server did not answer at {url} within {timeout:.0f} s")
 
-    def _announce(self, base: str, *, webhook: str) -> None:
+    def _sync_templates(self, channel: Channel, *, graph_url: str) -> str:
+        """The demo number's templates, read from the Cloud API the stack talks to; what
+        the banner says of them."""
+        try:
+            synced = templates_sync(channel=channel, graph_url=graph_url)
+        except TemplateSyncError as exc:
+            return f"not synced ({exc})"
+        return f"{len(synced)} approved, synced from the business account"
+
+    def _announce(self, base: str, *, webhook: str, templates: str) -> None:
         self.stdout.write(self.style.SUCCESS("\nCXGear chat dock is up"))
         self.stdout.write(f"  Dock:        {base}/dock/")
         self.stdout.write(f"  Supervision: {base}/supervision/")
         self.stdout.write(f"  Admin:       {base}/admin/")
         self.stdout.write(f"  API docs:    {base}/api/docs/")
         self.stdout.write(f"  Webhook:     {webhook}")
+        self.stdout.write(f"  Templates:   {templates}")
         self.stdout.write(f"  Data:        {_where(settings.DATABASE_URL, settings.REDIS_URL)}")
         self.stdout.write(f"  Logins (password {DEMO_PASSWORD}):")
         for person in PEOPLE:
