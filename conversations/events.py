@@ -23,6 +23,7 @@ class EventType(StrEnum):
     CONVERSATION_CLOSED = "conversation.closed"
     MESSAGE_CREATED = "message.created"
     MESSAGE_STATUS = "message.status"
+    MESSAGE_UPDATED = "message.updated"
     PRESENCE_CHANGED = "presence.changed"
 
 
@@ -95,6 +96,7 @@ DATA_SHAPES: dict[EventType, type] = {
     EventType.CONVERSATION_CLOSED: ConversationData,
     EventType.MESSAGE_CREATED: MessageData,
     EventType.MESSAGE_STATUS: MessageData,
+    EventType.MESSAGE_UPDATED: MessageData,
     EventType.PRESENCE_CHANGED: PresenceData,
 }
 

@@ -426,6 +426,9 @@ class Message(models.Model):
     # The lease of the worker sending it now; past, the worker is taken for dead.
     claimed_until = models.DateTimeField(null=True, blank=True)
     send_attempts = models.PositiveSmallIntegerField(default=0)
+    # The medium itself (a customer's, once downloaded; an agent's, as uploaded) in the
+    # storage; ``media`` says what it is and where the API serves it (``conversations.media``).
+    file = models.FileField(upload_to="messages/%Y/%m/", max_length=255, blank=True)
 
     objects = MessageQuerySet.as_manager()
 
