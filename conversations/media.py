@@ -138,7 +138,7 @@ def _same_digest(digest: bytes, expected: str) -> bool:
 
 def media_fail(*, message_id: int, reason: str) -> None:
     """The file could not be downloaded: the message says so (the dock shows it)."""
-    logger.warning("media not downloaded", extra={"message": message_id, "reason": reason})
+    logger.warning("media not downloaded", extra={"message_id": message_id, "reason": reason})
     _settle(message_id, {"state": MediaState.FAILED.value, "error": reason[:500]})
 
 
