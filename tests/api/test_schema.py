@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.core.files.base import ContentFile
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -28,9 +27,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from channels_whatsapp.sample_media import photo_jpeg
-from conversations.models import Message
 from tests.api.conftest import build_org
-from tests.factories import MessageFactory
+from tests.media.conftest import kept_file
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
 
@@ -54,19 +52,6 @@ def in_process_requests():
     request_finished.connect(close_old_connections)
 
 
-def photo_message(conversation: Any) -> Message:
-    """A customer's photo, kept: what ``media/<id>/`` serves."""
-    message = MessageFactory(conversation=conversation, type="image", text="")
-    message.file.save("photo.jpg", ContentFile(photo_jpeg()), save=False)
-    message.media = {
-        "mime_type": "image/jpeg",
-        "state": "ready",
-        "url": f"/api/v1/media/{message.pk}/",
-    }
-    message.save()
-    return message
-
-
 @pytest.fixture
 def world(db, in_process_requests):
     ours = build_org("Ours")
@@ -79,7 +64,7 @@ def world(db, in_process_requests):
         "channels": ours.channel.pk,
         "members": ours.agent.pk,
         "conversations": ours.mine.pk,
-        "media": photo_message(ours.mine).pk,
+        "media": kept_file(ours.mine, "image", photo_jpeg(), "image/jpeg").pk,
     }
     return {"Authorization": f"Token {token.key}"}, real_ids
 

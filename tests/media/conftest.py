@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from channels_whatsapp.fake_cloud import FakeCloudApi, new_wamid
 from conversations.messaging import InboundMessage, delivery_record
 from conversations.models import Channel, Conversation, Message
 from tests.api.conftest import others, ours  # noqa: F401
+from tests.factories import MessageFactory
 from tests.fake_cloud_fixture import fake_cloud  # noqa: F401
 from tests.live_server import (  # noqa: F401
     browser,
@@ -73,5 +75,24 @@ def chat(ours):  # noqa: F811
 
 
 @pytest.fixture(autouse=True)
-def _quick_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _quick_passwords(request, settings):
+    """Quick hashing, but for the browser tests: their server checks passwords with the
+    project's own hashers."""
+    if request.node.get_closest_marker("browser") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def kept_file(
+    conversation: Conversation, kind: str, data: bytes, mime_type: str, filename: str = ""
+) -> Message:
+    """A customer's file of ``kind``, downloaded and kept: what ``media/<id>/`` serves."""
+    message = cast(Message, MessageFactory(conversation=conversation, type=kind, text=""))
+    message.file.save(f"{message.pk}.bin", ContentFile(data), save=False)
+    message.media = {
+        "mime_type": mime_type,
+        "state": "ready",
+        "url": f"/api/v1/media/{message.pk}/",
+        **({"filename": filename} if filename else {}),
+    }
+    message.save()
+    return message

@@ -4,8 +4,10 @@ Cloud API by the send task and then sent by its id."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import cast
+
 import pytest
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import FileResponse
@@ -15,7 +17,7 @@ from channels_whatsapp import sample_media
 from conversations.models import Message
 from tests.api.conftest import token_client
 from tests.factories import MessageFactory
-from tests.media.conftest import sha256
+from tests.media.conftest import kept_file, sha256
 
 pytestmark = pytest.mark.django_db
 
@@ -23,26 +25,13 @@ PDF = sample_media.document_pdf()
 JPEG = sample_media.photo_jpeg()
 
 
-def kept(conversation, kind: str, data: bytes, mime_type: str, filename: str = "") -> Message:
-    message = MessageFactory(conversation=conversation, type=kind, text="")
-    message.file.save(f"{message.pk}.bin", ContentFile(data), save=False)
-    message.media = {
-        "mime_type": mime_type,
-        "state": "ready",
-        "url": f"/api/v1/media/{message.pk}/",
-        **({"filename": filename} if filename else {}),
-    }
-    message.save()
-    return message
-
-
 def body(response) -> bytes:
     assert isinstance(response, FileResponse) and response.streaming
-    return b"".join(response.streaming_content)
+    return b"".join(cast(Iterator[bytes], response.streaming_content))
 
 
 def test_the_agent_gets_a_document_to_download_with_its_name(ours):
-    message = kept(ours.mine, "document", PDF, "application/pdf", "delivery note.pdf")
+    message = kept_file(ours.mine, "document", PDF, "application/pdf", "delivery note.pdf")
 
     response = token_client(ours.agent).get(message.media["url"])
 
@@ -54,7 +43,7 @@ def test_the_agent_gets_a_document_to_download_with_its_name(ours):
 
 
 def test_a_photo_shows_inline(ours):
-    message = kept(ours.mine, "image", JPEG, "image/jpeg")
+    message = kept_file(ours.mine, "image", JPEG, "image/jpeg")
 
     response = token_client(ours.supervisor).get(message.media["url"])
 
@@ -65,19 +54,19 @@ def test_a_photo_shows_inline(ours):
 
 
 def test_another_organization_gets_404(ours, others):
-    message = kept(ours.mine, "image", JPEG, "image/jpeg")
+    message = kept_file(ours.mine, "image", JPEG, "image/jpeg")
 
     assert token_client(others.admin).get(message.media["url"]).status_code == 404
 
 
 def test_an_agent_who_does_not_have_the_chat_gets_404(ours):
-    message = kept(ours.mine, "image", JPEG, "image/jpeg")
+    message = kept_file(ours.mine, "image", JPEG, "image/jpeg")
 
     assert token_client(ours.colleague).get(message.media["url"]).status_code == 404
 
 
 def test_without_credentials_nothing_is_served(ours, client):
-    message = kept(ours.mine, "image", JPEG, "image/jpeg")
+    message = kept_file(ours.mine, "image", JPEG, "image/jpeg")
 
     assert APIClient().get(message.media["url"]).status_code in (401, 403)
     assert client.get(message.media["url"]).status_code in (401, 403)
