@@ -81,6 +81,16 @@
     );
   }
 
+  // A picture or a player grows the thread once it has loaded: an agent reading the end
+  // of the thread stays at the end.
+  function keepAtEnd(node, event) {
+    node.addEventListener(event, () => {
+      const list = node.closest(".messages");
+      if (list && list.scrollHeight - list.scrollTop - list.clientHeight < node.offsetHeight + 120) list.scrollTop = list.scrollHeight;
+    }, { once: true });
+    return node;
+  }
+
   function block(m) {
     const media = m.media || {};
     if (m.type === "contacts") return contacts(media.contacts);
@@ -93,12 +103,12 @@
     const label = typeLabel(m);
     if (m.type === "image" || m.type === "sticker") {
       const alt = m.text ? `${label}: ${m.text}` : label;
-      const img = el("img", { src: url, alt, loading: "lazy", class: m.type === "sticker" ? "media-sticker" : "media-image" });
+      const img = keepAtEnd(el("img", { src: url, alt, class: m.type === "sticker" ? "media-sticker" : "media-image" }), "load");
       if (m.type === "sticker") return el("div", { class: "media media-visual sticker" }, img);
       return el("div", { class: "media media-visual image" }, el("a", { href: url, target: "_blank", rel: "noopener", title: "Open full size", "aria-label": `${alt} (open full size)` }, img));
     }
     if (m.type === "video") {
-      return el("div", { class: "media media-visual video" }, el("video", { src: url, controls: true, preload: "metadata", class: "media-video", "aria-label": label }));
+      return el("div", { class: "media media-visual video" }, keepAtEnd(el("video", { src: url, controls: true, preload: "metadata", class: "media-video", "aria-label": label }), "loadedmetadata"));
     }
     if (m.type === "audio") {
       return el(
