@@ -381,10 +381,10 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
+        # A picture picked to send is previewed from its blob: URL before it is uploaded.
         "img-src": [SELF, "data:", "blob:"],
-        # Voice notes and videos come from the media API; a file picked to send is
-        # previewed from its blob: URL before it is uploaded.
-        "media-src": [SELF, "blob:"],
+        # Voice notes and videos come from the media API (/api/v1/media/<id>/).
+        "media-src": [SELF],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],
