@@ -27,7 +27,8 @@ COPY static ./static
 # collectstatic needs settings but no secrets or database.
 RUN DEBUG=true python manage.py collectstatic --noinput
 
-RUN useradd --system --uid 10001 --home-dir /app cxgear && chown -R cxgear /app
+# var/media: customers' and agents' files (MEDIA_ROOT), a volume that web, http and worker share.
+RUN useradd --system --uid 10001 --home-dir /app cxgear && mkdir -p /app/var/media && chown -R cxgear /app
 USER cxgear
 
 EXPOSE 8000

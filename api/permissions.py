@@ -24,6 +24,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.viewsets import GenericViewSet
 
 from api.schema import ApiAutoSchema
+from conversations.media import InvalidAttachment
 from conversations.messaging import ConversationClosed, InvalidMessage, OutsideServiceWindow
 from conversations.models import Membership, Role
 from conversations.services import EMAIL_UNUSABLE, EmailTaken, PasswordRefused
@@ -93,6 +94,8 @@ def _service_error(exc: Exception) -> exceptions.APIException | None:
     """The services refuse with plain exceptions; the API answers each as a 4xx."""
     if isinstance(exc, InvalidMessage):
         return exceptions.ValidationError({"text": [str(exc)]})
+    if isinstance(exc, InvalidAttachment):
+        return exceptions.ValidationError({"file": [str(exc)]})
     if isinstance(exc, EmailTaken):
         return exceptions.ValidationError({"email": [EMAIL_UNUSABLE]})
     if isinstance(exc, PasswordRefused):

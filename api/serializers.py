@@ -425,6 +425,20 @@ class ConversationStartInputSerializer(serializers.Serializer):
     )
 
 
+class MessageFileInputSerializer(serializers.Serializer):
+    """An attachment, sent as multipart: the file, and an optional caption."""
+
+    file = serializers.FileField(
+        allow_empty_file=True,
+        help_text="An image (JPEG, PNG, up to 5 MB), video (MP4, 3GP, 16 MB), audio (AAC, "
+        "AMR, MP3, M4A, OGG Opus, 16 MB), sticker (WebP, 500 KB) or document (PDF, text, "
+        "Word, Excel, PowerPoint, 100 MB): WhatsApp's types and limits, checked before upload.",
+    )
+    text = serializers.CharField(
+        required=False, allow_blank=True, max_length=1024, help_text="The caption."
+    )
+
+
 class MessageQueuedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()

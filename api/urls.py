@@ -6,7 +6,7 @@ from rest_framework.routers import SimpleRouter
 
 from api.permissions import api_not_found
 from api.presence_views import MeApi, MePresenceApi, SupervisionAgentsApi, SupervisionQueueApi
-from api.views import ConversationViewSet, MemberViewSet, ProjectViewSet, TokenApi
+from api.views import ConversationViewSet, MediaApi, MemberViewSet, ProjectViewSet, TokenApi
 from api.whatsapp_views import WhatsAppChannelViewSet
 
 router = SimpleRouter(use_regex_path=False)
@@ -21,6 +21,7 @@ v1 = [
     path("me/presence/", MePresenceApi.as_view(), name="api-me-presence"),
     path("supervision/agents/", SupervisionAgentsApi.as_view(), name="api-supervision-agents"),
     path("supervision/queue/", SupervisionQueueApi.as_view(), name="api-supervision-queue"),
+    path("media/<int:pk>/", MediaApi.as_view(), name="api-media"),
     *router.urls,
     # Anything else under v1 answers a JSON 404, not the site's HTML page.
     re_path(r"^[\s\S]*\Z", api_not_found),

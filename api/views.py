@@ -5,12 +5,15 @@ answers. Scoping and roles live in ``api.permissions``."""
 
 from __future__ import annotations
 
+import mimetypes
 from typing import Any
 
 from django.contrib.auth import authenticate, update_session_auth_hash
 from django.db import IntegrityError, transaction
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, status
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, parsers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
@@ -19,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts import throttle
+from api.parsers import JSONParser
 from api.permissions import (
     ADMINS,
     ANY_MEMBER,
@@ -36,6 +40,7 @@ from api.serializers import (
     MemberCreateInputSerializer,
     MemberSerializer,
     MemberUpdateInputSerializer,
+    MessageFileInputSerializer,
     MessageInputSerializer,
     MessageQueuedSerializer,
     MessageSerializer,
@@ -46,6 +51,8 @@ from api.serializers import (
     TransferInputSerializer,
 )
 from conversations import audit, selectors, services
+from conversations.media import message_send_media
+from conversations.media_kinds import MediaState
 from conversations.messaging import message_send_template, message_send_text
 from conversations.models import Conversation, Membership, Project, Role
 from conversations.services import EMAIL_UNUSABLE
@@ -341,17 +348,28 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     )
     @extend_schema(
         methods=["POST"],
-        summary="Send a text or a template to the customer",
-        description='`{"text"}` or `{"template": {"name", "language", '
-        '"parameters"}}` (an approved template of the number, one parameter for each '
-        "placeholder of its body). Stored as `queued` and sent after commit; its status then "
-        "moves to `sent`, `delivered`, `read`, or `failed` with `error`. A text is refused "
-        "(409, `code` `outside_service_window`) when the customer's last message is older "
-        "than WhatsApp's 24-hour customer service window; a template is not.",
-        request=MessageInputSerializer,
+        summary="Send a text, a template or an attachment to the customer",
+        description='JSON `{"text"}` sends a text; `{"template": {"name", "language", '
+        '"parameters"}}` an approved template of the number (one parameter for each '
+        "placeholder of its body); multipart `file` (+ `text` as its caption) an attachment, "
+        "as an image, video, audio, sticker or document by its type. A file of a type or "
+        "size WhatsApp does not take is a 400 naming `file`, before anything is kept. Stored "
+        "as `queued` and sent after commit (an attachment is uploaded to WhatsApp first); "
+        "its status then moves to `sent`, `delivered`, `read`, or `failed` with `error`. "
+        "Anything but a template is refused (409, `code` `outside_service_window`) when the "
+        "customer's last message is older than WhatsApp's 24-hour customer service window.",
+        request={
+            "application/json": MessageInputSerializer,
+            "multipart/form-data": MessageFileInputSerializer,
+        },
         responses={201: MessageQueuedSerializer},
     )
-    @action(detail=True, methods=["get", "post"], pagination_class=Pagination)
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        pagination_class=Pagination,
+        parser_classes=[JSONParser, parsers.MultiPartParser],
+    )
     def messages(self, request: Request, pk: str) -> Response:
         conversation = self.get_object()
         if request.method == "GET":
@@ -359,15 +377,24 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
                 selectors.conversation_messages(conversation=conversation)
             )
             return self.get_paginated_response(MessageSerializer(page, many=True).data)
-        data = validated_input(MessageInputSerializer, request, self.member)
-        if "template" in data:
-            message = message_send_template(
-                conversation=conversation, sender=self.member, **data["template"]
+        if (request.content_type or "").startswith("multipart/"):
+            data = validated_input(MessageFileInputSerializer, request, self.member)
+            message = message_send_media(
+                conversation=conversation,
+                sender=self.member,
+                upload=data["file"],
+                caption=data.get("text", ""),
             )
         else:
-            message = message_send_text(
-                conversation=conversation, sender=self.member, text=data["text"]
-            )
+            data = validated_input(MessageInputSerializer, request, self.member)
+            if "template" in data:
+                message = message_send_template(
+                    conversation=conversation, sender=self.member, **data["template"]
+                )
+            else:
+                message = message_send_text(
+                    conversation=conversation, sender=self.member, text=data["text"]
+                )
         return Response({"id": message.pk, "status": message.status}, status=201)
 
     @extend_schema(
@@ -414,3 +441,42 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         if self.action == "messages":
             return MessageSerializer
         return ConversationSerializer
+
+
+# --- media ------------------------------------------------------------------------------
+
+
+class MediaApi(ScopedAPIView):
+    """A message's file, for whoever may read its conversation: another organization's,
+    or a file not kept, is 404. Streamed from the storage in chunks; the file is the
+    customer's, so it is never run as a page (``sandbox``) nor sniffed for another type."""
+
+    @extend_schema(
+        summary="Read a message's file",
+        description="The file a message's `media.url` points at, with its content type and "
+        "`Content-Disposition` (documents download, other media show inline).",
+        responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file")},
+        tags=["media"],
+    )
+    def get(self, request: Request, pk: int) -> FileResponse:
+        message = selectors.visible_messages(member=self.member).filter(pk=pk).first()
+        media = message.media if message is not None else {}
+        if message is None or not message.file or media.get("state") != MediaState.READY:
+            raise exceptions.NotFound()
+        mime_type = str(media.get("mime_type") or "application/octet-stream")
+        response = FileResponse(
+            message.file.open("rb"),
+            content_type=mime_type.split(";", 1)[0].strip() or "application/octet-stream",
+            as_attachment=message.type == "document",
+            filename=str(media.get("filename") or _default_name(message.pk, mime_type)),
+        )
+        response["Cache-Control"] = "private, max-age=3600"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
+
+
+def _default_name(message_id: int, mime_type: str) -> str:
+    extension = mimetypes.guess_extension(mime_type.split(";", 1)[0].strip()) or ""
+    if mime_type.startswith("audio/ogg"):
+        extension = ".ogg"
+    return f"{message_id}{extension}"

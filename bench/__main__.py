@@ -1,4 +1,4 @@
-"""``python -m bench [ingest] [routing] [fanout] [decision]``: run the benchmarks (all of
+"""``python -m bench [ingest] [routing] [fanout] [media] [decision]``: run the benchmarks (all of
 them when none is named) on the real stack, print their figures, then one summary: each
 product figure against its baseline measured in the same run, and against its goal.
 
@@ -29,9 +29,9 @@ from bench.common import (
 )
 from bench.context import Context
 
-BENCHMARKS = ("ingest", "routing", "fanout", "decision")
+BENCHMARKS = ("ingest", "routing", "fanout", "media", "decision")
 # The summary's order: the routing decision's ratio before the burst's condition.
-SUMMARY = ("ingest", "decision", "routing", "fanout")
+SUMMARY = ("ingest", "decision", "routing", "fanout", "media")
 
 
 def main() -> int:
@@ -74,6 +74,8 @@ def main() -> int:
     checks: dict[str, list[Check]] = {}
     try:
         stack.manage("migrate", "--noinput", env=ctx.env())
+        # The files the worker keeps, where this process reads them back (``bench.media``).
+        os.environ["MEDIA_ROOT"] = str(log_dir / "media")
         setup_django(database_url=ctx.database_url, redis_url=redis_url)
         _run(ctx, chosen, checks)
     finally:
@@ -114,6 +116,11 @@ def _run(ctx: Context, chosen: list[str], checks: dict[str, list[Check]]) -> Non
 
         figures, checks["fanout"] = fanout.run(ctx, worker)
         print_section("dock fan-out", figures)
+    if "media" in chosen:
+        from bench import media
+
+        figures, checks["media"] = media.run(ctx, worker)
+        print_section("media", figures)
     # In process, without the worker: its beat would route the decisions' chats first.
     ctx.stop(worker)
     if "decision" in chosen:

@@ -36,7 +36,7 @@ class Context:
             database_url=f"{self.database_url}?application_name={app}",
             redis_url=self.redis_url,
             graph_url=self.graph_url,
-            **extra,
+            **{"MEDIA_ROOT": str(self.log_dir / "media"), **extra},
         )
 
     def start(self, process: Process, timeout: float = 60.0) -> Process:

@@ -182,6 +182,20 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
+def rss_of_tree(pid: int) -> int:
+    """The resident memory of a process and its descendants, in bytes."""
+    total = 0
+    for member in {pid} | _descendants(pid):
+        try:
+            status = Path(f"/proc/{member}/status").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+    return total
+
+
 def cpu_of(pid: int) -> float:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -5,8 +5,17 @@ bearer token answers like the Graph API (``contacts`` and ``messages[].id``), an
 given a webhook URL and app secret, it reports ``sent``, ``delivered`` and ``read`` back
 as signed webhook deliveries, as Meta would once the customer's phone has the message.
 
-For tests it records what it received (``GET /_fake/sent``) and can be told to fail the
-next requests (``POST /_fake/fail`` with ``{"count", "status", "code"}``).
+Media as the Cloud API keeps it: ``GET /<version>/<media-id>`` (with the token) answers
+the media's short-lived ``url``, ``mime_type``, ``sha256`` and ``file_size``; a ``GET`` of
+that url with the same token gives the bytes; ``POST /<version>/<phone_number_id>/media``
+(multipart: ``file``, ``type``, ``messaging_product=whatsapp``) keeps an upload and answers
+its ``id``, which a message then names. A photo, a voice note and a document are there from
+the start under fixed ids (``SAMPLE_MEDIA``), so the demo's customers can send them.
+
+For tests it records what it received (``GET /_fake/sent``, ``GET /_fake/uploads``) and can
+be told to fail the next requests (``POST /_fake/fail`` with ``{"count", "status", "code"}``),
+to fail the next downloads (``fail_downloads``) or to report a wrong sha256 for a medium
+(``wrong_sha256``).
 
 Message templates: every business account has the same few (``TEMPLATES``: approved ones
 in several languages, one pending, one rejected), listed a page at a time by ``GET
@@ -21,6 +30,9 @@ recorded (``reads``, ``GET /_fake/reads``); template sends are listed for the si
 from __future__ import annotations
 
 import base64
+import email.parser
+import email.policy
+import hashlib
 import json
 import logging
 import queue
@@ -30,12 +42,14 @@ import threading
 import time
 import zlib
 from collections import deque
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from channels_whatsapp import sample_media
 from channels_whatsapp.signature import HEADER, sign
 
 logger = logging.getLogger(__name__)
@@ -51,6 +65,39 @@ _ERROR_TITLES = {
     132000: "Number of parameters does not match the expected number of params",
     132001: "Template name does not exist in the translation",
 }
+
+
+# The media every fake holds from its start, by id: what the simulator's customers send.
+SAMPLE_PHOTO_ID = "880000000000001"
+SAMPLE_VOICE_ID = "880000000000002"
+SAMPLE_DOCUMENT_ID = "880000000000003"
+SAMPLE_MEDIA = {
+    SAMPLE_PHOTO_ID: ("image/jpeg", "parcel.jpg"),
+    SAMPLE_VOICE_ID: ("audio/ogg; codecs=opus", "voice.ogg"),
+    SAMPLE_DOCUMENT_ID: ("application/pdf", "delivery-note.pdf"),
+}
+DOWNLOAD_PATH = "/whatsapp_business/attachments/"
+CHUNK = 64 * 1024
+
+
+@dataclass
+class FakeMedia:
+    data: bytes
+    mime_type: str
+    filename: str = ""
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def sample_bytes() -> dict[str, bytes]:
+    """The sample media's bytes, by id: the same on every fake (made by code)."""
+    return {
+        SAMPLE_PHOTO_ID: sample_media.photo_jpeg(),
+        SAMPLE_VOICE_ID: sample_media.voice_ogg(),
+        SAMPLE_DOCUMENT_ID: sample_media.document_pdf(),
+    }
 
 
 def new_wamid() -> str:
@@ -93,6 +140,13 @@ class FakeCloudApi:
         self._lock = threading.Lock()
         self._sent: list[dict[str, Any]] = []
         self._failures: deque[tuple[int, dict[str, Any]]] = deque()
+        self._media: dict[str, FakeMedia] = {}
+        self._uploads: list[dict[str, Any]] = []
+        self._download_failures = 0
+        self._wrong_sha256: set[str] = set()
+        self.downloads: list[str] = []
+        self._samples = sample_bytes()
+        self._add_samples()
         self._webhooks: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.webhook_results: list[int] = []
         self._server = ThreadingHTTPServer((host, port), _Handler)
@@ -150,12 +204,114 @@ class FakeCloudApi:
             for _ in range(count):
                 self._failures.append((status, graph_error(code, title)))
 
+    @property
+    def uploads(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._uploads)
+
+    def add_media(self, data: bytes, mime_type: str, filename: str = "") -> str:
+        """Keep ``data`` as a medium a customer sent; returns its media id."""
+        media_id = str(secrets.randbelow(10**15) + 10**15)
+        with self._lock:
+            self._media[media_id] = FakeMedia(data, mime_type, filename)
+        return media_id
+
+    def media(self, media_id: str) -> FakeMedia | None:
+        with self._lock:
+            return self._media.get(media_id)
+
+    def fail_downloads(self, count: int) -> None:
+        """The next ``count`` downloads of media bytes answer 500."""
+        with self._lock:
+            self._download_failures = count
+
+    def wrong_sha256(self, media_id: str) -> None:
+        """Report a sha256 for ``media_id`` that its bytes do not have."""
+        with self._lock:
+            self._wrong_sha256.add(media_id)
+
     def reset(self) -> None:
         with self._lock:
             self._sent.clear()
             self._failures.clear()
             self._reads.clear()
             self._template_sends.clear()
+            self._uploads.clear()
+            self._media.clear()
+            self._download_failures = 0
+            self._wrong_sha256.clear()
+            self.downloads.clear()
+        self._add_samples()
+
+    def _add_samples(self) -> None:
+        with self._lock:
+            for media_id, (mime_type, filename) in SAMPLE_MEDIA.items():
+                self._media[media_id] = FakeMedia(self._samples[media_id], mime_type, filename)
+
+    # --- media ---------------------------------------------------------------------------
+
+    def _token_problem(self, authorization: str) -> dict[str, Any] | None:
+        token = authorization.removeprefix("Bearer ").strip()
+        if not authorization.startswith("Bearer ") or not token:
+            return graph_error(190, details="no access token")
+        if self.access_token and token != self.access_token:
+            return graph_error(190, details="invalid access token")
+        return None
+
+    def handle_media_info(self, media_id: str, authorization: str) -> tuple[int, dict[str, Any]]:
+        problem = self._token_problem(authorization)
+        if problem:
+            return 401, problem
+        medium = self.media(media_id)
+        if medium is None:
+            return 404, graph_error(100, details=f"media {media_id} does not exist")
+        sha256 = medium.sha256
+        if media_id in self._wrong_sha256:
+            sha256 = hashlib.sha256(b"not these bytes" + medium.data).hexdigest()
+        return 200, {
+            "messaging_product": "whatsapp",
+            "url": f"{self.url}{DOWNLOAD_PATH}?mid={media_id}&ext={secrets.token_hex(4)}",
+            "mime_type": medium.mime_type,
+            "sha256": sha256,
+            "file_size": len(medium.data),
+            "id": media_id,
+        }
+
+    def take_download_failure(self) -> bool:
+        with self._lock:
+            if self._download_failures > 0:
+                self._download_failures -= 1
+                return True
+            return False
+
+    def handle_upload(
+        self, phone_number_id: str, authorization: str, content_type: str, raw: bytes
+    ) -> tuple[int, dict[str, Any]]:
+        problem = self._token_problem(authorization)
+        if problem:
+            return 401, problem
+        fields = _multipart(content_type, raw)
+        upload = fields.get("file")
+        if fields.get("messaging_product", (b"",))[0] != b"whatsapp":
+            return 400, graph_error(100, details="messaging_product must be whatsapp")
+        if upload is None:
+            return 400, graph_error(100, details="the parameter file is required")
+        data, filename, mime_type = upload
+        mime_type = fields.get("type", (mime_type.encode(),))[0].decode() or mime_type
+        media_id = self.add_media(data, mime_type, filename)
+        with self._lock:
+            self._uploads.append(
+                {
+                    "phone_number_id": phone_number_id,
+                    "id": media_id,
+                    "filename": filename,
+                    "mime_type": mime_type,
+                    "size": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "at": time.monotonic(),
+                }
+            )
+        return 200, {"id": media_id}
 
     # --- the Graph API -------------------------------------------------------------------
 
@@ -172,7 +328,7 @@ class FakeCloudApi:
                 return self._failures.popleft()
         if isinstance(body, dict) and body.get("status") == "read":
             return self.handle_read(phone_number_id, body)
-        problem = _check_message(body)
+        problem = _check_message(body) or self._check_media(body)
         if problem:
             return 400, graph_error(100, details=problem)
         if body.get("type") == "template":
@@ -192,6 +348,7 @@ class FakeCloudApi:
                     "authorization": authorization,
                     "body": body,
                     "wamid": wamid,
+                    "at": time.monotonic(),
                 }
             )
         if body.get("type") == "template":
@@ -302,6 +459,17 @@ class FakeCloudApi:
                 )
         return answer
 
+    def _check_media(self, body: dict[str, Any]) -> str:
+        kind = body.get("type")
+        if kind not in MEDIA_KINDS:
+            return ""
+        obj = body.get(kind)
+        if not isinstance(obj, dict) or not (obj.get("id") or obj.get("link")):
+            return f"{kind}.id or {kind}.link is required"
+        if obj.get("id") and self.media(str(obj["id"])) is None:
+            return f"media {obj['id']} does not exist"
+        return ""
+
     def _post_webhooks(self) -> None:
         """Report each accepted message's statuses in order, as the customer's phone would."""
         with httpx.Client(timeout=10) as client:
@@ -378,6 +546,30 @@ def webhook_delivery(
     }
 
 
+MEDIA_KINDS = {"image", "audio", "video", "document", "sticker"}
+
+
+def _multipart(content_type: str, raw: bytes) -> dict[str, tuple[Any, ...]]:
+    """The fields of a multipart/form-data body: a file as (bytes, filename, type), any
+    other field as (bytes,)."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+    fields: dict[str, tuple[Any, ...]] = {}
+    if not message.is_multipart():
+        return fields
+    for part in message.iter_parts():  # type: ignore[attr-defined]
+        name = str(part.get_param("name", header="content-disposition") or "")
+        if not name:
+            continue
+        data = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None:
+            fields[name] = (data, filename, part.get_content_type())
+        else:
+            fields[name] = (data,)
+    return fields
+
+
 def _check_message(body: Any) -> str:
     if not isinstance(body, dict):
         return "the request body must be a JSON object"
@@ -410,21 +602,53 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _body(self) -> Any:
+    def _raw(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        return self.rfile.read(length) if length else b""
+
+    def _body(self, raw: bytes) -> Any:
         try:
             return json.loads(raw or b"null")
         except ValueError:
             return None
 
     def do_GET(self) -> None:
+        split = urlsplit(self.path)
+        parts = split.path.strip("/").split("/")
+        authorization = self.headers.get("Authorization", "")
         if self.path == "/_fake/sent":
             self._answer(200, self.fake.sent)
+        elif self.path == "/_fake/uploads":
+            self._answer(200, self.fake.uploads)
+        elif split.path == DOWNLOAD_PATH:
+            self._download(parse_qs(split.query).get("mid", [""])[0], authorization)
+        elif len(parts) == 2 and parts[0] == API_VERSION and parts[1].isdigit():
+            self._answer(*self.fake.handle_media_info(parts[1], authorization))
         elif self._templates_get():
             return
         else:
             self._answer(404, graph_error(100, details="unknown path"))
+
+    def _download(self, media_id: str, authorization: str) -> None:
+        """The bytes of a medium, in chunks, as Meta's media host serves them."""
+        problem = self.fake._token_problem(authorization)
+        if problem:
+            self._answer(401, problem)
+            return
+        medium = self.fake.media(media_id)
+        if medium is None:
+            self._answer(404, graph_error(100, details="media does not exist"))
+            return
+        if self.fake.take_download_failure():
+            self._answer(500, graph_error(131016))
+            return
+        self.fake.downloads.append(media_id)
+        self.send_response(200)
+        self.send_header("Content-Type", medium.mime_type)
+        self.send_header("Content-Length", str(len(medium.data)))
+        self.end_headers()
+        for chunk in sample_media.chunks(medium.data, CHUNK):
+            self.wfile.write(chunk)
 
     def _templates_get(self) -> bool:
         """The template listing, read receipts and template sends; False: not theirs."""
@@ -447,8 +671,19 @@ class _Handler(BaseHTTPRequestHandler):
         return True
 
     def do_POST(self) -> None:
-        body = self._body()
+        raw = self._raw()
         parts = self.path.split("?", 1)[0].strip("/").split("/")
+        if len(parts) == 3 and parts[2] == "media":
+            self._answer(
+                *self.fake.handle_upload(
+                    parts[1],
+                    self.headers.get("Authorization", ""),
+                    self.headers.get("Content-Type", ""),
+                    raw,
+                )
+            )
+            return
+        body = self._body(raw)
         if self.path == "/_fake/fail":
             options = body if isinstance(body, dict) else {}
             self.fake.fail_next(
@@ -457,6 +692,14 @@ class _Handler(BaseHTTPRequestHandler):
                 code=int(options.get("code", 131016)),
                 title=options.get("title"),
             )
+            self._answer(200, {"ok": True})
+        elif self.path == "/_fake/fail_downloads":
+            options = body if isinstance(body, dict) else {}
+            self.fake.fail_downloads(int(options.get("count", 1)))
+            self._answer(200, {"ok": True})
+        elif self.path == "/_fake/wrong_sha256":
+            options = body if isinstance(body, dict) else {}
+            self.fake.wrong_sha256(str(options.get("id", "")))
             self._answer(200, {"ok": True})
         elif self.path == "/_fake/reset":
             self.fake.reset()

@@ -62,8 +62,10 @@ MAX_KEY = 64
 MAX_ITEMS = 20
 MAX_DEPTH = 6
 CONTENT_BUDGET = 4096
-# The keys each type's content is known to have; other types keep whatever they have.
-MEDIA_KEYS = ("id", "mime_type", "sha256", "caption", "filename", "voice", "animated", "url")
+# The keys each type's content is known to have; other types keep whatever they have. A
+# medium's ``url`` on Meta's host is not kept: the file is fetched by its ``id`` and
+# served by our own API (``conversations.media``).
+MEDIA_KEYS = ("id", "mime_type", "sha256", "caption", "filename", "voice", "animated")
 CONTENT_KEYS: dict[str, tuple[str, ...]] = {
     "text": (),  # its body is the message's text
     **dict.fromkeys(MEDIA_TYPES, MEDIA_KEYS),

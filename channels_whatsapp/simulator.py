@@ -1,7 +1,9 @@
 """Made-up customers writing to a WhatsApp number, for the demo's live traffic.
 
 Each delivery is what Meta would post: one customer's message (now and then two, batched)
-with their profile, signed with the channel's app secret. Some customers come back and
+with their profile, signed with the channel's app secret. Now and then a customer sends a
+photo, a voice note or a document: the fake Cloud API holds them under fixed ids
+(``fake_cloud.SAMPLE_MEDIA``), so the server downloads them as it would from Meta. Some customers come back and
 keep their conversation going; some hide their number behind a username and are known
 only by a business-scoped user id; they write in several languages. Given the fake Cloud
 API's address, some customers answer the templates agents send them (``TemplateReplies``).
@@ -9,6 +11,8 @@ API's address, some customers answer the templates agents send them (``TemplateR
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import random
 import time
@@ -17,7 +21,14 @@ from typing import Any
 
 import httpx
 
-from channels_whatsapp.fake_cloud import new_wamid, webhook_delivery
+from channels_whatsapp.fake_cloud import (
+    SAMPLE_DOCUMENT_ID,
+    SAMPLE_PHOTO_ID,
+    SAMPLE_VOICE_ID,
+    new_wamid,
+    sample_bytes,
+    webhook_delivery,
+)
 from channels_whatsapp.signature import HEADER, sign
 
 
@@ -102,8 +113,16 @@ def customer_pool(size: int = 40, *, seed: int | None = None) -> list[Customer]:
     return pool
 
 
+_SAMPLE_SHA256 = {
+    media_id: base64.b64encode(hashlib.sha256(data).digest()).decode()
+    for media_id, data in sample_bytes().items()
+}
+PHOTO_CAPTIONS = ["This is what the router shows", "The parcel arrived like this", ""]
+
+
 def inbound_message(customer: Customer, *, rng: random.Random, at: int) -> dict[str, Any]:
-    """One message from ``customer``: mostly text, sometimes a location or a photo."""
+    """One message from ``customer``: mostly text, sometimes a location, a photo, a voice
+    note or a document."""
     message: dict[str, Any] = {"id": new_wamid(), "timestamp": str(at)}
     if customer.wa_id:
         message["from"] = customer.wa_id
@@ -118,13 +137,32 @@ def inbound_message(customer: Customer, *, rng: random.Random, at: int) -> dict[
             "name": "Home",
             "address": "Where the installation should be",
         }
-    elif roll < 0.08:
+    elif roll < 0.10:
         message["type"] = "image"
         message["image"] = {
-            "caption": "This is what the router shows",
             "mime_type": "image/jpeg",
-            "sha256": "c0ffee" * 10 + "beef",
-            "id": str(rng.randrange(10**15, 10**16)),
+            "sha256": _SAMPLE_SHA256[SAMPLE_PHOTO_ID],
+            "id": SAMPLE_PHOTO_ID,
+        }
+        caption = rng.choice(PHOTO_CAPTIONS)
+        if caption:
+            message["image"]["caption"] = caption
+    elif roll < 0.14:
+        message["type"] = "audio"
+        message["audio"] = {
+            "mime_type": "audio/ogg; codecs=opus",
+            "sha256": _SAMPLE_SHA256[SAMPLE_VOICE_ID],
+            "id": SAMPLE_VOICE_ID,
+            "voice": True,
+        }
+    elif roll < 0.17:
+        message["type"] = "document"
+        message["document"] = {
+            "caption": "My delivery note",
+            "filename": "delivery-note.pdf",
+            "mime_type": "application/pdf",
+            "sha256": _SAMPLE_SHA256[SAMPLE_DOCUMENT_ID],
+            "id": SAMPLE_DOCUMENT_ID,
         }
     else:
         message["type"] = "text"

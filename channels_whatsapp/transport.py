@@ -1,4 +1,6 @@
-"""Sending through the WhatsApp Cloud API: ``POST {WHATSAPP_GRAPH_URL}/{phone_number_id}/messages``.
+"""Sending through the WhatsApp Cloud API: ``POST {WHATSAPP_GRAPH_URL}/{phone_number_id}/messages``,
+and its media: ``GET /{media-id}`` then the short-lived ``url`` it names (both with the
+channel's token) for a customer's file, ``POST /{phone_number_id}/media`` for an agent's.
 
 The transport tells a failure worth retrying (the platform busy, throttling, the network)
 from one that will fail again however often we try (the customer's window closed, a bad
@@ -10,11 +12,14 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any, NoReturn
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, BinaryIO
 
 import httpx
 from django.conf import settings
 
+from conversations.channels import MediaInfo, MediaRetryLater, MediaRule, MediaUnavailable
 from conversations.messaging import SendFailure, TransientSendError
 from conversations.models import Channel
 
@@ -36,6 +41,39 @@ RETRYABLE_CODES = {
 }
 
 _GRAPH_CODE_PREFIX = re.compile(r"^\(#\d+\)\s*")
+# Uploads and downloads take longer than a message; a stalled read still ends.
+MEDIA_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+DOWNLOAD_CHUNK = 64 * 1024
+
+KB = 1024
+MB = 1024 * KB
+# The Cloud API's supported media types and their size limits, by MIME type.
+MEDIA_RULES: dict[str, MediaRule] = {
+    **{
+        t: MediaRule("audio", 16 * MB)
+        for t in ("audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg")
+    },
+    **{
+        t: MediaRule("document", 100 * MB)
+        for t in (
+            "text/plain",
+            "application/pdf",
+            "application/vnd.ms-excel",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/msword",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.ms-powerpoint",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        )
+    },
+    "image/jpeg": MediaRule("image", 5 * MB),
+    "image/png": MediaRule("image", 5 * MB),
+    # Animated stickers may reach 500 KB, static ones 100 KB: the larger bound here.
+    "image/webp": MediaRule("sticker", 500 * KB),
+    "video/mp4": MediaRule("video", 16 * MB),
+    "video/3gpp": MediaRule("video", 16 * MB),
+}
+
 _local = threading.local()
 
 
@@ -97,9 +135,57 @@ def _addressed(*, wa_id: str | None, user_id: str | None) -> dict[str, Any]:
     return request
 
 
+def media_request(
+    *,
+    wa_id: str | None,
+    user_id: str | None,
+    kind: str,
+    media_id: str,
+    caption: str,
+    filename: str,
+) -> dict[str, Any]:
+    """The Cloud API JSON of a medium sent by its id. Audio and stickers carry no caption;
+    a document carries its file name."""
+    request = _addressed(wa_id=wa_id, user_id=user_id)
+    content: dict[str, Any] = {"id": media_id}
+    if caption and kind in ("image", "video", "document"):
+        content["caption"] = caption
+    if kind == "document" and filename:
+        content["filename"] = filename
+    request["type"] = kind
+    request[kind] = content
+    return request
+
+
+def _auth(channel: Channel) -> dict[str, str]:
+    return {"Authorization": f"Bearer {channel.access_token}"}
+
+
 def send_text(*, channel: Channel, wa_id: str | None, user_id: str | None, body: str) -> str:
     """Send a text; return the wamid WhatsApp gave it."""
     return _send(channel, text_request(wa_id=wa_id, user_id=user_id, body=body))
+
+
+def send_media(
+    *,
+    channel: Channel,
+    wa_id: str | None,
+    user_id: str | None,
+    kind: str,
+    media_id: str,
+    caption: str,
+    filename: str,
+) -> str:
+    """Send an uploaded medium by its id; return the wamid WhatsApp gave the message."""
+    request = media_request(
+        wa_id=wa_id,
+        user_id=user_id,
+        kind=kind,
+        media_id=media_id,
+        caption=caption,
+        filename=filename,
+    )
+    return _send(channel, request)
 
 
 def send_template(
@@ -132,31 +218,112 @@ def _post(channel: Channel, request: dict[str, Any]) -> Any:
     as retryable (``TransientSendError``) or not (``SendFailure``)."""
     url = f"{settings.WHATSAPP_GRAPH_URL}/{channel.phone_number_id}/messages"
     try:
-        response = _client().post(
-            url, json=request, headers={"Authorization": f"Bearer {channel.access_token}"}
-        )
+        response = _client().post(url, json=request, headers=_auth(channel))
     except httpx.TransportError as exc:  # timeouts and connection errors
         raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = {}
+    answer = _json(response)
     if response.status_code == 200:
         return answer
-    raise_for_error(response.status_code, answer)
+    raise _refusal(response.status_code, answer)
 
 
-def raise_for_error(status_code: int, answer: Any) -> NoReturn:
-    """A Graph API error as ``TransientSendError`` (worth trying again) or ``SendFailure``."""
+def upload_media(*, channel: Channel, file: BinaryIO, filename: str, mime_type: str) -> str:
+    """``POST /{phone_number_id}/media`` (multipart, the file read in chunks); returns
+    the media id a message then names."""
+    url = f"{settings.WHATSAPP_GRAPH_URL}/{channel.phone_number_id}/media"
+    try:
+        response = _client().post(
+            url,
+            data={"messaging_product": "whatsapp", "type": mime_type},
+            files={"file": (filename, file, mime_type)},
+            headers=_auth(channel),
+            timeout=MEDIA_TIMEOUT,
+        )
+    except httpx.TransportError as exc:
+        raise TransientSendError(f"{type(exc).__name__}: {exc}") from exc
+    answer = _json(response)
+    if response.status_code == 200:
+        media_id = answer.get("id") if isinstance(answer, dict) else None
+        if isinstance(media_id, str) and media_id:
+            return media_id
+        raise TransientSendError("the Cloud API answered the upload without a media id")
+    raise _refusal(response.status_code, answer)
+
+
+def media_rule(*, mime_type: str) -> MediaRule | None:
+    return MEDIA_RULES.get(mime_type.split(";", 1)[0].strip().lower())
+
+
+def media_info(*, channel: Channel, media_id: str) -> MediaInfo:
+    """``GET /{media-id}``: the medium's short-lived url, type, sha256 and size."""
+    url = f"{settings.WHATSAPP_GRAPH_URL}/{media_id}"
+    try:
+        response = _client().get(
+            url, params={"phone_number_id": channel.phone_number_id}, headers=_auth(channel)
+        )
+    except httpx.TransportError as exc:
+        raise MediaRetryLater(f"{type(exc).__name__}: {exc}") from exc
+    answer = _json(response)
+    _raise_for_media(response, answer)
+    if not isinstance(answer, dict) or not isinstance(answer.get("url"), str):
+        raise MediaRetryLater("the Cloud API answered without the media's url")
+    size = answer.get("file_size")
+    return MediaInfo(
+        url=answer["url"],
+        mime_type=str(answer.get("mime_type") or ""),
+        sha256=str(answer.get("sha256") or ""),
+        file_size=int(size) if isinstance(size, int | str) and str(size).isdigit() else None,
+    )
+
+
+@contextmanager
+def media_bytes(*, channel: Channel, info: MediaInfo) -> Iterator[Iterator[bytes]]:
+    """The bytes at the medium's url, streamed in chunks with the channel's token."""
+    try:
+        with _client().stream(
+            "GET", info.url, headers=_auth(channel), timeout=MEDIA_TIMEOUT
+        ) as response:
+            if response.status_code != 200:
+                response.read()
+                _raise_for_media(response, _json(response))
+            yield _chunks(response)
+    except httpx.TransportError as exc:
+        raise MediaRetryLater(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _chunks(response: httpx.Response) -> Iterator[bytes]:
+    yield from response.iter_bytes(chunk_size=DOWNLOAD_CHUNK)
+
+
+def _raise_for_media(response: httpx.Response, answer: Any) -> None:
+    status = response.status_code
+    if status == 200:
+        return
+    error = answer.get("error") if isinstance(answer, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    if status >= 500 or status == 429 or code in RETRYABLE_CODES:
+        raise MediaRetryLater(f"HTTP {status}, code {code}")
+    raise MediaUnavailable(f"HTTP {status}, code {code}")
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return {}
+
+
+def _refusal(status_code: int, answer: Any) -> Exception:
+    """What a non-200 answer means: try again later, or a refusal for good."""
     error = answer.get("error") if isinstance(answer, dict) else None
     error = error if isinstance(error, dict) else {}
     code = error.get("code") if isinstance(error.get("code"), int) else None
     if status_code >= 500 or status_code == 429 or code in RETRYABLE_CODES:
-        raise TransientSendError(f"HTTP {status_code}, code {code}")
+        return TransientSendError(f"HTTP {status_code}, code {code}")
     data = error.get("error_data")
     details = data.get("details") if isinstance(data, dict) else None
     title = error["message"] if isinstance(error.get("message"), str) else ""
-    raise SendFailure(
+    return SendFailure(
         code=code,
         # Graph errors read "(#131047) Re-engagement message": the title is after the code.
         title=_GRAPH_CODE_PREFIX.sub("", title)[:200] or f"HTTP {status_code}",

@@ -6,16 +6,46 @@ delivery brought as ``messaging.InboundMessage`` and ``messaging.StatusUpdate`` 
 ``messaging.delivery_record``; outbound, the outbox keeps the send intent, claims and
 retries (``messaging.message_transmit``). What only a channel knows is how to talk to its
 platform: its webhook and the parsing of its deliveries stay in the channel app, and its
-``Transport`` sends one message. A channel app registers its transport for its
+``Transport`` sends one message, fetches a customer's media and uploads an agent's. A channel app registers its transport for its
 ``Channel.kind`` in its ``AppConfig.ready()``, the way Django names its mail and cache
 backends: the core looks the transport up by kind and never imports a channel app, so a
 second channel is a sibling app that registers its own."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 from conversations.models import Channel
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What the platform says of a medium before its bytes are fetched: where to get them
+    (a short-lived address, only for the transport), their type, checksum and size."""
+
+    url: str
+    mime_type: str
+    sha256: str
+    file_size: int | None
+
+
+@dataclass(frozen=True)
+class MediaRule:
+    """How the platform takes a type of file: as which kind of message, up to what size."""
+
+    kind: str
+    max_bytes: int
+
+
+class MediaRetryLater(Exception):
+    """The platform could not hand the medium over now (busy, unreachable); later may work."""
+
+
+class MediaUnavailable(Exception):
+    """The medium cannot be had: gone, refused, or not what the platform said it is."""
 
 
 class Transport(Protocol):
@@ -43,6 +73,51 @@ class Transport(Protocol):
         ...
 
 
+@runtime_checkable
+class MediaTransport(Transport, Protocol):
+    """A transport whose platform carries files too: it sends an agent's and fetches a
+    customer's."""
+
+    def send_media(
+        self,
+        *,
+        channel: Channel,
+        wa_id: str | None,
+        user_id: str | None,
+        kind: str,
+        media_id: str,
+        caption: str,
+        filename: str,
+    ) -> str:
+        """Send a medium the platform holds (``upload_media``) as a message of ``kind``;
+        raises as ``send_text`` does."""
+        ...
+
+    def upload_media(
+        self, *, channel: Channel, file: BinaryIO, filename: str, mime_type: str
+    ) -> str:
+        """Hand a file to the platform, read in chunks; returns its media id. Raises as
+        ``send_text`` does."""
+        ...
+
+    def media_rule(self, *, mime_type: str) -> MediaRule | None:
+        """How the platform takes files of ``mime_type`` (no parameters), or None if it
+        does not take them."""
+        ...
+
+    def media_info(self, *, channel: Channel, media_id: str) -> MediaInfo:
+        """Where and what a customer's medium is; raises ``MediaRetryLater`` or
+        ``MediaUnavailable``."""
+        ...
+
+    def media_bytes(
+        self, *, channel: Channel, info: MediaInfo
+    ) -> AbstractContextManager[Iterator[bytes]]:
+        """The medium's bytes in chunks, as they arrive (never whole in memory); raises as
+        ``media_info`` does."""
+        ...
+
+
 class NoTransport(LookupError):
     """No installed channel app registered a transport for that kind of channel."""
 
@@ -64,3 +139,11 @@ def transport_for(*, kind: str) -> Transport:
         return _transports[kind]
     except KeyError:
         raise NoTransport(f"no transport is registered for {kind!r} channels") from None
+
+
+def media_transport_for(*, kind: str) -> MediaTransport:
+    """The transport of ``kind``, which must carry files."""
+    transport = transport_for(kind=kind)
+    if not isinstance(transport, MediaTransport):
+        raise NoTransport(f"the transport of {kind!r} channels carries no files")
+    return transport

@@ -34,7 +34,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Value
@@ -46,6 +46,13 @@ from conversations.activity import activity_on_commit
 from conversations.events import EventType, conversation_payload, message_payload
 from conversations.language import language_detect, organization_languages
 from conversations.locked_open import lock_open_conversations
+from conversations.media_kinds import (
+    DOWNLOAD_TASK,
+    MEDIA_TYPES,
+    MediaState,
+    media_url,
+    recorded_media,
+)
 from conversations.models import (
     Channel,
     Contact,
@@ -74,6 +81,7 @@ TEMPLATE = "template"
 # The type of a customer's reaction: kept on the message it reacts to, not as a message.
 REACTION = "reaction"
 MAX_TEXT_LENGTH = 4096  # the Cloud API's limit for a text body
+MAX_CAPTION_LENGTH = 1024  # and for a media caption
 
 # The outbox's task that sends one outbound message (by id), named rather than imported:
 # the task module imports this one.
@@ -225,6 +233,10 @@ def _record_messages(
     result.duplicates = len(ordered) - len(stored)
     result.opened = len(opened)
     new = _count_into_conversations(stored)
+    for row in stored:
+        if row.media.get("state") == MediaState.PENDING:
+            # The message shows at once; its file follows (``media.media_download``).
+            passes.send_after_commit(DOWNLOAD_TASK, row.pk)
     ConversationEvent.objects.bulk_create(
         ConversationEvent(conversation_id=pk, kind=EventKind.OPENED, rule=Rule.INBOUND)
         for pk in sorted(opened)
@@ -520,7 +532,7 @@ def _insert_new(
             direction=Direction.IN,
             type=message.type,
             text=message.text,
-            media=message.media,
+            media=recorded_media(message.type, message.media),
             status=MessageStatus.RECEIVED,
             wamid=message.wamid,
             context_wamid=message.context_wamid,
@@ -697,7 +709,7 @@ def message_send_text(*, conversation: Conversation, sender: Membership, text: s
         raise InvalidMessage("the message has no text")
     if len(body) > MAX_TEXT_LENGTH:
         raise InvalidMessage(f"a WhatsApp text has at most {MAX_TEXT_LENGTH} characters")
-    return _queue_reply(conversation=conversation, sender=sender, type="text", text=body)
+    return message_queue(conversation=conversation, sender=sender, kind="text", text=body)
 
 
 def message_send_template(
@@ -715,26 +727,29 @@ def message_send_template(
     prepared = template_prepare(
         channel=conversation.channel, name=name, language=language, parameters=parameters
     )
-    return _queue_reply(
+    return message_queue(
         conversation=conversation,
         sender=sender,
-        type=TEMPLATE,
+        kind=TEMPLATE,
         text=prepared.text,
         media=prepared.intent,
     )
 
 
-def _queue_reply(
+def message_queue(
     *,
     conversation: Conversation,
     sender: Membership,
-    type: str,
+    kind: str,
     text: str,
     media: dict[str, Any] | None = None,
+    file_name: str = "",
 ) -> Message:
-    """The outbox's one write of a reply: the message and its send intent, in the
-    locked conversation, told to the agent, handed over once committed. Anything but a
-    template needs the customer's service window open."""
+    """Store an outbound message of any kind as queued, with its send intent, and hand it
+    over after commit: the one way a reply enters the outbox. A closed conversation
+    refuses it, and so does a customer whose 24-hour window has closed, for anything but
+    a template. ``file_name`` is a file already in the storage (an attachment), which
+    ``media.url`` then serves."""
     with transaction.atomic():
         locked = (
             Conversation.objects.select_for_update(of=("self",))
@@ -744,7 +759,7 @@ def _queue_reply(
         if locked.status == ConversationStatus.CLOSED:
             raise ConversationClosed("this conversation is closed; it takes no more replies")
         now = timezone.now()
-        if type != TEMPLATE and not service_window_open(conversation=locked, at=now):
+        if kind != TEMPLATE and not service_window_open(conversation=locked, at=now):
             raise OutsideServiceWindow(
                 "the customer last wrote more than 24 hours ago: WhatsApp only accepts a "
                 "template message outside the customer service window, not free text"
@@ -753,9 +768,10 @@ def _queue_reply(
             conversation=locked,
             channel=locked.channel,
             direction=Direction.OUT,
-            type=type,
+            type=kind,
             text=text,
             media=media or {},
+            file=file_name,
             status=MessageStatus.QUEUED,
             sender=sender,
             sent_at=now,
@@ -763,6 +779,9 @@ def _queue_reply(
             status_changed_at=now,
             send_after=now,
         )
+        if file_name:
+            message.media = {**message.media, "url": media_url(message.pk)}
+            message.save(update_fields=["media"])
         _outbound_recorded(conversation=locked, message=message)
         recipients = _recipients(locked, sender.pk)
         publish(EventType.MESSAGE_CREATED, message_payload(message), to=recipients)
@@ -879,6 +898,8 @@ def message_transmit(*, message_id: int, transport: channels.Transport | None = 
                 user_id=contact.user_id,
                 template=message.media,
             )
+        elif message.type in MEDIA_TYPES and message.file:
+            wamid = _transmit_media(message=message, transport=transport)
         else:
             wamid = transport.send_text(
                 channel=message.channel,
@@ -893,6 +914,35 @@ def message_transmit(*, message_id: int, transport: channels.Transport | None = 
         _send_later(message=message, reason=str(exc))
         return
     message_mark_sent(message_id=message_id, wamid=wamid)
+
+
+def _transmit_media(*, message: Message, transport: channels.Transport) -> str:
+    """Upload the attachment (unless an earlier attempt did: its media id is kept), then
+    send the message that names it. The upload is read from the storage in chunks."""
+    if not isinstance(transport, channels.MediaTransport):
+        raise SendFailure(code=None, title="this channel sends no files")
+    contact = message.conversation.contact
+    filename = str(message.media.get("filename") or "")
+    media_id = message.media.get("id")
+    if not isinstance(media_id, str) or not media_id:
+        with message.file.open("rb") as file:
+            media_id = transport.upload_media(
+                channel=message.channel,
+                file=cast(BinaryIO, file),
+                filename=filename or (message.file.name or "file").rsplit("/", 1)[-1],
+                mime_type=str(message.media.get("mime_type") or "application/octet-stream"),
+            )
+        message.media = {**message.media, "id": media_id}
+        Message.objects.filter(pk=message.pk).update(media=message.media)
+    return transport.send_media(
+        channel=message.channel,
+        wa_id=contact.wa_id,
+        user_id=contact.user_id,
+        kind=message.type,
+        media_id=media_id,
+        caption=message.text,
+        filename=filename,
+    )
 
 
 def _send_backoff(attempts: int) -> float:

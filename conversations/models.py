@@ -512,6 +512,9 @@ class Message(models.Model):
     # made it: a later reaction replaces an earlier one, never the other way round.
     reaction = models.CharField(max_length=32, blank=True)
     reaction_at = models.DateTimeField(null=True, blank=True)
+    # The medium itself (a customer's, once downloaded; an agent's, as uploaded) in the
+    # storage; ``media`` says what it is and where the API serves it (``conversations.media``).
+    file = models.FileField(upload_to="messages/%Y/%m/", max_length=255, blank=True)
 
     objects = MessageQuerySet.as_manager()
 

@@ -85,3 +85,10 @@ def offers_to(*, member: Membership) -> QuerySet[Conversation]:
 
 def conversation_messages(*, conversation: Conversation) -> QuerySet[Message]:
     return conversation.messages.select_related("sender__user").order_by("sent_at", "id")
+
+
+def visible_messages(*, member: Membership) -> QuerySet[Message]:
+    """The messages of the conversations the member sees (``visible_conversations``)."""
+    return Message.objects.filter(
+        conversation__in=visible_conversations(member=member).values("pk")
+    ).select_related("conversation")

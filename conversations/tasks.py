@@ -6,8 +6,11 @@ from __future__ import annotations
 import logging
 
 from celery import Task, shared_task
+from django.conf import settings
 
 from conversations import receipts
+from conversations.channels import MediaRetryLater
+from conversations.media import media_download, media_fail
 from conversations.messaging import (
     SendDeferred,
     SendFailure,
@@ -72,3 +75,19 @@ def send_typing(conversation_id: int) -> None:
         logger.info(
             "typing indicator not sent", extra={"conversation": conversation_id, "error": str(exc)}
         )
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def download_media(self: Task, message_id: int) -> None:
+    """Fetch and keep a customer's file. A failure that may pass is tried again after
+    ``MEDIA_DOWNLOAD_RETRY_SECONDS``, doubling, ``MEDIA_DOWNLOAD_ATTEMPTS`` times in all;
+    then the medium is marked failed."""
+    try:
+        media_download(message_id=message_id)
+    except MediaRetryLater as exc:
+        attempt = self.request.retries + 1
+        if attempt >= settings.MEDIA_DOWNLOAD_ATTEMPTS:
+            media_fail(
+                message_id=message_id, reason=f"not downloaded after {attempt} attempts: {exc}"
+            )
+            return
+        wait = settings.MEDIA_DOWNLOAD_RETRY_SECONDS * 2 ** (attempt - 1)
+        raise self.retry(countdown=wait) from exc

@@ -206,6 +206,42 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 
+# --- media: customers' and agents' files ------------------------------------------------
+# Never served from a public URL: ``GET /api/v1/media/<id>/`` reads them from the storage
+# for people who may read the conversation. On disk under MEDIA_ROOT, or in an
+# S3-compatible bucket (django-storages, ``pip install "django-storages[s3]"``) when
+# MEDIA_S3_BUCKET is set.
+MEDIA_ROOT = Path(env("MEDIA_ROOT") or BASE_DIR / "var" / "media")
+MEDIA_URL = "/api/v1/media/"
+MEDIA_S3_BUCKET = env("MEDIA_S3_BUCKET") or ""
+STORAGES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if MEDIA_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": env("MEDIA_S3_ENDPOINT_URL") or None,
+            "region_name": env("MEDIA_S3_REGION") or None,
+            "access_key": env("MEDIA_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env("MEDIA_S3_SECRET_ACCESS_KEY") or None,
+            "location": env("MEDIA_S3_PREFIX") or "",
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+# A customer's file larger than this is kept as a card (name, type, size), not downloaded.
+MEDIA_DOWNLOAD_MAX_BYTES = env_int("MEDIA_DOWNLOAD_MAX_BYTES", 25 * 1024 * 1024, minimum=1)
+# Attempts at a download that fails for a reason that may pass, and the first wait
+# between them (doubling after each).
+MEDIA_DOWNLOAD_ATTEMPTS = env_int("MEDIA_DOWNLOAD_ATTEMPTS", 5, minimum=1)
+MEDIA_DOWNLOAD_RETRY_SECONDS = env_int("MEDIA_DOWNLOAD_RETRY_SECONDS", 2, minimum=0)
+# Uploads beyond Django's in-memory bound go to a temporary file, never whole in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
 # --- redis: channel layer and celery ---------------------------------------------------
 REDIS_URL = env("REDIS_URL") or embedded_url("REDIS_URL")
 
@@ -353,7 +389,10 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],
+        # A picture picked to send is previewed from its blob: URL before it is uploaded.
+        "img-src": [SELF, "data:", "blob:"],
+        # Voice notes and videos come from the media API (/api/v1/media/<id>/).
+        "media-src": [SELF],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],

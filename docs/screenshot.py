@@ -1,20 +1,25 @@
 """``make screenshot``: the dock in the middle of a shift, as ``docs/screenshots/43-chat-dock.png``,
-and the same in dark mode as ``docs/screenshots/43-chat-dock-dark.png``.
+the same in dark mode as ``docs/screenshots/43-chat-dock-dark.png``, and a thread with a customer's photo, voice note and document, as
+``docs/screenshots/24-media-thread.png``.
 
 It works on a scratch database of its own on the PostgreSQL of ``DATABASE_URL`` (``make
 screenshot`` starts the checkout's own when it is unset), dropped afterwards, so it never
 touches yours: it loads the demo, lets customers write through the service the WhatsApp
 webhook calls, lets routing hand the chats out (run in this process, as the test suite
 runs tasks) and the agents answer, transfer and close through the services the dock
-calls, then serves it with daphne and photographs Ana's dock in Chromium."""
+calls, then serves it with daphne and photographs Ana's dock in Chromium. The customers'
+files are fetched from a fake Cloud API (its sample photo, voice note and PDF) and kept in
+a scratch folder."""
 
 from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "screenshots" / "43-chat-dock.png"
 OUTPUT_DARK = ROOT / "docs" / "screenshots" / "43-chat-dock-dark.png"
+MEDIA_OUTPUT = ROOT / "docs" / "screenshots" / "24-media-thread.png"
 ASGI_APP = "cxgear.asgi:application"
 ANA = "ana@demo.cxgear.test"
 BEN = "ben@demo.cxgear.test"
@@ -35,7 +41,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _scratch_env(database_url: str, graph_url: str) -> dict[str, str]:
+def _scratch_env(database_url: str, graph_url: str, media_root: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -45,6 +51,7 @@ def _scratch_env(database_url: str, graph_url: str) -> dict[str, str]:
         DATABASE_URL=database_url,
         DJANGO_SETTINGS_MODULE="cxgear.settings",
         WHATSAPP_GRAPH_URL=graph_url,
+        MEDIA_ROOT=media_root,
         LOG_LEVEL="WARNING",
     )
     return env
@@ -84,6 +91,7 @@ def customer_writes(
 
 def seed() -> None:
     """A morning of Ana's shift, made by the real services."""
+    from channels_whatsapp.fake_cloud import SAMPLE_DOCUMENT_ID, SAMPLE_PHOTO_ID, SAMPLE_VOICE_ID
     from conversations.demo import bootstrap_demo
     from conversations.messaging import (
         StatusUpdate,
@@ -183,9 +191,14 @@ def seed() -> None:
         channel,
         wa_id="447700900101",
         name="Maria Lopez",
-        kind="image",
+        kind="document",
         text="This is the letter I got",
-        media={"mime_type": "image/jpeg", "id": "demo-media-1"},
+        media={
+            "mime_type": "application/pdf",
+            "id": SAMPLE_DOCUMENT_ID,
+            "filename": "renewal-letter.pdf",
+            "caption": "This is the letter I got",
+        },
     )
     customer_writes(
         channel,
@@ -200,6 +213,45 @@ def seed() -> None:
         text="Sorry about that, Tom. I can see the double charge and I'm refunding it now.",
     )
     read(answer)
+
+    # Sam's parcel came damaged: a photo, a voice note and the delivery note.
+    sam: dict[str, Any] = {"wa_id": "447700900105", "name": "Sam Okafor"}
+    customer_writes(
+        channel, **sam, text="Hi, my parcel arrived damaged this morning.", minutes_ago=2
+    )
+    customer_writes(
+        channel,
+        **sam,
+        kind="image",
+        text="The box as it came",
+        media={"mime_type": "image/jpeg", "id": SAMPLE_PHOTO_ID, "caption": "The box as it came"},
+        minutes_ago=2,
+    )
+    customer_writes(
+        channel,
+        **sam,
+        kind="audio",
+        media={"mime_type": "audio/ogg; codecs=opus", "id": SAMPLE_VOICE_ID, "voice": True},
+        minutes_ago=1,
+    )
+    customer_writes(
+        channel,
+        **sam,
+        kind="document",
+        text="And the delivery note",
+        media={
+            "mime_type": "application/pdf",
+            "id": SAMPLE_DOCUMENT_ID,
+            "filename": "delivery-note.pdf",
+            "caption": "And the delivery note",
+        },
+        minutes_ago=1,
+    )
+    message_send_text(
+        conversation=open_chat("447700900105"),
+        sender=ana,
+        text="I'm sorry, Sam. Thanks for the photo and the note: I'm sending a replacement today.",
+    )
 
 
 def photograph(url: str) -> None:
@@ -231,6 +283,22 @@ def photograph(url: str) -> None:
         page.emulate_media(color_scheme="dark")
         page.wait_for_timeout(400)
         page.screenshot(path=str(OUTPUT_DARK))
+        page.emulate_media(color_scheme="light")
+
+        page.get_by_role("textbox", name="Message").fill("")
+        page.get_by_role("navigation", name="Open chats").get_by_role(
+            "button", name="Sam Okafor"
+        ).click()
+        page.wait_for_function(
+            "() => { const i = document.querySelector('#messages img.media-image');"
+            " const a = document.querySelector('#messages audio');"
+            " return i && i.complete && i.naturalWidth > 0 && a && a.duration > 0; }"
+        )
+        page.evaluate(
+            "() => { const l = document.getElementById('messages'); l.scrollTop = l.scrollHeight; }"
+        )
+        page.wait_for_timeout(400)
+        page.screenshot(path=str(MEDIA_OUTPUT))
         browser.close()
 
 
@@ -243,9 +311,10 @@ def main() -> None:
 
     scratch = ScratchDatabase(os.environ["DATABASE_URL"])
     fake = FakeCloudApi(status_delay=0.05).start()
+    media_root = tempfile.mkdtemp(prefix="cxgear-screenshot-media-")
     server = None
     try:
-        env = _scratch_env(scratch.create(), fake.graph_url)
+        env = _scratch_env(scratch.create(), fake.graph_url, media_root)
         for name in ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"):
             os.environ.pop(name, None)
         os.environ.update(env)
@@ -271,13 +340,15 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         _wait_for(url)
         photograph(url)
-        print(f"wrote {OUTPUT.relative_to(ROOT)} and {OUTPUT_DARK.relative_to(ROOT)}")
+        written = (OUTPUT, OUTPUT_DARK, MEDIA_OUTPUT)
+        print("wrote " + ", ".join(str(path.relative_to(ROOT)) for path in written))
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=10)
         fake.stop()
         scratch.drop()
+        shutil.rmtree(media_root, ignore_errors=True)
 
 
 def _wait_for(url: str) -> None:

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import pytest
 import redis
 from django.conf import settings
+from django.test import override_settings
 
 from conversations.passes import KEY_PREFIX
 from cxgear.celery import app as celery_app
@@ -15,6 +20,29 @@ def _eager_celery():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _media_in_a_temporary_folder():
+    """Files kept by the tests (and by the servers they start, which read the environment)
+    go to a folder of their own, removed after the run."""
+    folder = tempfile.mkdtemp(prefix="cxgear-test-media-")
+    previous = os.environ.get("MEDIA_ROOT")
+    os.environ["MEDIA_ROOT"] = folder
+    with override_settings(MEDIA_ROOT=folder):
+        yield folder
+    if previous is None:
+        os.environ.pop("MEDIA_ROOT", None)
+    else:
+        os.environ["MEDIA_ROOT"] = previous
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_cloud_api(settings):
+    """No test reaches Meta: where a test starts no fake Cloud API, calls to it (a
+    customer's photo being fetched) meet a closed port."""
+    settings.WHATSAPP_GRAPH_URL = "http://127.0.0.1:9/v21.0"
 
 
 def _delete_redis_keys(url: str, pattern: str) -> None:

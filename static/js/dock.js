@@ -295,6 +295,7 @@
   function select(id, { focusComposer = false } = {}) {
     if (!state.conversations.has(id)) return;
     saveDraft();
+    if (state.active !== id && window.CXGearDockMedia) window.CXGearDockMedia.clear();
     state.active = id;
     state.fresh.delete(id);
     root.dataset.view = "thread";
@@ -399,8 +400,23 @@
     const box = $("composer-text");
     const text = box.value.trim();
     const id = state.active;
-    if (!text || !id) return;
     const errorBox = $("composer-error");
+    const attachment = window.CXGearDockMedia;
+    if (id && attachment && attachment.hasFile()) {
+      // A file with its caption goes through the API; its message arrives as an event.
+      errorBox.hidden = true;
+      try {
+        await attachment.send(id, text);
+        box.value = "";
+        clearDraft(id);
+        autosize();
+      } catch (err) {
+        errorBox.textContent = err.message;
+        errorBox.hidden = false;
+      }
+      return;
+    }
+    if (!text || !id) return;
     errorBox.hidden = true;
     const thread = state.threads.get(id) || { messages: new Map(), notes: [], context: null };
     state.threads.set(id, thread);
@@ -786,6 +802,9 @@
   }
 
   function mediaBlock(m) {
+    // Files, players and contact cards: dock-media.js.
+    const shown = window.CXGearDockMedia && window.CXGearDockMedia.block(m);
+    if (shown) return shown;
     const media = m.media || {};
     if (m.type === "location") {
       const lat = Number(media.latitude);
@@ -814,6 +833,7 @@
   function bodyText(m) {
     // A location's label is already in its card; an unsupported message says so.
     if (m.type === "location") return "";
+    if (m.type === "contacts" && window.CXGearDockMedia) return "";
     if (m.type === "reaction") return m.text ? `Reacted ${m.text}` : "Removed a reaction";
     if (!m.text && !ICONS[m.type] && m.type !== "text") return `${mediaLabel(m.type) || m.type} (shown on the customer's phone only)`;
     return m.text;
