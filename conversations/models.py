@@ -335,6 +335,12 @@ class Conversation(models.Model):
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
     unread_count = models.IntegerField(default=0)
+    # An agent's transfer to a colleague who had no room: the chat waits in the queue for
+    # that colleague until ``waiting_until``, then anyone may take it (``routing.holds``).
+    waiting_for = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    waiting_until = models.DateTimeField(null=True, blank=True)
 
     objects = ConversationQuerySet.as_manager()
 
@@ -352,6 +358,10 @@ class Conversation(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="queued") | Q(agent__isnull=True),
                 name="queued_conversation_has_no_agent",
+            ),
+            models.CheckConstraint(
+                condition=Q(waiting_for__isnull=True) | Q(status="queued"),
+                name="only_a_queued_conversation_waits_for_an_agent",
             ),
         ]
         indexes = [

@@ -10,7 +10,10 @@ Routing answers it (``RoutingConfig.ready``).
 transaction; an app that keeps a row for every member writes it in that transaction.
 ``member_deactivated`` (with ``member``): the member may no longer sign in, inside
 ``user_access_update``'s transaction; an app that keeps something going for them ends
-it there. Presence answers both (``PresenceConfig.ready``)."""
+it there. Presence answers both (``PresenceConfig.ready``).
+
+``organization_created`` (with ``organization``): a new organization, inside the
+transaction that made it; presence gives it its default list of Busy reasons."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from django.dispatch import Signal
 routing_requested = Signal()
 member_created = Signal()
 member_deactivated = Signal()
+organization_created = Signal()
 
 
 def request_routing(*, organization_id: int) -> None:

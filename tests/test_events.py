@@ -16,6 +16,7 @@ from conversations.events import (
     ContactData,
     ConversationData,
     EventType,
+    MemberData,
     MessageData,
     PresenceData,
     PresenceStatusValue,
@@ -47,6 +48,7 @@ SHAPE_NAMES = {
     ContactData: "contact",
     MessageData: "message",
     PresenceData: "presence",
+    MemberData: "member",
 }
 
 
@@ -133,6 +135,9 @@ def test_a_member_never_given_a_presence_shows_offline_in_the_same_shape():
         "status": "offline",
         "since": None,
         "source": None,
+        "reason": None,
+        "actor": None,
+        "actor_name": None,
     }
 
 
