@@ -65,6 +65,7 @@ class MeApi(ScopedAPIView):
             "role": member.role,
             "presence": presence.status if presence else PresenceStatus.OFFLINE,
             "presence_since": presence.since if presence else None,
+            "presence_reason": presence.reason_name if presence else None,
             "max_open": member.max_open,
             "open_count": member.open_conversations,
             "skills": member.skills,

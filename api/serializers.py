@@ -271,6 +271,9 @@ class MeSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
     presence = serializers.ChoiceField(choices=PresenceStatus.choices)
     presence_since = serializers.DateTimeField(allow_null=True)
+    presence_reason = serializers.CharField(
+        allow_null=True, help_text="Why Busy: the name of one of the organization's reasons."
+    )
     max_open = serializers.IntegerField()
     open_count = serializers.IntegerField()
     skills = serializers.ListField(child=serializers.CharField())

@@ -97,6 +97,8 @@ def test_busy_takes_a_reason_by_name_or_id_and_keeps_it_in_the_history(
     assert (response.json()["status"], response.json()["reason"]) == ("busy", "Training")
     change = PresenceChange.objects.get(membership=ours.agent, status=PresenceStatus.BUSY)
     assert change.reason_name == "Training"
+    me = as_member(ours.agent).get("/api/v1/me/").json()
+    assert (me["presence"], me["presence_reason"]) == ("busy", "Training")
 
 
 @pytest.mark.parametrize(
