@@ -353,10 +353,12 @@ class ConversationSerializer(serializers.ModelSerializer):
             "waiting_until",
         ]
         extra_kwargs = {
+            "waiting_until": {"read_only": True},
             "waiting_for": {
+                "read_only": True,
                 "help_text": "A queued conversation an agent transferred to a colleague who "
                 "had no room waits for that member until `waiting_until`; then anyone may "
-                "take it (null: it waits for nobody in particular)."
+                "take it (null: it waits for nobody in particular).",
             },
         }
 
