@@ -209,3 +209,19 @@ def test_busy_with_a_reason_shows_the_reason_and_a_running_time(page, floor):
     expect(page.get_by_role("button", name="Busy")).to_have_attribute("aria-pressed", "true")
     change = PresenceChange.objects.get(membership=floor["ana"], status=PresenceStatus.BUSY)
     assert change.reason_name == "Break"
+
+
+def test_the_board_shows_the_busy_reason_and_the_time_in_the_state(page, floor):
+    reason = BusyReason.objects.get(organization=floor["ana"].organization, name="Training")
+    sign_in(page, "sam@floor.test")
+    expect(page).to_have_url(re.compile(r"/dock/$"))
+    page.goto("/supervision/")
+    expect(page.locator("#connection")).to_have_text("Live")
+
+    presence_set(member=floor["ana"], status=PresenceStatus.BUSY, source="dock", reason=reason)
+
+    row = page.locator(f'tr[data-agent="{floor["ana"].pk}"]')
+    expect(row).to_contain_text("busy · Training")
+    in_state = row.locator(".in-state")
+    expect(in_state).to_have_text(re.compile(r" since .+ · [0-2]s$"))
+    expect(in_state).to_have_text(re.compile(r" since .+ · [3-6]s$"), timeout=6000)
