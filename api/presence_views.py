@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,7 +24,7 @@ from api.serializers import (
 from api.views import Pagination
 from presence import selectors
 from presence.models import PresenceSource, PresenceStatus
-from presence.services import presence_set
+from presence.services import busy_reason_find, presence_set
 
 
 class AgentLoadSerializer(serializers.Serializer):
@@ -35,6 +36,9 @@ class AgentLoadSerializer(serializers.Serializer):
     languages = serializers.ListField(child=serializers.CharField(), source="member.languages")
     presence = serializers.ChoiceField(choices=PresenceStatus.choices)
     presence_since = serializers.DateTimeField(allow_null=True)
+    presence_reason = serializers.CharField(
+        allow_null=True, help_text="Why they are Busy (one of the organization's reasons)."
+    )
     open_count = serializers.IntegerField()
     max_open = serializers.IntegerField()
     oldest_waiting_seconds = serializers.IntegerField(
@@ -61,6 +65,7 @@ class MeApi(ScopedAPIView):
             "role": member.role,
             "presence": presence.status if presence else PresenceStatus.OFFLINE,
             "presence_since": presence.since if presence else None,
+            "presence_reason": presence.reason_name if presence else None,
             "max_open": member.max_open,
             "open_count": member.open_conversations,
             "skills": member.skills,
@@ -75,7 +80,9 @@ class MePresenceApi(ScopedAPIView):
     @extend_schema(
         summary="Set my presence",
         description="Presence set here stays as set: losing a dock connection does not "
-        "turn it Offline.",
+        "turn it Offline. `busy` may carry a `reason` (an id or name of the organization's "
+        "Busy reasons); it is shown with the time in the state and kept in the presence "
+        "history.",
         request=PresenceInputSerializer,
         responses={200: PresenceSerializer},
         tags=["me"],
@@ -83,8 +90,17 @@ class MePresenceApi(ScopedAPIView):
     def put(self, request: Request) -> Response:
         data = PresenceInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        status, value = data.validated_data["status"], data.validated_data.get("reason")
+        reason = None
+        if value is not None:
+            if status != PresenceStatus.BUSY:
+                raise exceptions.ValidationError({"reason": ["A reason goes only with busy."]})
+            try:
+                reason = busy_reason_find(organization_id=self.member.organization_id, value=value)
+            except DjangoValidationError as exc:
+                raise exceptions.ValidationError({"reason": exc.messages}) from None
         presence = presence_set(
-            member=self.member, status=data.validated_data["status"], source=PresenceSource.API
+            member=self.member, status=status, source=PresenceSource.API, reason=reason
         )
         return Response(PresenceSerializer(presence).data)
 

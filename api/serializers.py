@@ -288,19 +288,52 @@ class MeSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
     presence = serializers.ChoiceField(choices=PresenceStatus.choices)
     presence_since = serializers.DateTimeField(allow_null=True)
+    presence_reason = serializers.CharField(
+        allow_null=True, help_text="Why Busy: the name of one of the organization's reasons."
+    )
     max_open = serializers.IntegerField()
     open_count = serializers.IntegerField()
     skills = serializers.ListField(child=serializers.CharField())
     languages = serializers.ListField(child=serializers.CharField())
 
 
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string", "maxLength": 64}]})
+class BusyReasonField(serializers.Field):  # type: ignore[type-arg]
+    """A Busy reason of the organization named by its id or its name; which one is found
+    by the service (``presence.services.busy_reason_find``)."""
+
+    default_error_messages = {"invalid": "A Busy reason's id (a number) or name (a string)."}
+
+    def to_internal_value(self, data: Any) -> int | str:
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("invalid")
+        if isinstance(data, str) and not data.strip():
+            self.fail("invalid")
+        if isinstance(data, str) and len(data) > 64:
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class PresenceInputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=PresenceStatus.choices)
+    reason = BusyReasonField(
+        required=False,
+        allow_null=True,
+        help_text="Only with `busy`: why, as one of the organization's Busy reasons (kept in "
+        "the admin), by its id or its name in any case. Optional; an unknown reason, or a "
+        "reason with another status, is 400.",
+    )
 
 
 class PresenceSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=PresenceStatus.choices)
     since = serializers.DateTimeField()
+    reason = serializers.CharField(
+        source="reason_name", allow_null=True, help_text="The Busy reason's name, or null."
+    )
 
 
 # --- conversations ----------------------------------------------------------------------
@@ -339,8 +372,19 @@ class ConversationSerializer(serializers.ModelSerializer):
             "sla_due_at",
             "first_reply_at",
             "sla_breached_at",
+            "waiting_for",
+            "waiting_until",
         ]
         read_only_fields = ["sla_due_at", "first_reply_at", "sla_breached_at"]
+        extra_kwargs = {
+            "waiting_until": {"read_only": True},
+            "waiting_for": {
+                "read_only": True,
+                "help_text": "A queued conversation an agent transferred to a colleague who "
+                "had no room waits for that member until `waiting_until`; then anyone may "
+                "take it (null: it waits for nobody in particular).",
+            },
+        }
 
 
 class ConversationFilterSerializer(serializers.Serializer):
@@ -456,6 +500,17 @@ class TransferInputSerializer(serializers.Serializer):
     )
     skill = serializers.CharField(max_length=TAG_MAX_LENGTH, required=False, allow_blank=True)
     note = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    wait = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When the colleague is full or Busy: `true`, the conversation waits in the "
+        "queue for them (status `queued`, `waiting_for` that colleague) until "
+        "ROUTING_TRANSFER_WAIT_SECONDS, then anyone may take it; `false`, it lands with "
+        "them at once over their capacity, which only a supervisor may do (an agent gets "
+        "403). Left out: an agent's transfer waits, a supervisor's lands at once. A "
+        "colleague with room takes it at once either way.",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("agent") and attrs.get("skill"):

@@ -413,7 +413,13 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     @extend_schema(
         summary="Transfer a conversation",
         description="`agent`: to that colleague. `skill` (or neither): back to routing, "
-        "needing that skill. The assigned agent, a supervisor or an admin.",
+        "needing that skill. The assigned agent, a supervisor or an admin. A colleague "
+        "who is Available with room takes it at once. One who is full or Busy: an agent's "
+        "transfer answers 200 with the conversation `queued` and `waiting_for` that "
+        "colleague, who gets it as soon as they have room (or anyone, after "
+        "ROUTING_TRANSFER_WAIT_SECONDS); a supervisor's lands with them at once, over "
+        "their capacity, recorded in the audit trail. `wait` chooses otherwise (an agent "
+        "cannot land a chat over capacity: 403). An Offline or ineligible colleague: 400.",
         request=TransferInputSerializer,
         responses={200: ConversationSerializer},
     )
@@ -427,6 +433,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
             to_agent=data.get("agent"),
             skill=data.get("skill") or None,
             note=data.get("note", ""),
+            wait=data.get("wait"),
         )
         return Response(ConversationSerializer(self._fresh(conversation)).data)
 

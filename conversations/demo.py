@@ -8,6 +8,7 @@ from django.db import transaction
 
 from conversations.models import Channel, Membership, Organization, Project, Role, User
 from conversations.services import channel_create, member_create, project_create
+from conversations.signals import organization_created
 
 DEMO_ORG = "Northwind Telecom (demo)"
 DEMO_PASSWORD = "demo-pass-2026"
@@ -76,7 +77,9 @@ PEOPLE = (
 @transaction.atomic
 def bootstrap_demo() -> tuple[Organization, Channel, list[Membership]]:
     """Create the demo once; running it again finds what is there."""
-    organization, _ = Organization.objects.get_or_create(name=DEMO_ORG)
+    organization, created = Organization.objects.get_or_create(name=DEMO_ORG)
+    if created:
+        organization_created.send(sender=Organization, organization=organization)
     projects = []
     for name, metadata in PROJECTS.items():
         project = Project.objects.filter(organization=organization, name=name).first()

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, Protocol, TypedDict
 
-from conversations.models import Conversation, Message
+from conversations.models import Conversation, Membership, Message
 
 
 class EventType(StrEnum):
@@ -27,6 +27,7 @@ class EventType(StrEnum):
     MESSAGE_UPDATED = "message.updated"
     PRESENCE_CHANGED = "presence.changed"
     SLA_BREACHED = "sla.breached"
+    MEMBER_UPDATED = "member.updated"
 
 
 class ContactData(TypedDict):
@@ -93,6 +94,9 @@ class PresenceData(TypedDict):
     status: PresenceStatusValue
     since: str | None
     source: str | None
+    reason: str | None
+    actor: int | None
+    actor_name: str | None
 
 
 class BreachData(TypedDict):
@@ -104,7 +108,17 @@ class BreachData(TypedDict):
     breached_at: str
 
 
-EventData = ConversationData | MessageData | PresenceData | BreachData
+class MemberData(TypedDict):
+    id: int
+    name: str
+    role: str
+    max_open: int
+    open_count: int
+    skills: list[str]
+    languages: list[str]
+
+
+EventData = ConversationData | MessageData | PresenceData | BreachData | MemberData
 
 # The shape of each type's ``data``.
 DATA_SHAPES: dict[EventType, type] = {
@@ -118,6 +132,7 @@ DATA_SHAPES: dict[EventType, type] = {
     EventType.MESSAGE_UPDATED: MessageData,
     EventType.PRESENCE_CHANGED: PresenceData,
     EventType.SLA_BREACHED: BreachData,
+    EventType.MEMBER_UPDATED: MemberData,
 }
 
 
@@ -210,15 +225,48 @@ class PresenceRecord(Protocol):
     @property
     def source(self) -> str: ...
 
+    @property
+    def reason_name(self) -> str | None: ...
+
+    @property
+    def actor_id(self) -> int | None: ...
+
+    @property
+    def actor_name(self) -> str | None: ...
+
 
 def presence_payload(*, member_id: int, presence: PresenceRecord | None) -> PresenceData:
     """A member's presence; with no row (never set) they are Offline since no time."""
     if presence is None:
-        return {"member": member_id, "status": OFFLINE, "since": None, "source": None}
+        return {
+            "member": member_id,
+            "status": OFFLINE,
+            "since": None,
+            "source": None,
+            "reason": None,
+            "actor": None,
+            "actor_name": None,
+        }
     status: PresenceStatusValue = presence.status  # type: ignore[assignment]
     return {
         "member": member_id,
         "status": status,
         "since": _iso(presence.since),
         "source": presence.source,
+        "reason": presence.reason_name,
+        "actor": presence.actor_id,
+        "actor_name": presence.actor_name,
+    }
+
+
+def member_payload(member: Membership) -> MemberData:
+    """What a member's dock shows of their own settings: capacity and what they handle."""
+    return {
+        "id": member.pk,
+        "name": member.user.display_name,
+        "role": member.role,
+        "max_open": member.max_open,
+        "open_count": member.open_conversations,
+        "skills": member.skills,
+        "languages": member.languages,
     }

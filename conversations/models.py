@@ -395,6 +395,12 @@ class Conversation(models.Model):
         help_text="When the server recorded that the first reply missed sla_due_at "
         "(null: met, or not yet due).",
     )
+    # An agent's transfer to a colleague who had no room: the chat waits in the queue for
+    # that colleague until ``waiting_until``, then anyone may take it (``routing.holds``).
+    waiting_for = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    waiting_until = models.DateTimeField(null=True, blank=True)
 
     objects = ConversationQuerySet.as_manager()
 
@@ -417,6 +423,10 @@ class Conversation(models.Model):
                 condition=~Q(status="offered")
                 | Q(agent__isnull=True, offered_to__isnull=False, offer_expires_at__isnull=False),
                 name="offered_conversation_has_one_offer",
+            ),
+            models.CheckConstraint(
+                condition=Q(waiting_for__isnull=True) | Q(status="queued"),
+                name="only_a_queued_conversation_waits_for_an_agent",
             ),
         ]
         indexes = [

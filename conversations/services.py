@@ -15,6 +15,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.sessions import sessions_end
 from conversations import realtime
+from conversations.events import EventType, member_payload
 from conversations.models import (
     Channel,
     Membership,
@@ -24,7 +25,12 @@ from conversations.models import (
     User,
 )
 from conversations.selectors import PLATFORM_ACCOUNTS
-from conversations.signals import member_created, member_deactivated, request_routing
+from conversations.signals import (
+    member_created,
+    member_deactivated,
+    organization_created,
+    request_routing,
+)
 from conversations.templates import templates_sync_requested
 
 # How the API and the admin refuse an e-mail in use, without saying whose it is.
@@ -146,6 +152,10 @@ def user_access_revoke(*, user: User) -> None:
         realtime.docks_sign_out(membership_id=member_id)
 
 
+# What a member's dock and the board show of a member's settings.
+MEMBER_SHOWN = frozenset({"role", "max_open", "skills", "languages"})
+
+
 @transaction.atomic
 def member_update(
     *, member: Membership, actor: Membership | None = None, **changes: Any
@@ -176,6 +186,18 @@ def member_update(
     if "role" in changes and not member.user.is_superuser:
         member.user.is_staff = member.role in (Role.SUPERVISOR, Role.ADMIN)
         member.user.save(update_fields=["is_staff"])
+    if set(changes) & MEMBER_SHOWN:
+        # Their dock shows "open / max_open" and their skills: it follows at once, not at
+        # the next reload. The count is the one committed now (routing keeps it).
+        member.open_conversations = (
+            Membership.objects.filter(pk=member.pk).values_list("open_conversations", flat=True)
+        ).get()
+        realtime.publish(
+            EventType.MEMBER_UPDATED,
+            member_payload(member),
+            to=[member.pk],
+            supervisors_of=member.organization_id,
+        )
     request_routing(organization_id=member.organization_id)
     return member
 
@@ -184,6 +206,7 @@ def member_update(
 def organization_create(*, name: str, admin_email: str, admin_password: str) -> Membership:
     """A new organization with its first admin, who holds an API token."""
     organization = Organization.objects.create(name=name)
+    organization_created.send(sender=Organization, organization=organization)
     return member_create(
         organization=organization,
         email=admin_email,

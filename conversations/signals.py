@@ -15,7 +15,10 @@ it there. Presence answers both (``PresenceConfig.ready``).
 ``templates_sync_requested`` (with ``channel_id``): a number was connected, or given
 another business account, or an admin asked; its message templates should be read from
 the platform again. Sent once the writer commits; the channel app of the number's kind
-answers it (``ChannelsWhatsappConfig.ready``) by enqueuing its sync."""
+answers it (``ChannelsWhatsappConfig.ready``) by enqueuing its sync.
+
+``organization_created`` (with ``organization``): a new organization, inside the
+transaction that made it; presence gives it its default list of Busy reasons."""
 
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ routing_requested = Signal()
 member_created = Signal()
 member_deactivated = Signal()
 templates_sync_requested = Signal()
+organization_created = Signal()
 
 
 def request_routing(*, organization_id: int) -> None:

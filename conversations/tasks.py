@@ -75,6 +75,8 @@ def send_typing(conversation_id: int) -> None:
         logger.info(
             "typing indicator not sent", extra={"conversation": conversation_id, "error": str(exc)}
         )
+
+
 @shared_task(bind=True, acks_late=True, max_retries=None)
 def download_media(self: Task, message_id: int) -> None:
     """Fetch and keep a customer's file. A failure that may pass is tried again after

@@ -300,12 +300,22 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
         return None
 
     async def cmd_presence_set(self, content: dict[str, Any]) -> dict[str, Any]:
+        return await database_sync_to_async(self._presence_set)(content)
+
+    def _presence_set(self, content: dict[str, Any]) -> dict[str, Any]:
+        """Available, Busy (with an optional reason of the organization's: its id or
+        name) or Offline."""
         status = content.get("status")
         if status not in PresenceStatus.values:
             raise CommandError("status must be available, busy or offline")
         assert self.member is not None
-        presence = await database_sync_to_async(presence_services.presence_set)(
-            member=self.member, status=status, source="dock"
+        reason = None
+        if content.get("reason") is not None:
+            reason = presence_services.busy_reason_find(
+                organization_id=self.member.organization_id, value=content["reason"]
+            )
+        presence = presence_services.presence_set(
+            member=self.member, status=status, source="dock", reason=reason
         )
         return {"presence": presence_payload(member_id=self.member.pk, presence=presence)}
 
@@ -417,8 +427,16 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
                 raise CommandError("no such agent")
             if skill:
                 raise CommandError("transfer to an agent or to the queue with a skill, not both")
+        wait = content.get("wait")
+        if wait is not None and not isinstance(wait, bool):
+            raise CommandError("wait must be true or false")
         moved = services.conversation_transfer(
-            conversation=conversation, actor=self.member, to_agent=to_agent, skill=skill, note=note
+            conversation=conversation,
+            actor=self.member,
+            to_agent=to_agent,
+            skill=skill,
+            note=note,
+            wait=wait,
         )
         return {"conversation": conversation_payload(moved or conversation)}
 

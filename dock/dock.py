@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q, Subquery, Value
+from django.db.models import Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from conversations import realtime, selectors, templates
@@ -27,7 +27,7 @@ from conversations.models import (
     Role,
     Rule,
 )
-from presence.models import AgentPresence, PresenceStatus
+from presence.models import AgentPresence, BusyReason, PresenceStatus
 from routing import router
 
 # No frame the dock's socket sends is longer than this, as the consumer encodes it (JSON
@@ -138,7 +138,11 @@ def dock_snapshot(*, member: Membership) -> dict[str, Any]:
     seq = realtime.last_seq(membership_id=member.pk)
     conversations = list(selectors.open_conversations_of(member=member).order_by("assigned_at"))
     offered = list(selectors.offers_to(member=member))
-    presence = AgentPresence.objects.filter(membership_id=member.pk).first()
+    presence = (
+        AgentPresence.objects.select_related("reason", "actor__user")
+        .filter(membership_id=member.pk)
+        .first()
+    )
     return {
         "seq": seq,
         "data": {
@@ -149,6 +153,8 @@ def dock_snapshot(*, member: Membership) -> dict[str, Any]:
             "languages": organization_languages_sorted(member=member),
             "heartbeat_seconds": heartbeat_seconds(),
             "service_window_hours": 24,
+            "busy_reasons": busy_reasons(member=member),
+            "offline_reassign_seconds": settings.ROUTING_OFFLINE_REASSIGN_SECONDS,
         },
     }
 
@@ -168,9 +174,21 @@ def dock_templates(*, channel: Channel) -> list[dict[str, Any]]:
     ]
 
 
+def busy_reasons(*, member: Membership) -> list[dict[str, Any]]:
+    """The reasons the member may give for Busy: their organization's active ones."""
+    return [
+        {"id": pk, "name": name}
+        for pk, name in BusyReason.objects.filter(
+            organization_id=member.organization_id, active=True
+        ).values_list("pk", "name")
+    ]
+
+
 def note_payload(event: ConversationEvent) -> dict[str, Any]:
     def name(member: Membership | None) -> str | None:
         return member.user.display_name if member else None
+
+    data = event.data if isinstance(event.data, dict) else {}
 
     return {
         "id": event.pk,
@@ -182,6 +200,9 @@ def note_payload(event: ConversationEvent) -> dict[str, Any]:
         "to_agent": name(event.to_agent),
         "note": event.note,
         "created_at": _iso(event.created_at),
+        # A transfer that waits for a colleague with no room, or lands over their capacity.
+        "waiting_for": data.get("waiting_for_name"),
+        "over_capacity": bool(data.get("over_capacity")),
     }
 
 
@@ -395,31 +416,50 @@ def resync_frames(
 def transfer_candidates(
     *, member: Membership, conversation: Conversation | None = None
 ) -> list[dict[str, Any]]:
-    """Colleagues who work chats, are Available and have room for one more; for a given
-    conversation, only those routing would let take it (project, language, skills)."""
+    """Colleagues who work chats and are Available or Busy, with their load; for a given
+    conversation, only those who work its project and could take it (language, skills).
+    ``lands`` says what a transfer by ``member`` to each does: ``now`` (they have room),
+    ``waits`` (an agent's transfer to a full or Busy colleague waits for them) or
+    ``over`` (a supervisor's lands over their capacity). Those with room come first."""
     members = (
         selectors.member_members(member=member)
         .filter(
             role__in=[Role.AGENT, Role.SUPERVISOR],
-            presence__status=PresenceStatus.AVAILABLE,
+            presence__status__in=[PresenceStatus.AVAILABLE, PresenceStatus.BUSY],
             user__is_active=True,
         )
         .exclude(pk=member.pk)
-        .filter(open_conversations__lt=F("max_open"))
-        .order_by("user__name", "user__email")
     )
-    return [
-        {
-            "id": m.pk,
-            "name": m.user.display_name,
-            "open_count": m.open_conversations,
-            "max_open": m.max_open,
-            "skills": m.skills,
-            "languages": m.languages,
-        }
-        for m in members
-        if conversation is None or not router.ineligibility(m, conversation)
-    ]
+    if conversation is not None:
+        members = members.filter(projects=conversation.project_id)
+    candidates = []
+    for m in members:
+        if conversation is not None and router.ineligibility(m, conversation):
+            continue
+        status = m.presence.status
+        room = status == PresenceStatus.AVAILABLE and m.open_conversations < m.max_open
+        candidates.append(
+            {
+                "id": m.pk,
+                "name": m.user.display_name,
+                "presence": status,
+                "presence_reason": m.presence.reason_name,
+                "open_count": m.open_conversations,
+                "max_open": m.max_open,
+                "room": room,
+                "lands": "now" if room else ("over" if member.supervises else "waits"),
+                "skills": m.skills,
+                "languages": m.languages,
+            }
+        )
+    candidates.sort(
+        key=lambda c: (
+            not c["room"],
+            c["open_count"] / c["max_open"] if c["max_open"] else 1.0,
+            c["name"].lower(),
+        )
+    )
+    return candidates
 
 
 def known_skills(*, member: Membership) -> list[str]:

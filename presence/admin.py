@@ -1,13 +1,13 @@
 from django.contrib import admin
 
 from conversations.admin_scope import OrganizationScopedAdmin
-from presence.models import AgentPresence, PresenceChange
+from presence.models import AgentPresence, BusyReason, PresenceChange
 
 
 @admin.register(AgentPresence)
 class AgentPresenceAdmin(OrganizationScopedAdmin):
     org_path = "membership__organization_id"
-    list_display = ["membership", "status", "since", "source", "dock_seen_at"]
+    list_display = ["membership", "status", "reason", "since", "source", "dock_seen_at"]
     list_filter = ["status", "source"]
     supervisor_may_change = False
 
@@ -18,11 +18,23 @@ class AgentPresenceAdmin(OrganizationScopedAdmin):
 @admin.register(PresenceChange)
 class PresenceChangeAdmin(OrganizationScopedAdmin):
     org_path = "membership__organization_id"
-    list_display = ["membership", "previous", "status", "source", "actor", "at"]
-    list_filter = ["status", "source"]
+    list_display = ["membership", "previous", "status", "reason_name", "source", "actor", "at"]
+    list_filter = ["status", "source", "reason_name"]
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(BusyReason)
+class BusyReasonAdmin(OrganizationScopedAdmin):
+    """The organization's list of reasons for Busy. A reason no longer used is made
+    inactive rather than deleted: the presence history keeps its name either way."""
+
+    list_display = ["name", "position", "active"]
+    list_editable = ["position", "active"]
+    list_filter = ["active"]
+    fields = ["organization", "name", "position", "active"]
+    supervisor_may_change = False

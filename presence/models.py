@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from conversations.models import Membership
+from conversations.models import Membership, Organization
 
 
 class PresenceStatus(models.TextChoices):
@@ -21,6 +21,36 @@ class PresenceSource(models.TextChoices):
     SYSTEM = "system", "System"
     # Set Busy by routing: the member let offers pass (declined or ran out) several in a row.
     MISSED_OFFERS = "missed-offers", "Missed offers"
+
+
+# The reasons a new organization starts with; its admins keep the list in the admin.
+DEFAULT_BUSY_REASONS = ("Break", "Lunch", "Training", "Meeting", "After-chat work")
+
+
+class BusyReason(models.Model):
+    """Why an agent is Busy, from a list each organization keeps (as on the dialler
+    desk): shown with the time in the state to the agent and on the board, and kept in
+    the presence history for reports. A reason no longer offered is made inactive, not
+    deleted, so the history keeps pointing at it."""
+
+    # No index of its own: ``busy_reason_name_per_org`` leads with it.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="busy_reasons", db_index=False
+    )
+    name = models.CharField(max_length=64)
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="busy_reason_name_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class AgentPresence(models.Model):
@@ -43,12 +73,28 @@ class AgentPresence(models.Model):
     )
     dock_managed = models.BooleanField(default=False)
     dock_seen_at = models.DateTimeField(null=True, blank=True)
+    # Why they are Busy (null: no reason given, or not Busy).
+    reason = models.ForeignKey(
+        BusyReason, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Who set it when that was someone else (a supervisor): their dock names them.
+    actor = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name_plural = "agent presence"
 
     def __str__(self) -> str:
         return f"{self.membership_id}: {self.status}"
+
+    @property
+    def reason_name(self) -> str | None:
+        return self.reason.name if self.reason is not None else None
+
+    @property
+    def actor_name(self) -> str | None:
+        return self.actor.user.display_name if self.actor is not None else None
 
 
 class PresenceChange(models.Model):
@@ -65,6 +111,12 @@ class PresenceChange(models.Model):
         Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     at = models.DateTimeField(default=timezone.now)
+    # Why Busy, as the reason was named then: a report reads the name even after the
+    # reason is renamed or removed.
+    reason = models.ForeignKey(
+        BusyReason, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason_name = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -34,6 +34,7 @@ class AgentLoad:
     member: Membership
     presence: str
     presence_since: datetime | None
+    presence_reason: str | None
     open_count: int
     oldest_waiting_since: datetime | None
     oldest_waiting_conversation: int | None
@@ -99,6 +100,7 @@ def agent_loads(*, member: Membership) -> list[AgentLoad]:
     now = timezone.now()
     agents = list(
         selectors.member_members(member=member)
+        .select_related("presence__reason")
         .filter(role__in=[Role.AGENT, Role.SUPERVISOR])
         .order_by("user__name", "user__email")
     )
@@ -120,6 +122,7 @@ def agent_loads(*, member: Membership) -> list[AgentLoad]:
                 member=agent,
                 presence=presence.status if presence else PresenceStatus.OFFLINE,
                 presence_since=presence.since if presence else None,
+                presence_reason=presence.reason_name if presence else None,
                 open_count=agent.open_conversations,
                 oldest_waiting_since=waiting[0] if waiting else None,
                 oldest_waiting_conversation=waiting[1] if waiting else None,

@@ -19,9 +19,16 @@ from django.utils import timezone
 
 from conversations import realtime
 from conversations.events import EventType, presence_payload
-from conversations.models import Membership
+from conversations.models import Membership, Organization
 from conversations.signals import request_routing
-from presence.models import AgentPresence, PresenceChange, PresenceSource, PresenceStatus
+from presence.models import (
+    DEFAULT_BUSY_REASONS,
+    AgentPresence,
+    BusyReason,
+    PresenceChange,
+    PresenceSource,
+    PresenceStatus,
+)
 
 
 def on_member_created(*, member: Membership, **kwargs: object) -> None:
@@ -34,6 +41,32 @@ def on_member_deactivated(*, member: Membership, **kwargs: object) -> None:
     """The core's ``member_deactivated``: one who takes chats turns Offline at once."""
     if member.works_chats:
         presence_set(member=member, status=PresenceStatus.OFFLINE, source=PresenceSource.SYSTEM)
+
+
+def on_organization_created(*, organization: Organization, **kwargs: object) -> None:
+    """The core's ``organization_created``: it starts with the default Busy reasons."""
+    BusyReason.objects.bulk_create(
+        BusyReason(organization=organization, name=name, position=position)
+        for position, name in enumerate(DEFAULT_BUSY_REASONS)
+    )
+
+
+def busy_reason_find(*, organization_id: int, value: object) -> BusyReason:
+    """The organization's active Busy reason named by ``value``: its id (a number, or a
+    string of digits) or its name, in any case. Anything else is a ``ValidationError``
+    naming what was given."""
+    reasons = BusyReason.objects.filter(organization_id=organization_id, active=True)
+    if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
+        raise ValidationError("reason must be a Busy reason's id or name")
+    found = None
+    if isinstance(value, int) or value.isdigit():
+        found = reasons.filter(pk=int(value)).first() if int(value) < 2**63 else None
+    if found is None and isinstance(value, str):
+        found = reasons.filter(name__iexact=value.strip()).first()
+    if found is None:
+        names = ", ".join(reasons.values_list("name", flat=True)) or "none"
+        raise ValidationError(f"no Busy reason {value!r}; this organization's are: {names}")
+    return found
 
 
 def heartbeat_throttle() -> timedelta:
@@ -55,14 +88,25 @@ def liveness_cutoff(now: Any = None) -> Any:
 
 @transaction.atomic
 def presence_set(
-    *, member: Membership, status: str, source: str, actor: Membership | None = None
+    *,
+    member: Membership,
+    status: str,
+    source: str,
+    actor: Membership | None = None,
+    reason: BusyReason | None = None,
 ) -> AgentPresence:
-    """Set a member's presence; kept in the history, pushed to them and their supervisors,
-    and routing is asked to act."""
+    """Set a member's presence, Busy with an optional ``reason`` of their organization;
+    kept in the history, pushed to them and their supervisors, and routing is asked to
+    act. A new reason while Busy is a change too: the time in the state starts again.
+    ``actor`` is whoever set it for the member (a supervisor), named on their dock."""
     if status not in PresenceStatus.values:
         raise ValidationError(f"status must be one of {', '.join(PresenceStatus.values)}")
     if source not in PresenceSource.values:
         raise ValidationError(f"source must be one of {', '.join(PresenceSource.values)}")
+    if reason is not None and status != PresenceStatus.BUSY:
+        raise ValidationError("a reason goes only with busy")
+    if reason is not None and reason.organization_id != member.organization_id:
+        raise ValidationError("no such Busy reason")
     Membership.objects.select_for_update(no_key=True).filter(pk=member.pk).first()
     presence, _ = AgentPresence.objects.select_for_update(no_key=True).get_or_create(
         membership=member
@@ -76,15 +120,24 @@ def presence_set(
         presence.dock_seen_at = now
     elif source == PresenceSource.API:
         presence.dock_managed = False
-    changed = previous != status
+    changed = previous != status or presence.reason_id != (reason.pk if reason else None)
     if changed:
         presence.status = status
         presence.since = now
+        presence.reason = reason
+        presence.actor = actor if actor is not None and actor.pk != member.pk else None
     presence.source = source
     presence.save()
     if changed:
         PresenceChange.objects.create(
-            membership=member, status=status, previous=previous, source=source, actor=actor, at=now
+            membership=member,
+            status=status,
+            previous=previous,
+            source=source,
+            actor=actor,
+            at=now,
+            reason=reason,
+            reason_name=reason.name if reason else "",
         )
         realtime.publish(
             EventType.PRESENCE_CHANGED,

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import BigIntegerField, Exists, OuterRef, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Now
+from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from conversations.models import (
@@ -53,6 +54,14 @@ def eligible_for(chat: Conversation) -> MembershipQuerySet:
     if skills:
         members = members.filter(skills__contains=skills)
     return members
+
+
+def waiting_for_a_colleague(chat: Conversation) -> bool:
+    """Whether ``chat`` was handed to a colleague who had no room and still waits for
+    them (``routing.holds``): routing leaves it to that colleague until the wait ends."""
+    return chat.waiting_for_id is not None and (
+        chat.waiting_until is None or chat.waiting_until > timezone.now()
+    )
 
 
 def anyone_has_room(organization_id: int) -> bool:

@@ -324,6 +324,9 @@ def write_move(
     open with now. The one sequence every move follows. Returns the agent it had."""
     from_agent_id = open_with(conversation) or conversation.agent_id
     was = open_with(conversation)
+    if conversation.waiting_for_id is not None and "waiting_for" not in changes:
+        # Whatever moves a chat that waits for a colleague ends its wait.
+        changes = {**changes, "waiting_for": None, "waiting_until": None}
     fields = list(changes)
     for name, value in changes.items():
         setattr(conversation, name, value)
@@ -436,6 +439,8 @@ def _give(
 def _decide(conversation: Conversation, held: Collection[int]) -> Decision:
     """Decide on one locked queued conversation. Runs inside the caller's transaction and
     locks at most one member, so two deciding workers never wait on each other's."""
+    if queries.waiting_for_a_colleague(conversation):
+        return Decision(Outcome.STICKY_WAIT)  # an agent's transfer: ``routing.holds``
     waited = (timezone.now() - conversation.queued_at).total_seconds()
     sticky = _sticky_agent(conversation)
     passed_by = conversation.offer_passed_by_id
@@ -609,9 +614,12 @@ def requeue(
     actor: Membership | None = None,
     note: str = "",
     data: dict[str, object] | None = None,
+    waiting_for: Membership | None = None,
+    waiting_until: datetime | None = None,
 ) -> Conversation:
     """Put a locked conversation back in the queue (its agent's dock drops it) and ask
-    routing to place it. The caller holds the conversation's lock."""
+    routing to place it, for anyone or, until ``waiting_until``, only ``waiting_for``
+    (``routing.holds``). The caller holds the conversation's lock."""
     now = timezone.now()
     previous_agent_id = write_move(
         conversation,
@@ -620,6 +628,8 @@ def requeue(
             "agent": None,
             "assigned_at": None,
             "queued_at": now,
+            "waiting_for": waiting_for,
+            "waiting_until": waiting_until,
         },
         kind=kind,
         rule=rule,

@@ -30,7 +30,7 @@ from conversations.models import (
 from conversations.outreach import conversation_open_outbound
 from conversations.services import clean_list
 from presence.models import PresenceStatus
-from routing import router
+from routing import holds, router
 from routing.triggers import request_routing
 
 
@@ -97,14 +97,20 @@ def conversation_transfer(
     to_agent: Membership | None = None,
     skill: str | None = None,
     note: str = "",
+    wait: bool | None = None,
 ) -> Conversation:
-    """Hand a conversation to a named agent, or back to the queue (optionally needing
-    ``skill``). A supervisor may assign over capacity on purpose; it is recorded.
+    """Hand a conversation to a named colleague, or back to the queue (optionally needing
+    ``skill``).
 
-    The named agent must be eligible: in the project, speaking the language, with the
-    skills, Available and with room. A supervisor may pass over the last two (Busy,
-    full) on purpose; the event says so. Locks: the conversation, then the agent (and
-    the agent it leaves, both in id order)."""
+    The colleague must be able to take it (in the project, speaking the language, with
+    the skills) and not be Offline. When they are Available with room it lands at once.
+    When they are full or Busy it either waits in the queue for them ("to X when they
+    have room", ``routing.holds``, until ``ROUTING_TRANSFER_WAIT_SECONDS``) or lands at
+    once over their capacity, recorded as such; only a supervisor may do the latter.
+    ``wait`` chooses; left out, an agent's transfer waits and a supervisor's lands.
+
+    Locks: the conversation, then the colleague (and the agent it leaves, both in id
+    order), whose open chats are read under the lock."""
     note = (note or "").strip()
     if to_agent is not None and skill:
         raise ValidationError("transfer to an agent or to the queue with a skill, not both")
@@ -150,9 +156,19 @@ def conversation_transfer(
     if status == PresenceStatus.OFFLINE:
         raise ValidationError("that agent is offline")
     over = count >= agent.max_open or status != PresenceStatus.AVAILABLE
-    if over and not actor.supervises:
-        raise ValidationError("that agent is busy or has no room for another conversation")
     if over:
+        waits = not actor.supervises if wait is None else wait
+        if not waits and not actor.supervises:
+            raise PermissionDenied(
+                "only a supervisor may give a colleague a chat beyond their room or while "
+                "they are Busy; the chat can wait for them instead"
+            )
+        if waits:
+            if locked.status == ConversationStatus.QUEUED:
+                raise ValidationError("a queued conversation cannot wait for an agent")
+            return holds.hold_for(
+                conversation=locked, agent=agent, actor=actor, rule=rule, note=note
+            )
         rule = Rule.SUPERVISOR
     return router.assign(
         conversation=locked,

@@ -6,7 +6,7 @@ from celery import Task, shared_task
 from django.utils import timezone
 
 from conversations import passes
-from routing import offers, router
+from routing import holds, offers, router
 from routing.triggers import ROUTING_PASS
 
 
@@ -16,7 +16,7 @@ def route_queue(self: Task, organization_id: int) -> None:
         self,
         ROUTING_PASS,
         organization_id,
-        lambda: router.route_queue(organization_id=organization_id),
+        lambda: _walk(organization_id),
     )
 
 
@@ -32,9 +32,16 @@ def expire_offer(self: Task, conversation_id: int) -> None:
         self.apply_async((conversation_id,), eta=expires)
 
 
+def _walk(organization_id: int) -> None:
+    """A pass: the chats waiting for a colleague first (``routing.holds``), then the queue."""
+    holds.holds_place(organization_id=organization_id)
+    router.route_queue(organization_id=organization_id)
+
+
 @shared_task
 def sweep() -> None:
     """Run by beat every ``ROUTING_SWEEP_SECONDS`` (``CELERY_BEAT_SCHEDULE``): offers
-    whose task was lost, then the router's own sweep."""
+    whose task was lost, the chats waiting for a colleague, then the router's own sweep."""
     offers.offers_expire_due()
+    holds.holds_sweep()
     router.sweep()

@@ -17,6 +17,7 @@ from conversations.events import (
     ContactData,
     ConversationData,
     EventType,
+    MemberData,
     MessageData,
     PresenceData,
     PresenceStatusValue,
@@ -50,6 +51,7 @@ SHAPE_NAMES = {
     MessageData: "message",
     PresenceData: "presence",
     BreachData: "breach",
+    MemberData: "member",
 }
 
 
@@ -137,6 +139,9 @@ def test_a_member_never_given_a_presence_shows_offline_in_the_same_shape():
         "status": "offline",
         "since": None,
         "source": None,
+        "reason": None,
+        "actor": None,
+        "actor_name": None,
     }
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0008_project_sla_and_offer_timeout'),
+        ('conversations', '0011_templates_receipts_and_reactions'),
     ]
 
     operations = [

@@ -13,6 +13,7 @@
   // Older messages load when the agent scrolls this close to the top of a thread.
   const OLDER_WITHIN_PX = 200;
   const baseTitle = document.title;
+  const presenceUI = window.CXGearDock.presence; // dock-presence.js
 
   const state = {
     me: null,
@@ -142,6 +143,7 @@
     const data = frame.data;
     state.me = data.me;
     state.presence = data.presence;
+    presenceUI.snapshot(data);
     state.lastSeq = frame.seq;
     const previous = state.conversations;
     state.conversations = new Map();
@@ -178,6 +180,7 @@
     } else {
       state.me = snapshot.data.me;
       state.presence = snapshot.data.presence;
+      presenceUI.snapshot(snapshot.data);
       for (const event of events) applyEvent(event, { live: false });
     }
     for (const event of buffer) applyEvent(event, { live: true });
@@ -207,7 +210,14 @@
         onStatus(d);
         break;
       case "presence.changed":
-        if (state.me && d.member === state.me.id) state.presence = { ...state.presence, ...d };
+        if (state.me && d.member === state.me.id) {
+          state.presence = { ...state.presence, ...d };
+          presenceUI.changed(d, { live });
+        }
+        renderPresence();
+        break;
+      case "member.updated":
+        if (state.me && d.id === state.me.id) state.me = { ...state.me, max_open: d.max_open, skills: d.skills, languages: d.languages };
         renderPresence();
         break;
       case "sla.breached":
@@ -311,16 +321,18 @@
     if (focusComposer) $("composer-text").focus();
   }
 
+  function toast(why) {
+    const note = $("toast");
+    note.textContent = why;
+    note.hidden = false;
+    setTimeout(() => (note.hidden = true), 5000);
+  }
+
   function leaveActive(why) {
     const closedId = state.active;
     state.active = null;
     renderAll();
-    if (why) {
-      const note = $("toast");
-      note.textContent = why;
-      note.hidden = false;
-      setTimeout(() => (note.hidden = true), 5000);
-    }
+    if (why) toast(why);
     const next = state.order.find((x) => x !== closedId);
     if (next && window.innerWidth > 720) select(next);
     else root.dataset.view = "list";
@@ -450,12 +462,12 @@
     if (state.active === id) renderThread({ stick: true });
   }
 
-  async function setPresence(status) {
+  async function setPresence(status, reason = null) {
     const previous = state.presence;
-    state.presence = { ...(state.presence || {}), status };
+    state.presence = { ...(state.presence || {}), status, actor: null, actor_name: null };
     renderPresence();
     try {
-      const data = await request("presence.set", { status });
+      const data = await request("presence.set", reason ? { status, reason } : { status });
       if (data && data.presence) state.presence = { ...state.presence, ...data.presence };
     } catch (err) {
       state.presence = previous;
@@ -609,6 +621,7 @@
       $("capacity-meter").style.width = `${max ? Math.min(100, (open / max) * 100) : 100}%`;
       $("capacity").parentElement.dataset.full = String(open >= max);
     }
+    presenceUI.render();
   }
 
   // --- the chat list: who waits longest first, then by last activity -----------------
@@ -842,7 +855,7 @@
   function noteText(n) {
     const who = n.actor ? ` by ${n.actor}` : "";
     let line;
-    if (n.kind === "transferred") line = n.to_agent ? `Transferred from ${n.from_agent || "the queue"} to ${n.to_agent}${who}` : `Sent back to the queue${who}`;
+    if (n.kind === "transferred") line = n.to_agent ? `Transferred from ${n.from_agent || "the queue"} to ${n.to_agent}${who}${n.over_capacity ? " (over capacity)" : ""}` : n.waiting_for ? `Transferred to ${n.waiting_for} when they have room${who}` : `Sent back to the queue${who}`;
     else if (n.kind === "reassigned") line = `Reassigned from ${n.from_agent || "—"} to ${n.to_agent || "the queue"}${n.rule_label ? ` (${n.rule_label})` : ""}`;
     else if (n.kind === "assigned") line = `Assigned to ${n.to_agent || "—"}${n.rule_label && !n.note ? ` · ${n.rule_label}` : ""}`;
     else if (n.kind === "offered") line = `Offered to ${n.to_agent || "—"}`;
@@ -1045,7 +1058,7 @@
 
   // --- presence, close, transfer ------------------------------------------------------
 
-  for (const b of root.querySelectorAll("[data-presence]")) b.addEventListener("click", () => setPresence(b.dataset.presence));
+  presenceUI.init({ root, state, setPresence, openDialog: (d) => openDialog(d) });
 
   function openDialog(dialog) {
     const error = dialog.querySelector(".dialog-error");
@@ -1092,9 +1105,7 @@
     try {
       const data = await request("agents.available", { conversation: state.active });
       agents.replaceChildren(
-        ...(data.agents.length
-          ? data.agents.map((a) => el("option", { value: a.id, text: `${a.name} — ${a.open_count} / ${a.max_open} open` }))
-          : [el("option", { value: "", text: "No colleague has room right now" })]),
+        ...(data.agents.length ? data.agents.map(presenceUI.transferOption) : [el("option", { value: "", text: "No colleague works this chat's project now" })]),
       );
       skills.replaceChildren(el("option", { value: "", text: "Any skill" }), ...data.skills.map((s) => el("option", { value: s, text: s })));
       dialog.querySelector(`input[value="${data.agents.length ? "agent" : "queue"}"]`).checked = true;
@@ -1107,8 +1118,11 @@
     const toQueue = $("transfer-dialog").querySelector('input[name="target"]:checked').value === "queue";
     $("transfer-agent").disabled = toQueue;
     $("transfer-skill").disabled = !toQueue;
+    if (toQueue) $("transfer-hint").hidden = true;
+    else presenceUI.transferHint($("transfer-agent"));
   }
   for (const radio of $("transfer-dialog").querySelectorAll('input[name="target"]')) radio.addEventListener("change", syncTransferTarget);
+  $("transfer-agent").addEventListener("change", syncTransferTarget);
   $("transfer-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const dialog = $("transfer-dialog");
@@ -1123,11 +1137,13 @@
       frame.agent = agent;
     }
     try {
-      await request("conversation.transfer", frame);
+      const done = await request("conversation.transfer", frame);
       dialog.close();
       clearDraft(id);
       if (state.conversations.has(id)) removeConversation(id);
-      if (state.active === id) leaveActive("Transferred.");
+      const why = presenceUI.transferDone(done && done.conversation, $("transfer-agent"));
+      if (state.active === id) leaveActive(why);
+      else toast(why); // its event came first and took it off the screen
     } catch (err) {
       dialogError(dialog, err.message);
     }

@@ -128,8 +128,8 @@
             el("small", { text: agent.role === "supervisor" ? " supervisor" : "" }),
           ]),
           el("td", {}, [
-            el("span", { class: `presence presence-${agent.presence}`, text: agent.presence }),
-            el("small", { text: agent.presence_since ? ` since ${since(agent.presence_since)}` : "" }),
+            el("span", { class: `presence presence-${agent.presence}`, text: [agent.presence, agent.presence_reason].filter(Boolean).join(" · ") }),
+            el("small", { class: "in-state", "data-since": agent.presence_since || null, text: agent.presence_since ? ` since ${since(agent.presence_since)} · ${inState(agent.presence_since)}` : "" }),
           ]),
           el("td", { class: "load" }, [
             el("span", {
@@ -233,8 +233,16 @@
     renderOpen();
   }
 
+  // How long an agent has been in their presence state ("12m 4s").
+  function inState(iso) {
+    return duration((Date.now() - Date.parse(iso)) / 1000);
+  }
+
   // Waiting times grow between refreshes without asking the server.
   setInterval(() => {
+    for (const node of document.querySelectorAll(".in-state[data-since]")) {
+      node.textContent = ` since ${since(node.dataset.since)} · ${inState(node.dataset.since)}`;
+    }
     for (const node of document.querySelectorAll(".waiting[data-seconds]")) {
       const base = Number(node.dataset.seconds);
       if (node.dataset.seconds === "" || Number.isNaN(base)) continue;
@@ -352,7 +360,7 @@
       let frame;
       try { frame = JSON.parse(event.data); } catch (_) { return; }
       const type = frame.type || "";
-      if (type.startsWith("conversation.") || type.startsWith("presence.") || type === "message.created") {
+      if (type.startsWith("conversation.") || type.startsWith("presence.") || type.startsWith("member.") || type === "message.created") {
         scheduleRefresh();
       }
     });

@@ -14,6 +14,7 @@ from django.db import connection
 
 from conversations.demo import DEMO_PASSWORD
 from conversations.models import Channel, Membership, Organization, Project, Role, User
+from presence.models import DEFAULT_BUSY_REASONS, BusyReason
 
 pytestmark = pytest.mark.django_db
 
@@ -105,6 +106,11 @@ def test_bootstrap_demo_creates_the_demo_once():
     assert len({a.max_open for a in agents}) > 1
     assert Membership.objects.filter(role=Role.SUPERVISOR).exists()
     assert "supervisor@demo.cxgear.test" in out.getvalue()
+    # The demo organization keeps the default Busy reasons, made once.
+    demo = agents.first().organization
+    assert list(BusyReason.objects.filter(organization=demo).values_list("name", flat=True)) == (
+        list(DEFAULT_BUSY_REASONS)
+    )
 
 
 def test_the_demo_logins_it_prints_sign_in(client):

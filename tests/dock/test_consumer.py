@@ -312,22 +312,30 @@ async def test_a_thread_comes_with_the_customer_their_history_and_the_campaign(d
     await communicator.disconnect()
 
 
-async def test_the_transfer_picker_lists_available_colleagues_with_room(desk):
+async def test_the_transfer_picker_lists_available_and_busy_colleagues_with_their_load(desk):
     def more_colleagues():
         org = desk["agent"].organization
         full = MembershipFactory(organization=org, max_open=1, skills=["billing"])
         ConversationFactory(channel=desk["channel"], agent=full)
-        MembershipFactory(organization=org, presence="busy")
+        busy = MembershipFactory(organization=org, presence="busy")
+        MembershipFactory(organization=org, presence="offline")
         MembershipFactory(organization=org, role=Role.ADMIN)
         MembershipFactory()  # another organization's
+        return full, busy
 
-    await sync_to_async(more_colleagues)()
+    full, busy = await sync_to_async(more_colleagues)()
     communicator, _ = await open_dock(desk["agent"])
 
     reply = await command(communicator, {"type": "agents.available", "id": "a"})
 
     colleague = desk["colleague"]
-    assert [a["id"] for a in reply["data"]["agents"]] == [colleague.pk]
-    assert reply["data"]["agents"][0]["open_count"] == 1
+    agents = reply["data"]["agents"]
+    # Those with room first; a transfer to the others waits for them.
+    assert agents[0]["id"] == colleague.pk
+    assert (agents[0]["open_count"], agents[0]["room"], agents[0]["lands"]) == (1, True, "now")
+    assert {a["id"]: (a["presence"], a["lands"]) for a in agents[1:]} == {
+        full.pk: ("available", "waits"),
+        busy.pk: ("busy", "waits"),
+    }
     assert "billing" in reply["data"]["skills"]
     await communicator.disconnect()

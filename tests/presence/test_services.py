@@ -55,7 +55,10 @@ def test_every_change_is_kept_with_its_time_and_pushed_to_the_agent_and_supervis
         pushed = DockEvent.objects.filter(membership=member, type="presence.changed")
         assert [e.data["status"] for e in pushed.order_by("seq")] == ["available", "busy"]
         assert pushed.first().data["member"] == agent.pk
-        assert set(pushed.first().data) == {"member", "status", "since", "source"}
+        assert set(pushed.first().data) == {
+            *("member", "status", "since", "source"),
+            *("reason", "actor", "actor_name"),
+        }
 
 
 def test_setting_the_same_status_again_is_not_a_change(agent):

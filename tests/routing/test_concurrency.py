@@ -143,3 +143,45 @@ def test_transfers_both_ways_between_two_agents_at_once_all_land_and_count_true(
     assert open_per_agent([first, second]) == {first.pk: 10, second.pk: 10}
     assert ConversationEvent.objects.filter(kind=EventKind.TRANSFERRED).count() == 20
     assert desk.miscounted() == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chats_waiting_for_a_full_colleague_never_put_her_over_capacity(desk):
+    """Agents hand chats to a full colleague at once; she frees two places while passes run
+    in several workers: exactly two of the chats land with her, the others keep waiting for
+    her, and every counter stays true."""
+    from routing.tasks import _walk
+
+    bea = desk.agent(max_open=2)
+    hers = desk.open_chats(bea, 2)
+    agents = [desk.agent(max_open=1) for _ in range(8)]
+    handed = [(desk.open_chats(agent, 1)[0], agent) for agent in agents]
+
+    def hand(chat: Conversation, agent: Membership) -> Callable[[], None]:
+        def job() -> None:
+            conversation_transfer(conversation=chat, actor=agent, to_agent=bea)
+
+        return job
+
+    in_parallel([hand(chat, agent) for chat, agent in handed])
+    waiting = list(
+        Conversation.objects.filter(waiting_for=bea)
+        .order_by("waiting_until", "id")
+        .values_list("pk", flat=True)
+    )
+    assert len(waiting) == 8
+
+    def close(chat: Conversation) -> Callable[[], None]:
+        def job() -> None:
+            conversation_close(conversation=chat, actor=bea, outcome="done")
+
+        return job
+
+    in_parallel([close(chat) for chat in hers] + [lambda: _walk(desk.org.pk)] * (WORKERS - 2))
+    _walk(desk.org.pk)
+
+    landed = Conversation.objects.filter(pk__in=waiting, agent=bea, status="assigned")
+    assert open_per_agent([bea])[bea.pk] == 2
+    assert landed.count() == 2
+    assert Conversation.objects.filter(pk__in=waiting, waiting_for=bea).count() == 6
+    assert desk.miscounted() == {}

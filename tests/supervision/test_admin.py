@@ -90,3 +90,23 @@ def test_a_supervisor_reads_but_does_not_change_channels_and_projects(client, ou
     assert response.status_code == 403
     ours.channel.refresh_from_db()
     assert ours.channel.verify_token == "verify-me"
+
+
+def test_an_admin_keeps_the_busy_reasons_of_their_organization_only(client, ours, others):
+    from presence.models import BusyReason
+
+    BusyReason.objects.create(organization=ours.agent.organization, name="Coaching")
+    BusyReason.objects.create(organization=others.agent.organization, name="Siesta")
+
+    page = signed_in(client, ours.admin).get("/admin/presence/busyreason/").content.decode()
+    assert "Coaching" in page
+    assert "Siesta" not in page
+
+    signed_in(client, ours.supervisor)
+    assert client.get("/admin/presence/busyreason/").status_code == 200
+    response = client.post(
+        "/admin/presence/busyreason/add/",
+        {"organization": ours.agent.organization_id, "name": "Nap", "position": 0},
+    )
+    assert response.status_code == 403
+    assert not BusyReason.objects.filter(name="Nap").exists()
