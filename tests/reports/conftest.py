@@ -84,7 +84,10 @@ def seed_month(seed: int = 26, count: int = 240) -> Month:
         ProjectFactory(organization=org, name="Renewals", sla_first_reply_seconds=SLA_SECONDS),
     )
     without_sla = cast(Project, ProjectFactory(organization=org, name="Claims"))
-    channels = {p.pk: ChannelFactory(organization=org, project=p) for p in (with_sla, without_sla)}
+    channels = {
+        p.pk: cast(Channel, ChannelFactory(organization=org, project=p))
+        for p in (with_sla, without_sla)
+    }
     agents = [
         cast(
             Membership,
