@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def explain(*, organization_id: int, start: datetime, end: datetime, **only: str) -> Any:
-    params = {
+    params: dict[str, Any] = {
         "organization": organization_id,
         "start": start,
         "end": end,
