@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from conversations.models import Membership
@@ -43,8 +43,8 @@ from reports.periods import Period
 FIRST_REPLY_EDGES = (30, 60, 120, 300, 600, 1800)
 
 # One pass over the period's messages and audit trail feeds every figure of the report:
-# the totals, the agents' rows, the hours, the days and the first-reply buckets are the
-# grouping sets of one aggregate over a row of facts per conversation.
+# the totals, the agents' rows, the hours, the days and the first-reply buckets are
+# grouping sets of aggregates over one row of facts per conversation.
 #
 # Written by hand because the ORM can say neither GROUPING SETS nor a second grouping
 # over a grouped subquery; five ORM aggregates would read the month's messages five
@@ -52,25 +52,19 @@ FIRST_REPLY_EDGES = (30, 60, 120, 300, 600, 1800)
 # plain: counts and earliest times per conversation from one join each. The first reply
 # is the earliest outbound message when it came after the first inbound one, as it does
 # in nearly every thread; only a thread that began with our message (a template) looks
-# again, for its first outbound message after the customer's first.
+# again, for its first outbound message after the customer's first. ``replied`` is
+# materialized so that look is taken once per conversation, not once per use.
 # ``tests/reports/test_summary_plan.py`` pins the plan: the messages are read once.
 SUMMARY_SQL = """
-WITH scope AS MATERIALIZED (
-    SELECT c.id, c.agent_id, c.created_at, c.closed_at, p.sla_first_reply_seconds AS sla
-    FROM conversations_conversation c
-    JOIN conversations_project p ON p.id = c.project_id
-    WHERE c.organization_id = %(organization)s
-      AND c.created_at >= %(start)s AND c.created_at < %(end)s
-      {filters}
-),
-thread AS (
+WITH thread AS (
     SELECT m.conversation_id,
            count(*) FILTER (WHERE m.direction = 'in') AS messages_in,
            count(*) FILTER (WHERE m.direction = 'out') AS messages_out,
            min(m.sent_at) FILTER (WHERE m.direction = 'in') AS first_in,
            min(m.sent_at) FILTER (WHERE m.direction = 'out') AS first_out
     FROM conversations_message m
-    JOIN scope ON scope.id = m.conversation_id
+    JOIN conversations_conversation c ON c.id = m.conversation_id
+    WHERE {scope}
     GROUP BY m.conversation_id
 ),
 trail AS (
@@ -78,11 +72,14 @@ trail AS (
            min(e.created_at) FILTER (WHERE e.kind = 'assigned') AS first_assigned_at,
            count(*) FILTER (WHERE e.kind = 'transferred') AS transfers
     FROM conversations_conversationevent e
-    JOIN scope ON scope.id = e.conversation_id
+    JOIN conversations_conversation c ON c.id = e.conversation_id
+    WHERE {scope}
     GROUP BY e.conversation_id
 ),
-replied AS (
-    SELECT scope.*, thread.first_in,
+replied AS MATERIALIZED (
+    SELECT c.agent_id, c.created_at AT TIME ZONE %(zone)s AS opened_here, c.closed_at,
+           p.sla_first_reply_seconds AS sla,
+           thread.first_in,
            coalesce(thread.messages_in, 0) AS messages_in,
            coalesce(thread.messages_out, 0) AS messages_out,
            coalesce(trail.transfers, 0) AS transfers,
@@ -91,17 +88,19 @@ replied AS (
                WHEN thread.first_in IS NULL OR thread.first_out IS NULL THEN NULL
                WHEN thread.first_out >= thread.first_in THEN thread.first_out
                ELSE (SELECT min(later.sent_at) FROM conversations_message later
-                     WHERE later.conversation_id = scope.id AND later.direction = 'out'
+                     WHERE later.conversation_id = c.id AND later.direction = 'out'
                        AND later.sent_at >= thread.first_in)
            END AS first_reply_at
-    FROM scope
-    LEFT JOIN thread ON thread.conversation_id = scope.id
-    LEFT JOIN trail ON trail.conversation_id = scope.id
+    FROM conversations_conversation c
+    JOIN conversations_project p ON p.id = c.project_id
+    LEFT JOIN thread ON thread.conversation_id = c.id
+    LEFT JOIN trail ON trail.conversation_id = c.id
+    WHERE {scope}
 ),
 facts AS (
     SELECT agent_id, messages_in, messages_out, transfers,
-           extract(hour FROM created_at AT TIME ZONE %(zone)s)::integer AS hour,
-           (created_at AT TIME ZONE %(zone)s)::date AS day,
+           extract(hour FROM opened_here)::integer AS hour,
+           opened_here::date AS day,
            extract(epoch FROM first_reply_at - first_in)::float8 AS first_reply_seconds,
            extract(epoch FROM closed_at - first_assigned_at)::float8 AS handle_seconds,
            CASE
@@ -112,7 +111,10 @@ facts AS (
            END AS sla_met
     FROM replied
 )
-SELECT grouping(agent_id, hour, day, bucket) AS grouping_set, agent_id, hour, day, bucket,
+-- The medians and percentiles sort their values within each group, so they are asked
+-- only of the sets that show them; the days and the buckets are counts and shares.
+SELECT CASE WHEN grouping(agent_id) = 1 THEN 15 ELSE 7 END AS grouping_set,
+       agent_id, NULL::integer AS hour, NULL::date AS day, NULL::integer AS bucket,
        count(*) AS conversations,
        sum(messages_in)::bigint AS messages_in,
        sum(messages_out)::bigint AS messages_out,
@@ -122,14 +124,27 @@ SELECT grouping(agent_id, hour, day, bucket) AS grouping_set, agent_id, hour, da
        avg(sla_met::integer)::float8 AS sla_met_share,
        count(sla_met) AS sla_counted,
        sum(transfers)::bigint AS transfers
-FROM (SELECT facts.*,
+FROM facts
+GROUP BY GROUPING SETS ((), (agent_id))
+UNION ALL
+SELECT 11, NULL, hour, NULL, NULL,
+       count(*), sum(messages_in)::bigint, sum(messages_out)::bigint,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY first_reply_seconds), NULL, NULL,
+       avg(sla_met::integer)::float8, count(sla_met), sum(transfers)::bigint
+FROM facts
+GROUP BY hour
+UNION ALL
+SELECT CASE WHEN grouping(day) = 0 THEN 13 ELSE 14 END, NULL, NULL, day, bucket,
+       count(*), sum(messages_in)::bigint, sum(messages_out)::bigint, NULL, NULL, NULL,
+       avg(sla_met::integer)::float8, count(sla_met), sum(transfers)::bigint
+FROM (SELECT day, sla_met, messages_in, messages_out, transfers,
              width_bucket(first_reply_seconds, %(edges)s::float8[]) AS bucket
       FROM facts) AS bucketed
-GROUP BY GROUPING SETS ((), (agent_id), (hour), (day), (bucket))
+GROUP BY GROUPING SETS ((day), (bucket))
 """
 
-# ``grouping(agent_id, hour, day, bucket)`` of each grouping set: a bit for each column
-# the set does not group by, the first column the highest.
+# Which grouping set a row of ``SUMMARY_SQL`` belongs to: a bit for each of (agent_id,
+# hour, day, bucket) that the set does not group by, the first the highest.
 TOTAL, BY_AGENT, BY_HOUR, BY_DAY, BY_BUCKET = 0b1111, 0b0111, 0b1011, 0b1101, 0b1110
 
 FIGURES = (
@@ -146,13 +161,18 @@ FIGURES = (
 
 def summary_statement(*, project_id: int | None, agent_id: int | None) -> str:
     """``SUMMARY_SQL`` narrowed to a project and an agent when asked: a condition is
-    present or absent, never ``param IS NULL OR ...``, which no index serves."""
-    filters = []
+    present or absent, never ``param IS NULL OR ...``, which no index serves. The scope is
+    written out in each part, not read from a CTE: the planner then knows its size."""
+    scope = [
+        "c.organization_id = %(organization)s",
+        "c.created_at >= %(start)s",
+        "c.created_at < %(end)s",
+    ]
     if project_id is not None:
-        filters.append("AND c.project_id = %(project)s")
+        scope.append("c.project_id = %(project)s")
     if agent_id is not None:
-        filters.append("AND c.agent_id = %(agent)s")
-    return SUMMARY_SQL.replace("{filters}", "\n      ".join(filters))
+        scope.append("c.agent_id = %(agent)s")
+    return SUMMARY_SQL.replace("{scope}", " AND ".join(scope))
 
 
 def _seconds(value: float | None) -> float | None:
@@ -203,7 +223,12 @@ def summary_rows(
         "now": timezone.now(),
         "edges": list(FIRST_REPLY_EDGES),
     }
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The statement's estimated cost passes PostgreSQL's JIT threshold at any size, and
+        # compiling it costs more than running it: most of the time of a month's report.
+        cursor.execute("SET LOCAL jit = off")
+        # The grouping sets sort the period's conversations once per set: in memory.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(summary_statement(project_id=project_id, agent_id=agent_id), params)
         columns = [c.name for c in cursor.description or ()]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
