@@ -242,8 +242,8 @@ def seed_history(days: int = 28, seed: int = 2026) -> None:
                 opened = timezone.make_aware(datetime.combine(day, day_time(hour))) + timedelta(
                     seconds=rng.randrange(3600)
                 )
-                wait = rng.expovariate(1 / (25 + mean * 6))
-                reply = wait + rng.expovariate(1 / 40)
+                wait = rng.expovariate(1 / (8 + mean * 2))
+                reply = wait + rng.expovariate(1 / 25)
                 handle = rng.uniform(240, 1500)
                 chats.append(
                     {
@@ -257,7 +257,7 @@ def seed_history(days: int = 28, seed: int = 2026) -> None:
                     }
                 )
     contacts = Contact.objects.bulk_create(
-        Contact(organization_id=channel.organization_id, wa_id=f"4477009{n:05d}", name=f"Past {n}")
+        Contact(organization_id=channel.organization_id, wa_id=f"4420{n:08d}", name=f"Past {n}")
         for n in range(len(chats))
     )
     rows = Conversation.objects.bulk_create(

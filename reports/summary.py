@@ -238,11 +238,11 @@ def _bucket_label(index: int) -> str:
     edges = (0, *FIRST_REPLY_EDGES)
     if index >= len(FIRST_REPLY_EDGES):
         return f"{_short(edges[-1])}+"
-    return f"{_short(edges[index])} to {_short(edges[index + 1])}"
+    return f"{_short(edges[index])}-{_short(edges[index + 1])}"
 
 
 def _short(seconds: int) -> str:
-    return f"{seconds // 60} min" if seconds >= 60 and seconds % 60 == 0 else f"{seconds} s"
+    return f"{seconds // 60}m" if seconds >= 60 and seconds % 60 == 0 else f"{seconds}s"
 
 
 def report_summary(

@@ -5,7 +5,6 @@
   "use strict";
 
   const NS = "http://www.w3.org/2000/svg";
-  const WIDTH = 720;
   const HEIGHT = 240;
   const MARGIN = { top: 14, right: 52, bottom: 30, left: 52 };
 
@@ -28,6 +27,8 @@
   // spec: {labels, bars, barFormat, barMax?, line?, lineFormat?, target?, title, labelEvery?}
   function draw(container, spec) {
     container.replaceChildren();
+    // As wide as its box, so its text keeps one size whatever the chart's width.
+    const WIDTH = Math.max(320, Math.round(container.clientWidth || 720));
     const plotW = WIDTH - MARGIN.left - MARGIN.right;
     const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
     const root = svg("svg", {

@@ -30,7 +30,15 @@
     };
   }
 
+  let last = null;
+  let resizing = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(() => last && render(last.result, last.goal), 150);
+  });
+
   function render(result, goal) {
+    last = { result, goal };
     const needed = result.agents_needed;
     let summary =
       needed === null

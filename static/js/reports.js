@@ -120,6 +120,7 @@
       renderFigures(report);
       renderAgents(report);
       renderCharts(report);
+      lastReport = report;
       status.textContent = `${report.conversations.toLocaleString()} conversations from ${form.elements.from.value} to ${form.elements.to.value} (${report.timezone}).`;
       document.body.dataset.loaded = "true";
       window.history.replaceState(null, "", `?${params}`);
@@ -127,6 +128,14 @@
       status.textContent = error.message;
     }
   }
+
+  // Redrawn at the new width when the window changes size.
+  let lastReport = null;
+  let resizing = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizing);
+    resizing = setTimeout(() => lastReport && renderCharts(lastReport), 150);
+  });
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
