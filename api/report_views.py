@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
@@ -175,6 +176,16 @@ class ReportSummaryApi(ScopedAPIView):
             )
         return Response(ReportSerializer(report).data)
 
+    def perform_content_negotiation(
+        self, request: Request, force: bool = False
+    ) -> tuple[BaseRenderer, str]:
+        """An unknown ``format`` is answered by the parameter check (a 400 naming it), in
+        JSON, not by DRF's 404."""
+        try:
+            return super().perform_content_negotiation(request, force)  # type: ignore[no-any-return]
+        except Http404:
+            return JSONRenderer(), JSONRenderer.media_type
+
     def handle_exception(self, exc: Exception) -> Response:
         """A refusal is JSON, whatever format the report was asked in."""
         response = super().handle_exception(exc)
@@ -213,7 +224,7 @@ class ForecastInputSerializer(serializers.Serializer):
     )
     replay = ReplayInputSerializer(required=False)
     agents = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=500),
+        child=serializers.IntegerField(min_value=1, max_value=200),
         required=False,
         min_length=1,
         max_length=12,

@@ -53,9 +53,8 @@ def test_the_summary_downloads_as_csv(month: Month):
 def test_a_bad_parameter_is_a_400_that_names_it(month: Month, params, named):
     answer = token_client(month.supervisor).get(SUMMARY, params)
 
-    assert answer.status_code in (400, 404), answer.content
-    if answer.status_code == 400:
-        assert named in answer.json()
+    assert answer.status_code == 400, answer.content
+    assert named in answer.json()
 
 
 def test_a_bad_parameter_asked_as_csv_is_still_a_json_400(month: Month):
