@@ -167,6 +167,7 @@ class WhatsAppChannelSerializer(serializers.ModelSerializer):
             "phone_number_id",
             "display_phone_number",
             "default_language",
+            "detect_language",
             "required_skills",
             "webhook_url",
             "created_at",
@@ -186,6 +187,12 @@ class WhatsAppChannelInputSerializer(serializers.Serializer):
     app_secret = serializers.CharField(write_only=True, max_length=255)
     verify_token = serializers.CharField(write_only=True, max_length=255)
     default_language = serializers.CharField(max_length=16, required=False)
+    detect_language = serializers.BooleanField(
+        required=False,
+        help_text="Tell a new chat's language from the customer's first messages, among "
+        "the languages the organization's agents speak; an unsure guess keeps "
+        "`default_language`.",
+    )
     required_skills = TagListField(required=False)
 
     def validate_phone_number_id(self, value: str) -> str:
@@ -308,15 +315,22 @@ class ConversationSerializer(serializers.ModelSerializer):
             "channel",
             "contact",
             "language",
+            "language_source",
             "required_skills",
             "priority",
+            "offered_to",
+            "offer_expires_at",
             "created_at",
             "queued_at",
             "assigned_at",
             "closed_at",
             "outcome",
             "unread_count",
+            "sla_due_at",
+            "first_reply_at",
+            "sla_breached_at",
         ]
+        read_only_fields = ["sla_due_at", "first_reply_at", "sla_breached_at"]
 
 
 class ConversationFilterSerializer(serializers.Serializer):

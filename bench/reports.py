@@ -43,11 +43,11 @@ FROM generate_series(1, %(count)s) AS g
 SEED_CONVERSATIONS = """
 INSERT INTO conversations_conversation (
     organization_id, project_id, channel_id, contact_id, status, agent_id, language,
-    required_skills, priority, created_at, queued_at, assigned_at, closed_at, outcome,
-    last_inbound_at, last_message_at, unread_count)
+    language_source, required_skills, priority, created_at, queued_at, assigned_at, closed_at,
+    outcome, last_inbound_at, last_message_at, unread_count)
 SELECT %(organization)s, %(project)s, %(channel)s, ct.id, 'closed',
        (%(agents)s::bigint[])[1 + ct.id %% array_length(%(agents)s::bigint[], 1)], 'en',
-       '[]', 0, opened, opened, opened + interval '20 seconds', opened + interval '25 minutes',
+       'default', '[]', 0, opened, opened, opened + interval '20 seconds', opened + interval '25 minutes',
        'done', opened, opened + interval '25 minutes', 0
 FROM (SELECT id, %(start)s::timestamptz
              + (row_number() OVER (ORDER BY id)) * (%(days)s * interval '1 day') / %(count)s

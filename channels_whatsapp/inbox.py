@@ -106,7 +106,7 @@ def deliveries_record(
     A batch that fails is taken apart: each of its deliveries is tried alone, so one bad
     delivery holds back no other; the bad one counts an attempt, keeps its error and is
     not tried again in this pass."""
-    channel = Channel.objects.filter(pk=channel_id).first()
+    channel = Channel.objects.select_related("project").filter(pk=channel_id).first()
     if channel is None:
         return 0
     recorded = 0

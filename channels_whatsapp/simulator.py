@@ -59,16 +59,22 @@ TEXTS = {
         "La instalación de fibra se retrasó otra vez.",
         "¿Por qué mi factura es tan alta este mes?",
         "Gracias por la ayuda.",
+        "El router no tiene internet desde ayer.",
+        "¿Cuándo viene el técnico?",
     ],
     "fr": [
         "Bonjour, mon installation fibre n'a toujours pas eu lieu.",
         "Je voudrais profiter de l'offre de renouvellement.",
         "Ma box ne se connecte plus depuis hier soir.",
+        "Pourquoi ma facture est-elle si élevée ce mois-ci ?",
+        "Merci beaucoup pour votre aide.",
     ],
     "de": [
         "Hallo, mein Glasfaseranschluss funktioniert noch nicht.",
         "Kann ich meinen Vertrag mit Rabatt verlängern?",
         "Die Rechnung ist falsch, bitte prüfen.",
+        "Wann kommt der Techniker zu mir?",
+        "Vielen Dank für die schnelle Hilfe.",
     ],
     "pt": [
         "Olá, a instalação da fibra foi remarcada?",

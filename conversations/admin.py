@@ -250,7 +250,13 @@ class ProjectAdmin(OrganizationScopedAdmin):
 @admin.register(Channel)
 class ChannelAdmin(OrganizationScopedAdmin):
     supervisor_may_change = False
-    list_display = ["display_phone_number", "phone_number_id", "project", "default_language"]
+    list_display = [
+        "display_phone_number",
+        "phone_number_id",
+        "project",
+        "default_language",
+        "detect_language",
+    ]
     list_filter = [("project", ScopedRelatedFilter)]
     search_fields = ["display_phone_number", "phone_number_id", "project__name"]
     readonly_fields = ["key"]

@@ -98,6 +98,7 @@ def bootstrap_demo() -> tuple[Organization, Channel, list[Membership]]:
             app_secret=DEMO_APP_SECRET,
             verify_token=DEMO_VERIFY_TOKEN,
             default_language="en",
+            detect_language=True,
         )
     members = []
     for person in PEOPLE:

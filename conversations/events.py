@@ -17,6 +17,7 @@ from conversations.models import Conversation, Message
 
 
 class EventType(StrEnum):
+    CONVERSATION_OFFERED = "conversation.offered"
     CONVERSATION_ASSIGNED = "conversation.assigned"
     CONVERSATION_TRANSFERRED = "conversation.transferred"
     CONVERSATION_UPDATED = "conversation.updated"
@@ -24,6 +25,7 @@ class EventType(StrEnum):
     MESSAGE_CREATED = "message.created"
     MESSAGE_STATUS = "message.status"
     PRESENCE_CHANGED = "presence.changed"
+    SLA_BREACHED = "sla.breached"
 
 
 class ContactData(TypedDict):
@@ -44,8 +46,11 @@ class ConversationData(TypedDict):
     channel: int
     contact: ContactData
     language: str
+    language_source: str
     required_skills: list[str]
     priority: int
+    offered_to: int | None
+    offer_expires_at: str | None
     created_at: str | None
     queued_at: str | None
     assigned_at: str | None
@@ -54,6 +59,9 @@ class ConversationData(TypedDict):
     unread_count: int
     last_inbound_at: str | None
     last_message_at: str | None
+    sla_due_at: str | None
+    first_reply_at: str | None
+    sla_breached_at: str | None
 
 
 class MessageData(TypedDict):
@@ -85,10 +93,20 @@ class PresenceData(TypedDict):
     source: str | None
 
 
-EventData = ConversationData | MessageData | PresenceData
+class BreachData(TypedDict):
+    """A missed first-reply target (``conversations.sla``): the conversation as it is
+    now, and the two moments a report compares."""
+
+    conversation: ConversationData
+    due_at: str
+    breached_at: str
+
+
+EventData = ConversationData | MessageData | PresenceData | BreachData
 
 # The shape of each type's ``data``.
 DATA_SHAPES: dict[EventType, type] = {
+    EventType.CONVERSATION_OFFERED: ConversationData,
     EventType.CONVERSATION_ASSIGNED: ConversationData,
     EventType.CONVERSATION_TRANSFERRED: ConversationData,
     EventType.CONVERSATION_UPDATED: ConversationData,
@@ -96,6 +114,7 @@ DATA_SHAPES: dict[EventType, type] = {
     EventType.MESSAGE_CREATED: MessageData,
     EventType.MESSAGE_STATUS: MessageData,
     EventType.PRESENCE_CHANGED: PresenceData,
+    EventType.SLA_BREACHED: BreachData,
 }
 
 
@@ -126,8 +145,11 @@ def conversation_payload(conversation: Conversation) -> ConversationData:
         "channel": conversation.channel_id,
         "contact": contact_payload(conversation),
         "language": conversation.language,
+        "language_source": conversation.language_source,
         "required_skills": conversation.required_skills,
         "priority": conversation.priority,
+        "offered_to": conversation.offered_to_id,
+        "offer_expires_at": _iso(conversation.offer_expires_at),
         "created_at": _iso(conversation.created_at),
         "queued_at": _iso(conversation.queued_at),
         "assigned_at": _iso(conversation.assigned_at),
@@ -136,6 +158,21 @@ def conversation_payload(conversation: Conversation) -> ConversationData:
         "unread_count": conversation.unread_count,
         "last_inbound_at": _iso(conversation.last_inbound_at),
         "last_message_at": _iso(conversation.last_message_at),
+        "sla_due_at": _iso(conversation.sla_due_at),
+        "first_reply_at": _iso(conversation.first_reply_at),
+        "sla_breached_at": _iso(conversation.sla_breached_at),
+    }
+
+
+def breach_payload(conversation: Conversation) -> BreachData:
+    """A breach as recorded: only a conversation with both moments set has one."""
+    due, breached = conversation.sla_due_at, conversation.sla_breached_at
+    if due is None or breached is None:
+        raise ValueError(f"conversation {conversation.pk} has no recorded breach")
+    return {
+        "conversation": conversation_payload(conversation),
+        "due_at": due.isoformat(),
+        "breached_at": breached.isoformat(),
     }
 
 

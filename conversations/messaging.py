@@ -37,9 +37,10 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from conversations import channels, passes
+from conversations import channels, passes, sla
 from conversations.activity import activity_on_commit
 from conversations.events import EventType, conversation_payload, message_payload
+from conversations.language import language_detect, organization_languages
 from conversations.locked_open import lock_open_conversations
 from conversations.models import (
     Channel,
@@ -49,9 +50,11 @@ from conversations.models import (
     ConversationStatus,
     Direction,
     EventKind,
+    LanguageSource,
     Membership,
     Message,
     MessageStatus,
+    Project,
     Rule,
 )
 from conversations.realtime import Event, publish, publish_all
@@ -210,7 +213,53 @@ def _record_messages(
         ConversationEvent(conversation_id=pk, kind=EventKind.OPENED, rule=Rule.INBOUND)
         for pk in sorted(opened)
     )
+    if channel.detect_language:
+        conversations_detect_language(channel=channel, conversations=conversations, new=new)
     return _tell(channel=channel, conversations=conversations, opened=opened, new=new)
+
+
+def conversations_detect_language(
+    *, channel: Channel, conversations: dict[int, Conversation], new: dict[int, list[Message]]
+) -> int:
+    """Set the language of each queued conversation whose language is still its default
+    from the customer's new texts, where the detector is confident (``conversations.
+    language``), with an audit entry; routing, asked after commit, then finds an agent who
+    reads it. An unsure guess changes nothing, and the next message is tried again. The
+    conversations are locked by the caller. Returns how many were set."""
+    undecided = [
+        conversation
+        for conversation in conversations.values()
+        if conversation.status == ConversationStatus.QUEUED
+        and conversation.language_source == LanguageSource.DEFAULT
+        and any(m.text for m in new.get(conversation.pk, []))
+    ]
+    if not undecided:
+        return 0
+    spoken = organization_languages(organization_id=channel.organization_id)
+    detected = 0
+    for conversation in undecided:
+        text = "\n".join(m.text for m in new[conversation.pk] if m.text)
+        found = language_detect(text=text, languages=spoken)
+        if found.language is None:
+            continue
+        previous = conversation.language
+        conversation.language = found.language
+        conversation.language_source = LanguageSource.DETECTED
+        conversation.language_confidence = found.confidence
+        conversation.save(update_fields=["language", "language_source", "language_confidence"])
+        ConversationEvent.objects.create(
+            conversation=conversation,
+            kind=EventKind.UPDATED,
+            rule=Rule.LANGUAGE_DETECTED,
+            note=f"Language detected: {found.language} (confidence {found.confidence:.2f}).",
+            data={
+                "language": [previous, found.language],
+                "confidence": found.confidence,
+                "runner_up": found.runner_up,
+            },
+        )
+        detected += 1
+    return detected
 
 
 def _tell(
@@ -386,7 +435,7 @@ def _open_conversations(
         fresh = [
             Conversation(
                 organization_id=channel.organization_id,
-                project_id=channel.project_id,
+                **_project_of(channel),
                 channel=channel,
                 contact=contacts[pk],
                 status=ConversationStatus.QUEUED,
@@ -425,6 +474,14 @@ def _open_conversations(
     return conversations, opened
 
 
+def _project_of(channel: Channel) -> dict[str, Any]:
+    """The channel's project for a new conversation, when the caller loaded it with the
+    channel: its first-reply target is then known without another query."""
+    if Channel.project.is_cached(channel):
+        return {"project": channel.project}
+    return {"project_id": channel.project_id}
+
+
 def _insert_new(
     *,
     channel: Channel,
@@ -460,31 +517,65 @@ def _insert_new(
 
 
 def _count_into_conversations(stored: list[Message]) -> dict[int, list[Message]]:
-    """Each conversation's unread count moved on by its new messages, and its latest
-    times to theirs where later; returns the new messages by conversation.
+    """Each conversation's unread count moved on by its new messages, its latest times to
+    theirs where later, and the first-reply deadline of a conversation whose customer
+    writes for the first time (``sla``); returns the new messages by conversation.
 
-    Conversations given the same count and latest time are written by one UPDATE (a
-    delivery's messages mostly share their second), the rule in SQL: ``F() + n`` and
-    ``Greatest`` (which passes over NULL on PostgreSQL). Every row is locked (or new),
+    Conversations given the same count, latest time and deadline are written by one
+    UPDATE (a delivery's messages mostly share their second), the rule in SQL: ``F() + n``
+    and ``Greatest`` (which passes over NULL on PostgreSQL). Every row is locked (or new),
     so the objects, moved on the same way, show what the rows hold."""
     new: dict[int, list[Message]] = defaultdict(list)
     for message in stored:
         new[message.conversation_id].append(message)
-    alike: dict[tuple[int, datetime], list[int]] = defaultdict(list)
+    targets = _reply_targets([rows[0].conversation for rows in new.values()])
+    alike: dict[tuple[int, datetime, datetime | None], list[int]] = defaultdict(list)
     for rows in new.values():
         conversation = rows[0].conversation
         latest = max(row.sent_at for row in rows)
+        due = None
+        if conversation.pk in targets:
+            due = sla.sla_due_at_for(
+                target_seconds=targets[conversation.pk],
+                first_inbound_at=min(row.sent_at for row in rows),
+            )
         conversation.unread_count += len(rows)
         conversation.last_inbound_at = max(conversation.last_inbound_at or latest, latest)
         conversation.last_message_at = max(conversation.last_message_at or latest, latest)
-        alike[(len(rows), latest)].append(conversation.pk)
-    for (count, latest), pks in alike.items():
+        if due is not None:
+            conversation.sla_due_at = due
+            sla.sla_watch(conversation_id=conversation.pk, due_at=due)
+        alike[(len(rows), latest, due)].append(conversation.pk)
+    for (count, latest, due), pks in alike.items():
         Conversation.objects.filter(pk__in=pks).update(
             unread_count=F("unread_count") + count,
             last_inbound_at=Greatest("last_inbound_at", Value(latest)),
             last_message_at=Greatest("last_message_at", Value(latest)),
+            **({"sla_due_at": due} if due is not None else {}),
         )
     return new
+
+
+def _reply_targets(conversations: list[Conversation]) -> dict[int, int | None]:
+    """The first-reply target (seconds, or None) of each conversation whose customer
+    writes for the first time: no inbound message and no first reply yet. The project
+    comes with the conversation (locked with it, or the channel's for a new one); one
+    query finds any that did not."""
+    first = [c for c in conversations if c.last_inbound_at is None and c.first_reply_at is None]
+    unknown = {c.project_id for c in first if not Conversation.project.is_cached(c)}
+    targets = (
+        dict(Project.objects.filter(pk__in=unknown).values_list("pk", "sla_first_reply_seconds"))
+        if unknown
+        else {}
+    )
+    return {
+        c.pk: (
+            c.project.sla_first_reply_seconds
+            if Conversation.project.is_cached(c)
+            else targets.get(c.project_id)
+        )
+        for c in first
+    }
 
 
 def _apply_statuses(
@@ -583,13 +674,42 @@ def message_send_text(*, conversation: Conversation, sender: Membership, text: s
             status_changed_at=now,
             send_after=now,
         )
-        locked.last_message_at = now
-        locked.save(update_fields=["last_message_at"])
+        _outbound_recorded(conversation=locked, message=message)
         recipients = _recipients(locked, sender.pk)
         publish(EventType.MESSAGE_CREATED, message_payload(message), to=recipients)
         message_hand_over(message_id=message.pk)
     conversation.last_message_at = now
+    conversation.first_reply_at = locked.first_reply_at
+    conversation.sla_breached_at = locked.sla_breached_at
     return message
+
+
+def _outbound_recorded(*, conversation: Conversation, message: Message) -> None:
+    """What an agent's message stored in the locked ``conversation`` changes of it: its
+    last activity and, for the first reply after the customer's first message, the
+    first-reply time (``sla`` defines it: an internal note is no reply). A first reply
+    that comes after its deadline records the breach if no sweep has yet: the lock held
+    here keeps the sweep's conditional UPDATE from recording it a second time."""
+    at = message.created_at
+    conversation.last_message_at = at
+    fields = ["last_message_at"]
+    is_first_reply = (
+        message.direction == Direction.OUT
+        and conversation.first_reply_at is None
+        and conversation.last_inbound_at is not None
+    )
+    late = False
+    if is_first_reply:
+        conversation.first_reply_at = at
+        fields.append("first_reply_at")
+        due = conversation.sla_due_at
+        late = due is not None and at > due and conversation.sla_breached_at is None
+        if late:
+            conversation.sla_breached_at = at
+            fields.append("sla_breached_at")
+    conversation.save(update_fields=fields)
+    if late:
+        sla.sla_breach_publish(conversation)
 
 
 def _recipients(conversation: Conversation, *member_ids: int | None) -> list[int]:

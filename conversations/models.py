@@ -139,6 +139,10 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
         return self.select_for_update(no_key=True, skip_locked=skip_locked, of=("self",))
 
 
+# Membership's counters, written only by ``UPDATE ... SET n = n ± 1`` under its lock.
+COUNTERS = ("open_conversations", "offers_missed")
+
+
 class Membership(models.Model):
     """A user's place in one organization: role, capacity and what they can handle."""
 
@@ -153,10 +157,13 @@ class Membership(models.Model):
     projects = models.ManyToManyField(Project, blank=True, related_name="members")
     # When this member last received a chat: ties in load go to whoever waited longest.
     last_assigned_at = models.DateTimeField(null=True, blank=True)
-    # How many conversations are assigned to this member now: routing reads it instead of
-    # counting them. Every write that gives a chat an agent or takes one away keeps it, in
-    # the same transaction (``routing.router.count_moved``).
+    # How many conversations are assigned (or offered) to this member now: routing reads
+    # it instead of counting them. Every write that gives a chat an agent or takes one
+    # away keeps it, in the same transaction (``routing.router.count_moved``).
     open_conversations = models.IntegerField(default=0, editable=False)
+    # Offers this member declined or let run out since they last accepted one; at
+    # ``routing.offers.MISSES_BEFORE_BUSY`` they are set Busy.
+    offers_missed = models.PositiveSmallIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = MembershipQuerySet.as_manager()
@@ -186,15 +193,15 @@ class Membership(models.Model):
         return f"{self.user.email} ({self.role})"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """A full save of a member read earlier leaves ``open_conversations`` alone: it
-        would write back a count that moved meanwhile."""
+        """A full save of a member read earlier leaves ``open_conversations`` and
+        ``offers_missed`` alone: it would write back a count that moved meanwhile."""
         if not (self._state.adding or args or kwargs.get("force_insert")) and (
             kwargs.get("update_fields") is None
         ):
             kwargs["update_fields"] = [
                 f.name
                 for f in self._meta.concrete_fields
-                if not f.primary_key and f.name != "open_conversations"
+                if not f.primary_key and f.name not in COUNTERS
             ]
         super().save(*args, **kwargs)
 
@@ -232,6 +239,11 @@ class Channel(models.Model):
     app_secret = models.CharField(max_length=255)
     verify_token = models.CharField(max_length=255)
     default_language = models.CharField(max_length=16, default="en")
+    detect_language = models.BooleanField(
+        default=False,
+        help_text="Tell a new chat's language from the customer's first messages, among the "
+        "languages the organization's agents speak; an unsure guess keeps the default.",
+    )
     required_skills = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -284,6 +296,9 @@ class Contact(models.Model):
 
 class ConversationStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
+    # Offered to one agent (``offered_to``) until ``offer_expires_at``: it holds a place in
+    # their room, and they accept or decline it (``routing.offers``).
+    OFFERED = "offered", "Offered"
     ASSIGNED = "assigned", "Assigned"
     CLOSED = "closed", "Closed"
 
@@ -291,6 +306,14 @@ class ConversationStatus(models.TextChoices):
 # Queue order: priority first, then arrival, then id for chats that arrived at the same
 # instant. The index ``queue_order`` holds the queued chats in it.
 QUEUE_ORDER = ("-priority", "queued_at", "id")
+
+
+class LanguageSource(models.TextChoices):
+    """Where a conversation's language came from: the rule routing reports."""
+
+    DEFAULT = "default", "The contact's or the channel's default"
+    DETECTED = "detected", "Detected from the customer's words"
+    PERSON = "person", "Set by a person"
 
 
 class ConversationQuerySet(models.QuerySet["Conversation"]):
@@ -325,8 +348,23 @@ class Conversation(models.Model):
         related_name="conversations",
     )
     language = models.CharField(max_length=16, blank=True)
+    language_source = models.CharField(
+        max_length=16, choices=LanguageSource.choices, default=LanguageSource.DEFAULT
+    )
+    # The detector's confidence in ``language`` when it was detected.
+    language_confidence = models.FloatField(null=True, blank=True)
     required_skills = models.JSONField(default=list, blank=True)
     priority = models.IntegerField(default=0)
+    # While ``offered``: the agent it is offered to and when the offer runs out.
+    offered_to = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    # The agent who last declined it or let its offer run out: it is not offered to them
+    # again next (never to the same agent twice in a row).
+    offer_passed_by = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(default=timezone.now)
     assigned_at = models.DateTimeField(null=True, blank=True)
@@ -336,6 +374,25 @@ class Conversation(models.Model):
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
     unread_count = models.IntegerField(default=0)
+    # The first-reply target (``conversations.sla`` defines each moment precisely).
+    sla_due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the first reply is due: the customer's first message plus the "
+        "project's sla_first_reply_seconds (null: no target, or the customer has not written).",
+    )
+    first_reply_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the first reply after the customer's first message was stored "
+        "(internal notes do not count).",
+    )
+    sla_breached_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the server recorded that the first reply missed sla_due_at "
+        "(null: met, or not yet due).",
+    )
 
     objects = ConversationQuerySet.as_manager()
 
@@ -354,6 +411,11 @@ class Conversation(models.Model):
                 condition=~Q(status="queued") | Q(agent__isnull=True),
                 name="queued_conversation_has_no_agent",
             ),
+            models.CheckConstraint(
+                condition=~Q(status="offered")
+                | Q(agent__isnull=True, offered_to__isnull=False, offer_expires_at__isnull=False),
+                name="offered_conversation_has_one_offer",
+            ),
         ]
         indexes = [
             # ``QUEUE_ORDER`` to the last tie, within one organization: routing reads
@@ -365,6 +427,20 @@ class Conversation(models.Model):
                 name="queue_order",
             ),
             models.Index(fields=["agent"], condition=Q(status="assigned"), name="open_by_agent"),
+            # The sweep of offers whose time ran out, and a dock's offers.
+            models.Index(
+                fields=["offer_expires_at"], condition=Q(status="offered"), name="offers_due"
+            ),
+            # The breach sweep's scan: only the deadlines still running, not the history.
+            models.Index(
+                fields=["sla_due_at"],
+                condition=Q(
+                    sla_due_at__isnull=False,
+                    first_reply_at__isnull=True,
+                    sla_breached_at__isnull=True,
+                ),
+                name="sla_running",
+            ),
             # Reports read an organization's conversations by when they opened
             # (``reports.summary``); a day's report reads that day's, not the year's.
             models.Index(fields=["organization", "created_at"], name="conversation_opened"),
@@ -462,6 +538,9 @@ class EventKind(models.TextChoices):
     REASSIGNED = "reassigned", "Reassigned"
     CLOSED = "closed", "Closed"
     UPDATED = "updated", "Updated"
+    OFFERED = "offered", "Offered"
+    DECLINED = "declined", "Offer declined"
+    OFFER_EXPIRED = "offer-expired", "Offer ran out"
 
 
 class Rule(models.TextChoices):
@@ -475,6 +554,10 @@ class Rule(models.TextChoices):
     SUPERVISOR = "supervisor", "Supervisor decision"
     INBOUND = "inbound", "Customer wrote"
     AGENT = "agent", "Agent decision"
+    OFFER_ACCEPTED = "offer-accepted", "The agent accepted the offer"
+    OFFER_DECLINED = "offer-declined", "The agent declined the offer"
+    OFFER_TIMED_OUT = "offer-timed-out", "The offer ran out"
+    LANGUAGE_DETECTED = "language-detected", "Language detected from the customer's words"
 
 
 class ConversationEvent(models.Model):

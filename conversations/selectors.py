@@ -69,5 +69,19 @@ def open_conversations_of(*, member: Membership) -> QuerySet[Conversation]:
     )
 
 
+def offers_to(*, member: Membership) -> QuerySet[Conversation]:
+    """The chats offered to a member now, waiting for their answer, soonest to run out
+    first."""
+    return (
+        Conversation.objects.filter(
+            organization_id=member.organization_id,
+            status=ConversationStatus.OFFERED,
+            offered_to_id=member.pk,
+        )
+        .select_related("contact", "project", "channel", "agent__user")
+        .order_by("offer_expires_at")
+    )
+
+
 def conversation_messages(*, conversation: Conversation) -> QuerySet[Message]:
     return conversation.messages.select_related("sender__user").order_by("sent_at", "id")

@@ -230,6 +230,7 @@ def channel_create(
     verify_token: str,
     display_phone_number: str = "",
     default_language: str = "en",
+    detect_language: bool = False,
     required_skills: Iterable[str] = (),
 ) -> Channel:
     return Channel.objects.create(
@@ -241,6 +242,7 @@ def channel_create(
         app_secret=app_secret,
         verify_token=verify_token,
         default_language=default_language.lower(),
+        detect_language=detect_language,
         required_skills=clean_list(required_skills),
     )
 

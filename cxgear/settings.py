@@ -299,8 +299,8 @@ ROUTING_SWEEP_SECONDS = env_int("ROUTING_SWEEP_SECONDS", 10, minimum=1)
 # the last beat, so a live dock is never dropped.
 PRESENCE_HEARTBEAT_SECONDS = env_int("PRESENCE_HEARTBEAT_SECONDS", 20, minimum=1)
 # Beat's jobs: the routing sweep (vanished docks, offline reassignment, lost triggers),
-# the recording of webhook deliveries whose task was lost, and the outbox's sweep (replies
-# whose send no worker took).
+# the recording of webhook deliveries whose task was lost, the outbox's sweep (replies
+# whose send no worker took) and the first-reply breaches no scheduled check recorded.
 CELERY_BEAT_SCHEDULE = {
     name: {
         "task": task,
@@ -311,6 +311,7 @@ CELERY_BEAT_SCHEDULE = {
         ("routing-sweep", "routing.tasks.sweep"),
         ("inbound-recovery", "channels_whatsapp.tasks.recover_deliveries"),
         ("outbound-recovery", "conversations.tasks.hand_over_overdue_messages"),
+        ("sla-breaches", "conversations.tasks.sweep_sla_breaches"),
     ]
 }
 # Failed sign-ins (``accounts.throttle``): after this many for one e-mail, or from one

@@ -24,7 +24,7 @@ from conversations.models import Conversation, Membership, Role, User
 from dock import dock
 from presence import services as presence_services
 from presence.models import PresenceStatus
-from routing import services
+from routing import offers, services
 
 logger = logging.getLogger(__name__)
 
@@ -211,6 +211,8 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
             await self._reply(kind, request_id, error=str(exc))
         except messaging.ConversationClosed as exc:
             await self._reply(kind, request_id, error=str(exc))
+        except offers.OfferGone as exc:
+            await self._reply(kind, request_id, error=str(exc), code="offer_gone")
         except messaging.OutsideServiceWindow as exc:
             await self._reply(
                 kind,
@@ -396,6 +398,36 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
             "skills": dock.known_skills(member=self.member),
         }
 
+    async def cmd_offer_accept(self, content: dict[str, Any]) -> dict[str, Any]:
+        return await database_sync_to_async(self._offer_answer)(content, offers.offer_accept)
+
+    async def cmd_offer_decline(self, content: dict[str, Any]) -> dict[str, Any]:
+        return await database_sync_to_async(self._offer_answer)(content, offers.offer_decline)
+
+    def _offer_answer(
+        self, content: dict[str, Any], service: Callable[..., Conversation]
+    ) -> dict[str, Any]:
+        """Accept or decline the chat offered to this member (``routing.offers``)."""
+        assert self.member is not None
+        conversation_id = content.get("conversation")
+        if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+            raise CommandError("conversation must be a conversation id")
+        answered = service(conversation_id=conversation_id, member=self.member)
+        return {"conversation": conversation_payload(answered)}
+
+    async def cmd_conversation_language(self, content: dict[str, Any]) -> dict[str, Any]:
+        return await database_sync_to_async(self._conversation_language)(content)
+
+    def _conversation_language(self, content: dict[str, Any]) -> dict[str, Any]:
+        """Correct a chat's language; a queued chat is routed again with it."""
+        assert self.member is not None
+        conversation = _conversation(self.member, content)
+        language = _text(content, "language", limit=16, required=True)
+        changed = services.conversation_update(
+            conversation=conversation, actor=self.member, language=language
+        )
+        return {"conversation": conversation_payload(changed)}
+
     COMMANDS: dict[str, Callable[[DockConsumer, dict[str, Any]], Awaitable[Any]]] = {
         "resync": cmd_resync,
         "heartbeat": cmd_heartbeat,
@@ -406,6 +438,9 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
         "conversation.close": cmd_conversation_close,
         "conversation.transfer": cmd_conversation_transfer,
         "agents.available": cmd_agents_available,
+        "offer.accept": cmd_offer_accept,
+        "offer.decline": cmd_offer_decline,
+        "conversation.language": cmd_conversation_language,
     }
 
 

@@ -6,21 +6,25 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from conversations import realtime, selectors
 from conversations.events import conversation_payload, message_payload, presence_payload
+from conversations.language import organization_languages
 from conversations.models import (
     Conversation,
     ConversationEvent,
+    Direction,
     EventKind,
     Membership,
     Message,
     Role,
+    Rule,
 )
 from presence.models import AgentPresence, PresenceStatus
 from routing import router
@@ -38,8 +42,19 @@ RESYNC_EVENTS = 1000
 # The chat list shows one line of the last message; the thread has the whole of it.
 PREVIEW_CHARACTERS = 200
 EARLIER_CONVERSATIONS = 10
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The kinds of audit entries the thread shows between messages as system notes.
-NOTE_KINDS = (EventKind.ASSIGNED, EventKind.TRANSFERRED, EventKind.REASSIGNED, EventKind.QUEUED)
+NOTE_KINDS = (
+    EventKind.ASSIGNED,
+    EventKind.TRANSFERRED,
+    EventKind.REASSIGNED,
+    EventKind.QUEUED,
+    EventKind.OFFERED,
+    EventKind.DECLINED,
+    EventKind.OFFER_EXPIRED,
+)
+# Of the other changes, those the thread shows: routing's own, each with its note.
+NOTE_UPDATES = (Rule.LANGUAGE_DETECTED, Rule.OFFER_DECLINED, Rule.OFFER_TIMED_OUT)
 
 
 def heartbeat_seconds() -> int:
@@ -77,9 +92,41 @@ def me_payload(member: Membership, *, open_count: int) -> dict[str, Any]:
 
 
 def dock_conversation(conversation: Conversation) -> dict[str, Any]:
-    """A conversation as the dock's list shows it: the event payload plus its last message."""
+    """A conversation as the dock's list shows it: the event payload plus its last message
+    and its project's first-reply target (the countdown turns amber at a share of it)."""
     last = conversation.messages.order_by("-sent_at", "-id").first()
-    return {**conversation_payload(conversation), "last_message": message_preview(last)}
+    return {
+        **conversation_payload(conversation),
+        "last_message": message_preview(last),
+        "waiting_since": _iso(
+            waiting_since(conversation) if last and last.direction == Direction.IN else None
+        ),
+        "sla_target_seconds": conversation.project.sla_first_reply_seconds,
+    }
+
+
+def waiting_since(conversation: Conversation) -> datetime | None:
+    """When the customer's first message after our last reply was sent: how long they have
+    waited for an answer, which orders the dock's list (longest first)."""
+    last_reply = (
+        conversation.messages.filter(direction=Direction.OUT)
+        .order_by("-sent_at")
+        .values("sent_at")[:1]
+    )
+    return (
+        conversation.messages.filter(
+            direction=Direction.IN, sent_at__gt=Coalesce(Subquery(last_reply), Value(EPOCH))
+        )
+        .order_by("sent_at")
+        .values_list("sent_at", flat=True)
+        .first()
+    )
+
+
+def organization_languages_sorted(*, member: Membership) -> list[str]:
+    """The languages a chat may be set to in the dock: those the organization's agents
+    speak."""
+    return sorted(organization_languages(organization_id=member.organization_id))
 
 
 def dock_snapshot(*, member: Membership) -> dict[str, Any]:
@@ -89,13 +136,16 @@ def dock_snapshot(*, member: Membership) -> dict[str, Any]:
     and replayed, and applying a conversation or message payload twice changes nothing."""
     seq = realtime.last_seq(membership_id=member.pk)
     conversations = list(selectors.open_conversations_of(member=member).order_by("assigned_at"))
+    offered = list(selectors.offers_to(member=member))
     presence = AgentPresence.objects.filter(membership_id=member.pk).first()
     return {
         "seq": seq,
         "data": {
-            "me": me_payload(member, open_count=len(conversations)),
+            "me": me_payload(member, open_count=len(conversations) + len(offered)),
             "presence": presence_payload(member_id=member.pk, presence=presence),
             "conversations": [dock_conversation(c) for c in conversations],
+            "offers": [dock_conversation(c) for c in offered],
+            "languages": organization_languages_sorted(member=member),
             "heartbeat_seconds": heartbeat_seconds(),
             "service_window_hours": 24,
         },
@@ -255,7 +305,8 @@ def _thread_page(conversation: Conversation, *, before: str | None, room: int) -
     entry when there are older ones."""
     messages = selectors.conversation_messages(conversation=conversation).select_related(None)
     notes = ConversationEvent.objects.filter(
-        conversation=conversation, kind__in=NOTE_KINDS
+        Q(kind__in=NOTE_KINDS) | Q(kind=EventKind.UPDATED, rule__in=NOTE_UPDATES),
+        conversation=conversation,
     ).select_related("actor__user", "from_agent__user", "to_agent__user")
     if before is not None:
         position = _position(conversation, before)

@@ -1,6 +1,7 @@
 """``make screenshot``: the dock in the middle of a shift, as ``docs/screenshots/43-chat-dock.png``,
-and the supervision area's reports and staffing planner over four weeks of history
-(``44-reports.png``, ``45-planning.png``).
+and the same in dark mode as ``docs/screenshots/43-chat-dock-dark.png``; then the supervision
+area's reports and staffing planner over four weeks of history (``44-reports.png``,
+``45-planning.png``).
 
 It works on a scratch database of its own on the PostgreSQL of ``DATABASE_URL`` (``make
 screenshot`` starts the checkout's own when it is unset), dropped afterwards, so it never
@@ -23,6 +24,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "screenshots" / "43-chat-dock.png"
+OUTPUT_DARK = ROOT / "docs" / "screenshots" / "43-chat-dock-dark.png"
 REPORTS_OUTPUT = ROOT / "docs" / "screenshots" / "44-reports.png"
 PLANNING_OUTPUT = ROOT / "docs" / "screenshots" / "45-planning.png"
 SUPERVISOR = "supervisor@demo.cxgear.test"
@@ -356,6 +358,10 @@ def photograph(url: str) -> None:
         page.wait_for_timeout(400)
         OUTPUT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(OUTPUT))
+        # The system prefers dark: the dock follows it (the Theme switch stays on Auto).
+        page.emulate_media(color_scheme="dark")
+        page.wait_for_timeout(400)
+        page.screenshot(path=str(OUTPUT_DARK))
         page.close()
         photograph_supervision(browser, url)
         browser.close()
@@ -399,7 +405,7 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         _wait_for(url)
         photograph(url)
-        for written in (OUTPUT, REPORTS_OUTPUT, PLANNING_OUTPUT):
+        for written in (OUTPUT, OUTPUT_DARK, REPORTS_OUTPUT, PLANNING_OUTPUT):
             print(f"wrote {written.relative_to(ROOT)}")
     finally:
         if server is not None:

@@ -19,6 +19,8 @@ class PresenceSource(models.TextChoices):
     API = "api", "API"
     SUPERVISOR = "supervisor", "Supervisor"
     SYSTEM = "system", "System"
+    # Set Busy by routing: the member let offers pass (declined or ran out) several in a row.
+    MISSED_OFFERS = "missed-offers", "Missed offers"
 
 
 class AgentPresence(models.Model):

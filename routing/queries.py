@@ -129,7 +129,8 @@ def locked_member(member_id: int) -> Membership:
 
 # The first queued chat ahead of a position in queue order that a member could take (the
 # rules of ``eligible_for`` seen from the chat's side), other than those held for their
-# own last agent: its id, or NULL. Queue order is priority descending, then queued_at and
+# own last agent and those this member just let pass as an offer (never offered to the
+# same agent twice in a row): its id, or NULL. Queue order is priority descending, then queued_at and
 # id ascending, so "ahead" is two ranges of the index ``queue_order``: a higher priority,
 # then the same priority and a lower (queued_at, id). Each is walked in index order and
 # stops at its first chat that fits; one comparison of whole rows, which no index serves,
@@ -151,6 +152,7 @@ LATERAL (
      WHERE q.organization_id = chat.organization_id AND q.status = 'queued'
        AND q.priority > chat.priority
        AND q.id <> ALL (chat.held) AND q.required_skills <@ chat.skills
+       AND q.offer_passed_by_id IS DISTINCT FROM chat.member_id
        AND (q.language = '' OR q.language = ANY (chat.languages))
        AND EXISTS (SELECT FROM conversations_membership_projects mp
                    WHERE mp.membership_id = chat.member_id AND mp.project_id = q.project_id)
@@ -160,6 +162,7 @@ LATERAL (
      WHERE q.organization_id = chat.organization_id AND q.status = 'queued'
        AND q.priority = chat.priority AND (q.queued_at, q.id) < (chat.queued_at, chat.id)
        AND q.id <> ALL (chat.held) AND q.required_skills <@ chat.skills
+       AND q.offer_passed_by_id IS DISTINCT FROM chat.member_id
        AND (q.language = '' OR q.language = ANY (chat.languages))
        AND EXISTS (SELECT FROM conversations_membership_projects mp
                    WHERE mp.membership_id = chat.member_id AND mp.project_id = q.project_id)

@@ -30,6 +30,7 @@ from conversations.models import (
     ConversationEvent,
     ConversationStatus,
     EventKind,
+    LanguageSource,
     Membership,
     Rule,
 )
@@ -38,7 +39,7 @@ from presence.models import PresenceStatus
 from presence.services import presence_expire_stale
 from routing import queries
 from routing.queries import WAITING_REASON, wants
-from routing.triggers import ROUTING_PASS, request_routing
+from routing.triggers import ROUTING_PASS, expire_offer_at, request_routing
 
 logger = logging.getLogger(__name__)
 
@@ -111,9 +112,12 @@ def lock_member(member_id: int) -> Membership:
 
 
 def open_with(conversation: Conversation) -> int | None:
-    """The member whose open chats ``conversation`` is one of (None: nobody's)."""
+    """The member whose open chats ``conversation`` is one of (None: nobody's). A chat
+    offered to an agent holds a place in their room until they accept or decline it."""
     if conversation.status == ConversationStatus.ASSIGNED:
         return conversation.agent_id
+    if conversation.status == ConversationStatus.OFFERED:
+        return conversation.offered_to_id
     return None
 
 
@@ -237,6 +241,63 @@ def assign(
     return conversation
 
 
+def language_rule(conversation: Conversation) -> dict[str, object]:
+    """Which rule gave the chat its language, for the routing decision's audit entry:
+    detected (with the detector's confidence), the default, or set by a person."""
+    rule: dict[str, object] = {
+        "language": conversation.language,
+        "rule": conversation.language_source,
+    }
+    if conversation.language_source == LanguageSource.DETECTED:
+        rule["confidence"] = conversation.language_confidence
+    return rule
+
+
+def offer_to(
+    *,
+    conversation: Conversation,
+    agent: Membership,
+    rule: str,
+    note: str = "",
+    data: dict[str, object] | None = None,
+) -> Conversation:
+    """Offer a chat to an agent (a project with ``offer_timeout_seconds``) instead of
+    assigning it: the routing decision is the same, under the same locks, and the offer
+    holds a place in the agent's room (``open_with``) until they accept, decline or let it
+    run out (``routing.offers``). The offer's end is a fact of the row
+    (``offer_expires_at``); a task is asked to pass it on then, and the sweep catches a
+    lost one."""
+    now = timezone.now()
+    expires = now + timedelta(seconds=conversation.project.offer_timeout_seconds)
+    write_move(
+        conversation,
+        changes={
+            "status": ConversationStatus.OFFERED,
+            "offered_to": agent,
+            "offer_expires_at": expires,
+        },
+        kind=EventKind.OFFERED,
+        rule=rule,
+        actor=None,
+        note=note,
+        data={**(data or {}), "expires_at": expires.isoformat()},
+        at=now,
+        last_assigned_at=now,
+    )
+    publish_conversation(EventType.CONVERSATION_OFFERED, conversation, to=[agent.pk])
+    expire_offer_at(conversation_id=conversation.pk, at=expires)
+    activity_on_commit(
+        "chat %s offered to %s (%s)",
+        conversation.pk,
+        member_name(agent),
+        rule,
+        conversation=conversation.pk,
+        agent=agent.pk,
+        rule=rule,
+    )
+    return conversation
+
+
 def member_name(member: Membership) -> str:
     """A member as a log line names them: their e-mail when it is at hand, else their id
     (a log line is worth no query)."""
@@ -261,11 +322,17 @@ def write_move(
     its ``changes`` of fields, the open-chat counters it moves (``count_moved``, with
     ``last_assigned_at``) and its audit event from the agent it had to the agent it is
     open with now. The one sequence every move follows. Returns the agent it had."""
-    from_agent_id = conversation.agent_id
+    from_agent_id = open_with(conversation) or conversation.agent_id
     was = open_with(conversation)
+    fields = list(changes)
     for name, value in changes.items():
         setattr(conversation, name, value)
-    conversation.save(update_fields=list(changes))
+    if conversation.status != ConversationStatus.OFFERED and conversation.offered_to_id:
+        # A move out of an offer (accepted, declined, run out, or a supervisor's) ends it.
+        conversation.offered_to = None
+        conversation.offer_expires_at = None
+        fields += ["offered_to", "offer_expires_at"]
+    conversation.save(update_fields=fields)
     count_moved(conversation, was, last_assigned_at=last_assigned_at)
     ConversationEvent.objects.create(
         conversation=conversation,
@@ -353,13 +420,16 @@ def _give(
     else:
         rule, note = (Rule.DRAIN if has_waited else Rule.LEAST_LOADED), ""
     waited = (timezone.now() - conversation.queued_at).total_seconds()
-    assign(
-        conversation=conversation,
-        agent=locked,
-        rule=rule,
-        note=note,
-        data={"open": count, "max_open": locked.max_open, "waited_seconds": waited},
-    )
+    data = {
+        "open": count,
+        "max_open": locked.max_open,
+        "waited_seconds": waited,
+        "language": language_rule(conversation),
+    }
+    if conversation.project.offer_timeout_seconds:
+        offer_to(conversation=conversation, agent=locked, rule=rule, note=note, data=data)
+    else:
+        assign(conversation=conversation, agent=locked, rule=rule, note=note, data=data)
     return Decision(Outcome.ASSIGNED, filled=count + 1 >= locked.max_open)
 
 
@@ -368,6 +438,9 @@ def _decide(conversation: Conversation, held: Collection[int]) -> Decision:
     locks at most one member, so two deciding workers never wait on each other's."""
     waited = (timezone.now() - conversation.queued_at).total_seconds()
     sticky = _sticky_agent(conversation)
+    passed_by = conversation.offer_passed_by_id
+    if sticky is not None and sticky.pk == passed_by:
+        sticky = None  # never offered to the same agent twice in a row
     if sticky is not None and speaks_and_knows(sticky, conversation):
         status = getattr(getattr(sticky, "presence", None), "status", PresenceStatus.OFFLINE)
         if status == PresenceStatus.AVAILABLE and not _full(sticky):
@@ -377,6 +450,8 @@ def _decide(conversation: Conversation, held: Collection[int]) -> Decision:
             return Decision(Outcome.STICKY_WAIT)
 
     candidates = queries.eligible_for(conversation).by_load()
+    if passed_by is not None:
+        candidates = candidates.exclude(pk=passed_by)
     # Prefer an agent with room that no other worker is deciding on, locked by the same
     # statement: parallel workers spread out.
     choice = candidates.with_room().locked(skip_locked=True).first()
@@ -390,12 +465,18 @@ def _decide(conversation: Conversation, held: Collection[int]) -> Decision:
     return _give(conversation, choice, held, sticky=False)
 
 
-Signature = tuple[int, str, tuple[str, ...]]
+# A kind of chat: project, language, skills, and the agent it is not to be offered to.
+Signature = tuple[int, str, tuple[str, ...], int | None]
 
 
 def _signature(row: Mapping[str, Any]) -> Signature:
     skills = row["required_skills"] or []
-    return row["project_id"], (row["language"] or "").lower(), tuple(sorted(skills))
+    return (
+        row["project_id"],
+        (row["language"] or "").lower(),
+        tuple(sorted(skills)),
+        row["offer_passed_by_id"],
+    )
 
 
 def route_one(*, conversation_id: int, held: set[int], wait: bool = False) -> Decision | None:
@@ -426,7 +507,13 @@ def _queued(organization_id: int) -> Iterator[Mapping[str, Any]]:
             qs = qs.filter(cursor.after())
         chunk = list(
             qs.in_queue_order().values(
-                "pk", "priority", "queued_at", "project_id", "language", "required_skills"
+                "pk",
+                "priority",
+                "queued_at",
+                "project_id",
+                "language",
+                "required_skills",
+                "offer_passed_by_id",
             )[:SCAN_CHUNK]
         )
         yield from chunk

@@ -20,6 +20,7 @@ from conversations.models import (
     ConversationEvent,
     ConversationStatus,
     EventKind,
+    LanguageSource,
     Membership,
     Rule,
 )
@@ -203,7 +204,13 @@ def conversation_update(
         return locked
     for field, (_, value) in diff.items():
         setattr(locked, field, value)
-    locked.save(update_fields=list(diff))
+    fields = list(diff)
+    if "language" in diff:
+        # A person's word on the language is final: detection no longer changes it.
+        locked.language_source = LanguageSource.PERSON
+        locked.language_confidence = None
+        fields += ["language_source", "language_confidence"]
+    locked.save(update_fields=fields)
     ConversationEvent.objects.create(
         conversation=locked,
         kind=EventKind.UPDATED,

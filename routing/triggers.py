@@ -7,7 +7,15 @@ an organization walks its queue at a time (``conversations.passes``)."""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+
+from django.db import transaction
+from django.utils.module_loading import import_string
+
 from conversations.passes import PassKind, request
+
+logger = logging.getLogger(__name__)
 
 # The pass lock's first key is this, which no other lock of the project uses; the
 # second is the organization's id.
@@ -27,3 +35,25 @@ def request_routing(*, organization_id: int) -> None:
     the broker cannot take is dropped: the periodic sweep routes whatever is still
     queued, so nothing waits forever."""
     request(ROUTING_PASS, organization_id)
+
+
+# The task that passes on an offer whose time ran out, named: the task module imports
+# the router, which asks for it.
+EXPIRE_OFFER_TASK = "routing.tasks.expire_offer"
+
+
+def expire_offer_at(*, conversation_id: int, at: datetime) -> None:
+    """Once the caller commits, ask a worker to pass the offer on at ``at``. The offer's
+    end is the row's ``offer_expires_at``, not this task: a task lost on the way (the
+    broker down) costs only the sweep's interval (``routing.offers.offers_expire_due``)."""
+
+    def enqueue() -> None:
+        try:
+            import_string(EXPIRE_OFFER_TASK).apply_async((conversation_id,), eta=at)
+        except Exception as exc:
+            logger.warning(
+                "offer expiry not enqueued",
+                extra={"conversation": conversation_id, "error": type(exc).__name__},
+            )
+
+    transaction.on_commit(enqueue)

@@ -152,6 +152,9 @@
     }
     if (state.active && !state.conversations.has(state.active)) state.active = null;
     state.threads.clear();
+    for (const extension of [window.CXGearDockOffers, window.CXGearDockLanguage]) {
+      if (extension) extension.snapshot(data, { request, state });
+    }
     renderAll();
     if (state.active) loadThread(state.active);
     else if (state.order.length && window.innerWidth > 720) select(state.order[0]);
@@ -186,7 +189,9 @@
   function applyEvent(event, { live }) {
     if (event.seq <= state.lastSeq) return;
     state.lastSeq = event.seq;
+    alerting = live;
     const d = event.data || {};
+    if (window.CXGearDockOffers) window.CXGearDockOffers.event(event);
     switch (event.type) {
       case "conversation.assigned":
       case "conversation.updated":
@@ -204,6 +209,9 @@
         if (state.me && d.member === state.me.id) state.presence = { ...state.presence, ...d };
         renderPresence();
         break;
+      case "sla.breached":
+        if (d.conversation && state.conversations.has(d.conversation.id)) upsertConversation(d.conversation);
+        break;
       default:
         break;
     }
@@ -220,7 +228,7 @@
       upsertConversation(c);
       if (!known) {
         state.fresh.add(c.id);
-        notify();
+        notify({ id: c.id, kind: "new" });
         loadThread(c.id);
       }
       if (type === "conversation.transferred" && c.id === state.active) loadThread(c.id);
@@ -243,16 +251,18 @@
     c.last_message_at = m.sent_at;
     if (m.direction === "in") {
       c.last_inbound_at = m.sent_at;
+      if (!c.waiting_since) c.waiting_since = m.sent_at;
       if (looking(m.conversation)) markRead(m.conversation);
       else {
         c.unread_count = (c.unread_count || 0) + 1;
         state.fresh.add(m.conversation);
-        notify();
+        notify({ id: m.conversation, kind: "message", text: preview(m) });
       }
+    } else if (m.direction === "out") {
+      c.waiting_since = null;
     }
     const thread = state.threads.get(m.conversation);
     if (thread) thread.messages.set(m.id, m);
-    moveToTop(m.conversation);
     if (m.conversation === state.active) renderThread({ stick: true });
   }
 
@@ -277,11 +287,6 @@
     state.order = state.order.filter((x) => x !== id);
     state.fresh.delete(id);
     state.threads.delete(id);
-  }
-
-  function moveToTop(id) {
-    // Keep the list calm: chats keep their place; only the title and highlight signal.
-    if (!state.order.includes(id)) state.order.push(id);
   }
 
   // --- actions ------------------------------------------------------------------------
@@ -509,11 +514,20 @@
     return `${Math.floor(s / 86400)}d`;
   }
 
+  // Since when the customer has waited for a reply (ms), or null: from their first
+  // message after our last reply (`waiting_since`, kept by the server and by the message
+  // events), else, before the thread told us, from their last message.
+  function waitingSince(c) {
+    if (c.waiting_since !== undefined) return c.waiting_since ? Date.parse(c.waiting_since) : null;
+    if (!c.last_inbound_at) return null;
+    const m = c.last_message;
+    if (m && m.direction === "out" && Date.parse(m.sent_at) >= Date.parse(c.last_inbound_at)) return null;
+    return Date.parse(c.last_inbound_at);
+  }
+
   function waitingSeconds(c) {
-    // The customer waits when their message is the last word.
-    if (!c.last_inbound_at) return 0;
-    if (c.last_message && c.last_message.direction === "out") return 0;
-    return Math.max(0, (Date.now() - Date.parse(c.last_inbound_at)) / 1000);
+    const since = waitingSince(c);
+    return since === null ? 0 : Math.max(0, (Date.now() - since) / 1000);
   }
 
   function windowClosed(c) {
@@ -571,7 +585,8 @@
     for (const b of root.querySelectorAll("[data-presence]")) b.setAttribute("aria-pressed", String(b.dataset.presence === status));
     root.dataset.presence = status || "";
     if (state.me) {
-      const open = state.order.length;
+      // A chat offered to the agent holds a place in their room too.
+      const open = state.order.length + (window.CXGearDockOffers ? window.CXGearDockOffers.offers.size : 0);
       const max = state.me.max_open;
       $("capacity").textContent = `${open} / ${max} open`;
       $("capacity-meter").style.width = `${max ? Math.min(100, (open / max) * 100) : 100}%`;
@@ -579,38 +594,154 @@
     }
   }
 
+  // --- the chat list: who waits longest first, then by last activity -----------------
+  //
+  // Rows are kept (one <li> per chat) and moved, never rebuilt: a row's content changes in
+  // place, the row that holds the focus never moves (the others move around it), and the
+  // row the agent was looking at keeps its place on screen when the list is scrolled.
+
+  const rows = new Map(); // conversation id -> its <li>
+  const slaOf = (c) => (window.CXGearDock && window.CXGearDock.sla ? window.CXGearDock.sla.status(c) : null);
+
+  function activityOf(c) {
+    return Date.parse(c.last_message_at || c.assigned_at || c.created_at) || 0;
+  }
+
+  function byUrgency(a, b) {
+    const ca = state.conversations.get(a);
+    const cb = state.conversations.get(b);
+    const wa = waitingSince(ca);
+    const wb = waitingSince(cb);
+    if (wa !== null && wb !== null && wa !== wb) return wa - wb;
+    if ((wa === null) !== (wb === null)) return wa === null ? 1 : -1;
+    return activityOf(cb) - activityOf(ca) || a - b;
+  }
+
+  function rowContent(id) {
+    const c = state.conversations.get(id);
+    const name = customerName(c);
+    const since = waitingSince(c);
+    const wait = waitingSeconds(c);
+    const sla = slaOf(c);
+    const classes = ["chat"];
+    if (id === state.active) classes.push("active");
+    if (state.fresh.has(id)) classes.push("fresh");
+    // A chat with a first-reply target shows its countdown instead of fixed thresholds.
+    if (!c.sla_due_at) {
+      if (wait > WAITING_VERY_LONG_SECONDS) classes.push("waiting-very-long");
+      else if (wait > WAITING_LONG_SECONDS) classes.push("waiting-long");
+    }
+    if (sla) classes.push(`sla-${sla.phase}`);
+    const unread = looking(id) ? 0 : c.unread_count || 0;
+    const due = sla ? clock(c.sla_due_at) : "";
+    const slaSpoken = sla ? { ok: `first reply due at ${due}`, amber: `first reply due soon, at ${due}`, red: "first reply overdue" }[sla.phase] : null;
+    const described = [name, unread ? `${unread} unread` : null, wait ? `waiting ${ago(new Date(since).toISOString())}` : null, slaSpoken].filter(Boolean).join(", ");
+    return {
+      className: classes.join(" "),
+      current: id === state.active,
+      described,
+      parts: [
+        name,
+        initials(name),
+        hue(c.contact ? c.contact.id : id),
+        c.last_inbound_at ? ago(c.last_inbound_at) : "",
+        sla ? sla.label : "",
+        sla ? sla.phase : "",
+        preview(c.last_message),
+        unread,
+        c.project_name || "",
+      ],
+    };
+  }
+
+  function fillRow(li, id) {
+    const button = li.firstChild;
+    const row = rowContent(id);
+    button.className = row.className;
+    if (row.current) button.setAttribute("aria-current", "true");
+    else button.removeAttribute("aria-current");
+    button.setAttribute("aria-label", row.described);
+    const signature = JSON.stringify(row.parts);
+    if (li.dataset.signature === signature) return;
+    li.dataset.signature = signature;
+    const [name, letters, h, time, slaLabel, slaPhase, previewText, unread, project] = row.parts;
+    button.replaceChildren(
+      el("span", { class: "avatar", style: `--h:${h}`, "aria-hidden": "true", text: letters }),
+      el(
+        "span",
+        { class: "chat-main" },
+        el(
+          "span",
+          { class: "chat-top" },
+          el("span", { class: "chat-name", text: name }),
+          slaLabel ? el("span", { class: `sla ${slaPhase}`, title: "Time left to the first reply", text: slaLabel }) : null,
+          el("span", { class: "chat-time", title: "Since the customer last wrote", text: time }),
+        ),
+        el("span", { class: "chat-bottom" }, el("span", { class: "chat-preview", text: previewText }), unread ? el("span", { class: "badge", text: unread > 99 ? "99+" : unread }) : null),
+        el("span", { class: "chat-project", text: project }),
+      ),
+    );
+  }
+
+  function rowFor(id) {
+    let li = rows.get(id);
+    if (!li) {
+      li = el("li", {}, el("button", { type: "button", class: "chat", "data-id": id, onclick: () => select(id, { focusComposer: true }) }));
+      rows.set(id, li);
+    }
+    return li;
+  }
+
+  // Put `wanted` (rows, in order) into `list`, moving only rows out of place and never
+  // `keep` (the row holding the focus): the rows before it go before it, the rest after.
+  function placeRows(list, wanted, keep) {
+    const at = keep ? wanted.indexOf(keep) : -1;
+    if (at === -1) {
+      let cursor = list.firstChild;
+      for (const li of wanted) {
+        if (li === cursor) cursor = cursor.nextSibling;
+        else list.insertBefore(li, cursor);
+      }
+      return;
+    }
+    let previous = keep;
+    for (const li of wanted.slice(at + 1)) {
+      if (previous.nextSibling !== li) previous.after(li);
+      previous = li;
+    }
+    let next = keep;
+    for (const li of wanted.slice(0, at).reverse()) {
+      if (next.previousSibling !== li) next.before(li);
+      next = li;
+    }
+  }
+
   function renderList() {
     const list = $("chat-list");
-    list.replaceChildren(
-      ...state.order.map((id) => {
-        const c = state.conversations.get(id);
-        const name = customerName(c);
-        const wait = waitingSeconds(c);
-        const classes = ["chat"];
-        if (id === state.active) classes.push("active");
-        if (state.fresh.has(id)) classes.push("fresh");
-        if (wait > WAITING_VERY_LONG_SECONDS) classes.push("waiting-very-long");
-        else if (wait > WAITING_LONG_SECONDS) classes.push("waiting-long");
-        const unread = looking(id) ? 0 : c.unread_count || 0;
-        const described = [name, unread ? `${unread} unread` : null, wait ? `waiting ${ago(c.last_inbound_at)}` : null].filter(Boolean).join(", ");
-        return el(
-          "li",
-          {},
-          el(
-            "button",
-            { type: "button", class: classes.join(" "), "data-id": id, "aria-current": id === state.active ? "true" : null, "aria-label": described, onclick: () => select(id, { focusComposer: true }) },
-            el("span", { class: "avatar", style: `--h:${hue(c.contact ? c.contact.id : id)}`, "aria-hidden": "true", text: initials(name) }),
-            el(
-              "span",
-              { class: "chat-main" },
-              el("span", { class: "chat-top" }, el("span", { class: "chat-name", text: name }), el("span", { class: "chat-time", title: "Since the customer last wrote", text: c.last_inbound_at ? ago(c.last_inbound_at) : "" })),
-              el("span", { class: "chat-bottom" }, el("span", { class: "chat-preview", text: preview(c.last_message) }), unread ? el("span", { class: "badge", text: unread > 99 ? "99+" : unread }) : null),
-              el("span", { class: "chat-project", text: c.project_name || "" }),
-            ),
-          ),
-        );
-      }),
-    );
+    const scroller = list.closest(".chats") || list;
+    state.order.sort(byUrgency);
+    for (const [id, li] of rows) {
+      if (!state.conversations.has(id)) {
+        li.remove();
+        rows.delete(id);
+      }
+    }
+    const focused = document.activeElement && list.contains(document.activeElement) ? document.activeElement.closest("li") : null;
+    // The agent's place: the focused row, else the first row in view, where it is now.
+    let anchor = null;
+    let anchorTop = 0;
+    if (scroller.scrollTop > 0) {
+      const top = scroller.getBoundingClientRect().top;
+      anchor = focused || [...list.children].find((li) => li.getBoundingClientRect().bottom > top) || null;
+      if (anchor) anchorTop = anchor.getBoundingClientRect().top;
+    }
+    const wanted = state.order.map((id) => {
+      const li = rowFor(id);
+      fillRow(li, id);
+      return li;
+    });
+    placeRows(list, wanted, focused && wanted.includes(focused) ? focused : null);
+    if (anchor && anchor.isConnected) scroller.scrollTop += anchor.getBoundingClientRect().top - anchorTop;
     $("chat-empty").hidden = state.order.length > 0 || !state.me;
   }
 
@@ -693,6 +824,8 @@
     if (n.kind === "transferred") line = n.to_agent ? `Transferred from ${n.from_agent || "the queue"} to ${n.to_agent}${who}` : `Sent back to the queue${who}`;
     else if (n.kind === "reassigned") line = `Reassigned from ${n.from_agent || "—"} to ${n.to_agent || "the queue"}${n.rule_label ? ` (${n.rule_label})` : ""}`;
     else if (n.kind === "assigned") line = `Assigned to ${n.to_agent || "—"}${n.rule_label && !n.note ? ` · ${n.rule_label}` : ""}`;
+    else if (n.kind === "offered") line = `Offered to ${n.to_agent || "—"}`;
+    else if (n.kind === "declined" || n.kind === "offer-expired" || n.kind === "updated") line = n.rule_label;
     else line = `Queued${n.rule_label ? ` · ${n.rule_label}` : ""}`;
     return n.note ? `${line}: “${n.note}”` : line;
   }
@@ -791,6 +924,7 @@
     $("ctx-name").textContent = contact.name || "Unnamed customer";
     $("ctx-number").textContent = customerNumber(contact) || "hidden";
     $("ctx-language").textContent = contact.language ? contact.language.toUpperCase() : "unknown";
+    if (window.CXGearDockLanguage) window.CXGearDockLanguage.render(state.conversations.get(id), $("ctx-language"));
     $("ctx-history").replaceChildren(
       ...(ctx.earlier.length
         ? ctx.earlier.map((e) =>
@@ -828,8 +962,15 @@
     node.hidden = false;
   }
 
-  function notify() {
+  // Work the agent is not looking at: the title counts it, and (live events only, not a
+  // reconnect's replay) static/js/dock-alerts.js chimes and notifies as the agent chose.
+  let alerting = true;
+  function notify({ id, kind, text = "" }) {
     renderTitle();
+    const alerts = window.CXGearDock && window.CXGearDock.alerts;
+    const c = state.conversations.get(id);
+    if (!alerting || !alerts || !c || looking(id)) return;
+    alerts.alert({ conversation: id, name: customerName(c), text, kind });
   }
 
   // --- composer ---------------------------------------------------------------------
@@ -1058,14 +1199,19 @@
     }
   });
 
-  // Times since the customer wrote move on without any event.
+  // Times since the customer wrote move on without any event; first-reply countdowns
+  // every second while one runs.
   setInterval(() => {
     if (state.me) {
       renderList();
     }
   }, 15000);
+  setInterval(() => {
+    if (state.me && [...state.conversations.values()].some((c) => c.sla_due_at && !c.first_reply_at)) renderList();
+  }, 1000);
 
   root.append(el("div", { id: "toast", class: "toast", role: "status", hidden: true }));
+  if (window.CXGearDock && window.CXGearDock.alerts) window.CXGearDock.alerts.onPick = (id) => select(id, { focusComposer: true });
   window.cxDock = { state };
   connect();
 })();
