@@ -18,6 +18,7 @@ COPY accounts ./accounts
 COPY conversations ./conversations
 COPY routing ./routing
 COPY presence ./presence
+COPY reports ./reports
 COPY channels_whatsapp ./channels_whatsapp
 COPY api ./api
 COPY dock ./dock

@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 
 from api.permissions import api_not_found
 from api.presence_views import MeApi, MePresenceApi, SupervisionAgentsApi, SupervisionQueueApi
+from api.report_views import PlanningForecastApi, ReportSummaryApi
 from api.views import ConversationViewSet, MediaApi, MemberViewSet, ProjectViewSet, TokenApi
 from api.whatsapp_views import WhatsAppChannelViewSet
 
@@ -22,6 +23,8 @@ v1 = [
     path("supervision/agents/", SupervisionAgentsApi.as_view(), name="api-supervision-agents"),
     path("supervision/queue/", SupervisionQueueApi.as_view(), name="api-supervision-queue"),
     path("media/<int:pk>/", MediaApi.as_view(), name="api-media"),
+    path("reports/summary/", ReportSummaryApi.as_view(), name="api-reports-summary"),
+    path("planning/forecast/", PlanningForecastApi.as_view(), name="api-planning-forecast"),
     *router.urls,
     # Anything else under v1 answers a JSON 404, not the site's HTML page.
     re_path(r"^[\s\S]*\Z", api_not_found),

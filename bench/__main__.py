@@ -1,4 +1,4 @@
-"""``python -m bench [ingest] [routing] [fanout] [media] [decision]``: run the benchmarks (all of
+"""``python -m bench [ingest] [routing] [fanout] [media] [decision] [reports]``: run the benchmarks (all of
 them when none is named) on the real stack, print their figures, then one summary: each
 product figure against its baseline measured in the same run, and against its goal.
 
@@ -29,9 +29,9 @@ from bench.common import (
 )
 from bench.context import Context
 
-BENCHMARKS = ("ingest", "routing", "fanout", "media", "decision")
+BENCHMARKS = ("ingest", "routing", "fanout", "media", "decision", "reports")
 # The summary's order: the routing decision's ratio before the burst's condition.
-SUMMARY = ("ingest", "decision", "routing", "fanout", "media")
+SUMMARY = ("ingest", "decision", "routing", "fanout", "media", "reports")
 
 
 def main() -> int:
@@ -127,6 +127,10 @@ def _run(ctx: Context, chosen: list[str], checks: dict[str, list[Check]]) -> Non
         from bench import routing_decision
 
         checks["decision"] = routing_decision.main()
+    if "reports" in chosen:
+        from bench import reports
+
+        checks["reports"] = reports.main()
 
 
 if __name__ == "__main__":

@@ -333,8 +333,9 @@ class ConversationQuerySet(models.QuerySet["Conversation"]):
 
 
 class Conversation(models.Model):
+    # No index of its own: ``conversation_opened`` leads with it.
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="conversations"
+        Organization, on_delete=models.CASCADE, related_name="conversations", db_index=False
     )
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="conversations")
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="conversations")
@@ -453,6 +454,9 @@ class Conversation(models.Model):
                 ),
                 name="sla_running",
             ),
+            # Reports read an organization's conversations by when they opened
+            # (``reports.summary``); a day's report reads that day's, not the year's.
+            models.Index(fields=["organization", "created_at"], name="conversation_opened"),
         ]
 
     def __str__(self) -> str:

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "conversations",
     "presence",
     "routing",
+    "reports",
     "channels_whatsapp",
     "api",
     "dock",

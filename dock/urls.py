@@ -1,10 +1,12 @@
 from django.urls import path
 
-from dock import supervision, views
+from dock import reports, supervision, views
 
 urlpatterns = [
     path("dock/", views.dock, name="dock"),
     path("supervision/", supervision.supervision, name="supervision"),
+    path("supervision/reports/", reports.reports, name="supervision-reports"),
+    path("supervision/planning/", reports.planning, name="supervision-planning"),
     path(
         "supervision/conversations/<int:pk>/",
         supervision.conversation_detail,

@@ -1,6 +1,8 @@
 """``make screenshot``: the dock in the middle of a shift, as ``docs/screenshots/43-chat-dock.png``,
-the same in dark mode as ``docs/screenshots/43-chat-dock-dark.png``, and a thread with a customer's photo, voice note and document, as
-``docs/screenshots/24-media-thread.png``.
+the same in dark mode as ``docs/screenshots/43-chat-dock-dark.png``, a thread with a
+customer's photo, voice note and document (``24-media-thread.png``); then the supervision
+area's reports and staffing planner over four weeks of history (``44-reports.png``,
+``45-planning.png``).
 
 It works on a scratch database of its own on the PostgreSQL of ``DATABASE_URL`` (``make
 screenshot`` starts the checkout's own when it is unset), dropped afterwards, so it never
@@ -29,6 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "screenshots" / "43-chat-dock.png"
 OUTPUT_DARK = ROOT / "docs" / "screenshots" / "43-chat-dock-dark.png"
 MEDIA_OUTPUT = ROOT / "docs" / "screenshots" / "24-media-thread.png"
+REPORTS_OUTPUT = ROOT / "docs" / "screenshots" / "44-reports.png"
+PLANNING_OUTPUT = ROOT / "docs" / "screenshots" / "45-planning.png"
+SUPERVISOR = "supervisor@demo.cxgear.test"
 ASGI_APP = "cxgear.asgi:application"
 ANA = "ana@demo.cxgear.test"
 BEN = "ben@demo.cxgear.test"
@@ -254,6 +259,132 @@ def seed() -> None:
     )
 
 
+def seed_history(days: int = 28, seed: int = 2026) -> None:
+    """Four weeks of closed chats before today, written straight to the tables: what the
+    reports and the planner's replay read. Busier late mornings and afternoons, quieter
+    weekends; most answered within a minute or two, some much later."""
+    import random
+    from datetime import datetime
+    from datetime import time as day_time
+
+    from django.utils import timezone
+
+    from conversations.models import (
+        Channel,
+        Contact,
+        Conversation,
+        ConversationEvent,
+        ConversationStatus,
+        Direction,
+        EventKind,
+        Membership,
+        Message,
+        MessageStatus,
+    )
+
+    rng = random.Random(seed)
+    channel = Channel.objects.select_related("project").get()
+    agents = list(Membership.objects.filter(projects=channel.project, role="agent").order_by("pk"))
+    hourly = [0, 0, 0, 0, 0, 0, 1, 3, 6, 9, 11, 10, 8, 9, 11, 12, 10, 8, 6, 4, 3, 2, 1, 0]
+    today = timezone.localdate()
+    chats: list[dict[str, Any]] = []
+    for back in range(days, 0, -1):
+        day = today - timedelta(days=back)
+        scale = 0.45 if day.weekday() >= 5 else 1.0
+        for hour, mean in enumerate(hourly):
+            for _ in range(int(rng.gauss(mean * scale, 1.5 + mean * 0.2)) if mean else 0):
+                opened = timezone.make_aware(datetime.combine(day, day_time(hour))) + timedelta(
+                    seconds=rng.randrange(3600)
+                )
+                wait = rng.expovariate(1 / (8 + mean * 2))
+                reply = wait + rng.expovariate(1 / 25)
+                handle = rng.uniform(240, 1500)
+                chats.append(
+                    {
+                        "opened": opened,
+                        "agent": rng.choice(agents),
+                        "assigned": opened + timedelta(seconds=wait),
+                        "reply": opened + timedelta(seconds=reply),
+                        "closed": opened + timedelta(seconds=wait + handle),
+                        "transfer": rng.random() < 0.06,
+                        "replies": rng.randrange(1, 5),
+                    }
+                )
+    contacts = Contact.objects.bulk_create(
+        Contact(organization_id=channel.organization_id, wa_id=f"4420{n:08d}", name=f"Past {n}")
+        for n in range(len(chats))
+    )
+    rows = Conversation.objects.bulk_create(
+        Conversation(
+            organization_id=channel.organization_id,
+            project=channel.project,
+            channel=channel,
+            contact=contact,
+            agent=chat["agent"],
+            status=ConversationStatus.CLOSED,
+            language="en",
+            created_at=chat["opened"],
+            queued_at=chat["opened"],
+            assigned_at=chat["assigned"],
+            closed_at=chat["closed"],
+            outcome="Resolved",
+        )
+        for chat, contact in zip(chats, contacts, strict=True)
+    )
+    messages, events = [], []
+    for chat, row in zip(chats, rows, strict=True):
+        messages.append((row, Direction.IN, chat["opened"]))
+        for n in range(chat["replies"]):
+            messages.append((row, Direction.OUT, chat["reply"] + timedelta(seconds=90 * n)))
+            messages.append((row, Direction.IN, chat["reply"] + timedelta(seconds=90 * n + 45)))
+        events.append((row, EventKind.ASSIGNED, chat["assigned"]))
+        if chat["transfer"]:
+            events.append((row, EventKind.TRANSFERRED, chat["reply"] + timedelta(seconds=60)))
+        events.append((row, EventKind.CLOSED, chat["closed"]))
+    Message.objects.bulk_create(
+        Message(
+            conversation=row,
+            channel=channel,
+            direction=direction,
+            text="…",
+            status=MessageStatus.RECEIVED if direction == Direction.IN else MessageStatus.READ,
+            sent_at=at,
+            created_at=at,
+        )
+        for row, direction, at in messages
+    )
+    ConversationEvent.objects.bulk_create(
+        ConversationEvent(conversation=row, kind=kind, to_agent=row.agent, created_at=at)
+        for row, kind, at in events
+    )
+
+
+def sign_in_as(page: Any, email: str) -> None:
+    from conversations.demo import DEMO_PASSWORD
+
+    page.goto("/accounts/login/")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/dock/")
+
+
+def photograph_supervision(browser: Any, url: str) -> None:
+    """The reports over the last four weeks, and the planner after a forecast."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1100}, base_url=url)
+    sign_in_as(page, SUPERVISOR)
+    page.goto("/supervision/reports/")
+    page.wait_for_selector("body[data-loaded=true]")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(REPORTS_OUTPUT), full_page=True)
+    page.goto("/supervision/planning/")
+    page.locator("#forecast-form").get_by_role("button", name="Forecast").click()
+    page.wait_for_selector("#chart-staffing rect.bar")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(PLANNING_OUTPUT), full_page=True)
+    page.close()
+
+
 def photograph(url: str) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -299,6 +430,8 @@ def photograph(url: str) -> None:
         )
         page.wait_for_timeout(400)
         page.screenshot(path=str(MEDIA_OUTPUT))
+        page.close()
+        photograph_supervision(browser, url)
         browser.close()
 
 
@@ -328,6 +461,7 @@ def main() -> None:
         celery_app.conf.task_always_eager = True
         call_command("migrate", verbosity=0)
         seed()
+        seed_history()
         from django.db import connections
 
         connections.close_all()
@@ -340,8 +474,8 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         _wait_for(url)
         photograph(url)
-        written = (OUTPUT, OUTPUT_DARK, MEDIA_OUTPUT)
-        print("wrote " + ", ".join(str(path.relative_to(ROOT)) for path in written))
+        for written in (OUTPUT, OUTPUT_DARK, MEDIA_OUTPUT, REPORTS_OUTPUT, PLANNING_OUTPUT):
+            print(f"wrote {written.relative_to(ROOT)}")
     finally:
         if server is not None:
             server.terminate()

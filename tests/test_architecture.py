@@ -24,10 +24,11 @@ FLOORS = {
     "conversations": 2,
     "presence": 3,
     "routing": 4,
-    "channels_whatsapp": 5,
-    "api": 6,
-    "dock": 7,
-    "cxgear": 8,
+    "reports": 5,
+    "channels_whatsapp": 6,
+    "api": 7,
+    "dock": 8,
+    "cxgear": 9,
 }
 # A channel is plugged into the core and nothing else: a second channel is a sibling app
 # that needs nothing of the first, nor of routing or presence.
