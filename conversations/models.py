@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import F, FloatField, Q
+from django.db.models import F, FloatField, Func, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -373,6 +375,8 @@ class Conversation(models.Model):
 class Direction(models.TextChoices):
     IN = "in", "Inbound"
     OUT = "out", "Outbound"
+    # An internal note in the thread: written by a member for colleagues, never sent.
+    NOTE = "note", "Internal note"
 
 
 class MessageStatus(models.TextChoices):
@@ -394,6 +398,23 @@ class MessageQuerySet(models.QuerySet["Message"]):
         return self.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
 
 
+class MessageWords(Func):
+    """The words of a message's text as PostgreSQL's full-text search reads them, with the
+    ``simple`` configuration: no stemming and no stop words, as customers write in
+    whatever language they speak and search finds names and codes as typed.
+
+    Kept as an expression GIN index (``message_words``) rather than a stored column (a
+    ``GeneratedField``, or a trigger's): the thread pages that read messages all day do
+    not carry a vector in every row, and nothing can write the column out of step. The
+    configuration is written into the SQL, not sent as a parameter: the index matches a
+    query only when their expressions are the same, and a prepared statement's generic
+    plan cannot see a parameter's value (``tests/conversations/test_search.py``)."""
+
+    function = "to_tsvector"
+    template = "%(function)s('simple'::regconfig, %(expressions)s)"
+    output_field = SearchVectorField()
+
+
 class Message(models.Model):
     """One message in a thread. ``wamid`` is WhatsApp's id: a delivery repeated by Meta
     finds the row it already made instead of making another.
@@ -407,11 +428,12 @@ class Message(models.Model):
         Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
     )
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="messages")
-    direction = models.CharField(max_length=3, choices=Direction.choices)
+    direction = models.CharField(max_length=4, choices=Direction.choices)
     type = models.CharField(max_length=32, default="text")
     text = models.TextField(blank=True)
     media = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=16, choices=MessageStatus.choices)
+    # Empty for a note: it is kept, never sent, so it has no delivery status.
+    status = models.CharField(max_length=16, choices=MessageStatus.choices, blank=True)
     wamid = models.CharField(max_length=255, null=True, blank=True)
     context_wamid = models.CharField(max_length=255, blank=True)
     error = models.JSONField(default=dict, blank=True)
@@ -443,6 +465,8 @@ class Message(models.Model):
             models.Index(
                 fields=["send_after"], condition=Q(send_after__isnull=False), name="outbox_due"
             ),
+            # Search over threads (``conversations.search``).
+            GinIndex(MessageWords("text"), name="message_words"),
         ]
         ordering = ["sent_at", "id"]
 
@@ -531,3 +555,41 @@ class DockEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} #{self.seq} for {self.membership_id}"
+
+
+class QuickReply(models.Model):
+    """A prepared answer an agent inserts by typing ``/`` and its shortcut in the composer.
+    With no project it is offered in every project of the organization. Its text may carry
+    placeholders the dock fills from the chat (``{customer.first_name}``, ``{agent.name}``,
+    ``{project.<metadata key>}``...)."""
+
+    # No index of its own: ``quick_reply_shortcut_per_project`` leads with it.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="quick_replies", db_index=False
+    )
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="quick_replies",
+        help_text="Empty: offered in every project.",
+    )
+    shortcut = models.CharField(
+        max_length=32, help_text="What the agent types after /: letters, digits, - and _."
+    )
+    text = models.TextField(max_length=4096)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "quick replies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "project", "shortcut"],
+                nulls_distinct=False,
+                name="quick_reply_shortcut_per_project",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut}"
