@@ -392,14 +392,17 @@ class QuickReplyAdmin(OrganizationScopedAdmin):
         initial = super().get_changeform_initial_data(request)
         member = request_membership(request)
         if member is not None:
-            initial.setdefault("organization", member.organization_id)
+            initial.setdefault("organization", str(member.organization_id))
         return initial
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         data = form.cleaned_data
         if change:
             quick_replies.quick_reply_update(
-                quick_reply=obj, shortcut=data["shortcut"], text=data["text"], project=data["project"]
+                quick_reply=obj,
+                shortcut=data["shortcut"],
+                text=data["text"],
+                project=data["project"],
             )
         else:
             saved = quick_replies.quick_reply_create(
