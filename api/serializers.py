@@ -371,7 +371,6 @@ class MessageInputSerializer(serializers.Serializer):
 class MessageQueuedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField(help_text="`queued` for a message; empty for a note.")
-    direction = serializers.ChoiceField(choices=["out", "note"])
 
 
 class CloseInputSerializer(serializers.Serializer):

@@ -346,10 +346,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
             message = message_send_text(
                 conversation=conversation, sender=self.member, text=data["text"]
             )
-        return Response(
-            {"id": message.pk, "status": message.status, "direction": message.direction},
-            status=201,
-        )
+        return Response({"id": message.pk, "status": message.status}, status=201)
 
     @extend_schema(
         summary="Close a conversation with its outcome",

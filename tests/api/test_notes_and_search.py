@@ -23,7 +23,7 @@ def test_a_private_text_is_kept_as_a_note_and_never_handed_to_the_outbox(
         )
 
     assert response.status_code == 201
-    assert response.json()["direction"] == "note"
+    assert response.json()["status"] == ""
     note = Message.objects.get(pk=response.json()["id"])
     assert (note.direction, note.text, note.sender) == (
         Direction.NOTE,
