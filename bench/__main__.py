@@ -1,4 +1,4 @@
-"""``python -m bench [ingest] [routing] [fanout] [decision]``: run the benchmarks (all of
+"""``python -m bench [ingest] [routing] [fanout] [decision] [search]``: run the benchmarks (all of
 them when none is named) on the real stack, print their figures, then one summary: each
 product figure against its baseline measured in the same run, and against its goal.
 
@@ -29,9 +29,9 @@ from bench.common import (
 )
 from bench.context import Context
 
-BENCHMARKS = ("ingest", "routing", "fanout", "decision")
+BENCHMARKS = ("ingest", "routing", "fanout", "decision", "search")
 # The summary's order: the routing decision's ratio before the burst's condition.
-SUMMARY = ("ingest", "decision", "routing", "fanout")
+SUMMARY = ("ingest", "decision", "routing", "fanout", "search")
 
 
 def main() -> int:
@@ -120,6 +120,10 @@ def _run(ctx: Context, chosen: list[str], checks: dict[str, list[Check]]) -> Non
         from bench import routing_decision
 
         checks["decision"] = routing_decision.main()
+    if "search" in chosen:
+        from bench import search
+
+        checks["search"] = search.main()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""``make screenshot``: the dock in the middle of a shift, as ``docs/screenshots/43-chat-dock.png``.
+"""``make screenshot``: the dock in the middle of a shift, as ``docs/screenshots/43-chat-dock.png``,
+and its quick-reply picker open, as ``docs/screenshots/44-quick-replies.png``.
 
 It works on a scratch database of its own on the PostgreSQL of ``DATABASE_URL`` (``make
 screenshot`` starts the checkout's own when it is unset), dropped afterwards, so it never
@@ -21,6 +22,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "screenshots" / "43-chat-dock.png"
+QUICK_REPLIES_OUTPUT = ROOT / "docs" / "screenshots" / "44-quick-replies.png"
 ASGI_APP = "cxgear.asgi:application"
 ANA = "ana@demo.cxgear.test"
 BEN = "ben@demo.cxgear.test"
@@ -198,6 +200,28 @@ def seed() -> None:
         text="Sorry about that, Tom. I can see the double charge and I'm refunding it now.",
     )
     read(answer)
+    seed_a_note(maria=maria, ben=ben)
+
+
+def seed_a_note(*, maria: Any, ben: Any) -> None:
+    """A colleague's internal note in Maria's thread, for Ana only."""
+    from conversations.messaging import message_add_note
+
+    message_add_note(
+        conversation=maria,
+        author=ben,
+        text="Her daughter's number is on the old family plan: port it, don't issue a new SIM.",
+    )
+
+
+def photograph_quick_replies(page: Any) -> None:
+    """The quick-reply picker, open on "/" in Maria's composer."""
+    composer = page.get_by_role("textbox", name="Message")
+    composer.fill("")
+    composer.press_sequentially("/")
+    page.get_by_role("listbox", name="Quick replies").get_by_role("option").first.wait_for()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(QUICK_REPLIES_OUTPUT))
 
 
 def photograph(url: str) -> None:
@@ -225,6 +249,7 @@ def photograph(url: str) -> None:
         page.wait_for_timeout(400)
         OUTPUT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(OUTPUT))
+        photograph_quick_replies(page)
         browser.close()
 
 
@@ -265,7 +290,7 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         _wait_for(url)
         photograph(url)
-        print(f"wrote {OUTPUT.relative_to(ROOT)}")
+        print(f"wrote {OUTPUT.relative_to(ROOT)} and {QUICK_REPLIES_OUTPUT.relative_to(ROOT)}")
     finally:
         if server is not None:
             server.terminate()
