@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from conversations.models import QuickReply
 from tests.api.conftest import build_org
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
@@ -62,6 +63,9 @@ def world(db, in_process_requests):
         "channels": ours.channel.pk,
         "members": ours.agent.pk,
         "conversations": ours.mine.pk,
+        "quick-replies": QuickReply.objects.create(
+            organization=ours.project.organization, shortcut="hello", text="Hello!"
+        ).pk,
     }
     return {"Authorization": f"Token {token.key}"}, real_ids
 
