@@ -248,6 +248,44 @@ class Channel(models.Model):
         return self.display_phone_number or self.phone_number_id
 
 
+class MessageWords(Func):
+    """The words of a message's text as PostgreSQL's full-text search reads them, with the
+    ``simple`` configuration: no stemming and no stop words, as customers write in
+    whatever language they speak and search finds names and codes as typed.
+
+    Kept as an expression GIN index (``message_words``) rather than a stored column (a
+    ``GeneratedField``, or a trigger's): the thread pages that read messages all day do
+    not carry a vector in every row, and nothing can write the column out of step. The
+    configuration is written into the SQL, not sent as a parameter: the index matches a
+    query only when their expressions are the same, and a prepared statement's generic
+    plan cannot see a parameter's value (``tests/conversations/test_search.py``)."""
+
+    function = "to_tsvector"
+    template = "%(function)s('simple'::regconfig, %(expressions)s)"
+    output_field = SearchVectorField()
+
+
+class _OrEmpty(Func):
+    """A nullable text as itself or empty, the empty string written into the SQL (see
+    ``MessageWords`` on why no parameter)."""
+
+    template = "COALESCE(%(expressions)s, '')"
+    output_field = models.TextField()
+
+
+class ContactWords(Func):
+    """The words of a customer's name and numbers, for search: as ``MessageWords``, with
+    the WhatsApp number one word, so the digits of its start find it."""
+
+    function = "to_tsvector"
+    template = "%(function)s('simple'::regconfig, %(expressions)s)"
+    arg_joiner = " || ' ' || "
+    output_field = SearchVectorField()
+
+    def __init__(self) -> None:
+        super().__init__(F("name"), _OrEmpty("wa_id"), _OrEmpty("user_id"))
+
+
 class Contact(models.Model):
     """A customer. WhatsApp names them by phone (wa_id) or, when they hide their number
     behind a username, by a business-scoped user id; one of the two is always present."""
@@ -278,6 +316,10 @@ class Contact(models.Model):
                 condition=Q(wa_id__isnull=False) | Q(user_id__isnull=False),
                 name="contact_has_an_id",
             ),
+        ]
+        indexes = [
+            # Search by name and number (``conversations.search``).
+            GinIndex(ContactWords(), name="contact_words"),
         ]
 
     def __str__(self) -> str:
@@ -396,23 +438,6 @@ class MessageQuerySet(models.QuerySet["Message"]):
     def unclaimed(self, now: datetime) -> MessageQuerySet:
         """Held by no worker: never claimed, or the claim's lease ran out (its worker died)."""
         return self.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
-
-
-class MessageWords(Func):
-    """The words of a message's text as PostgreSQL's full-text search reads them, with the
-    ``simple`` configuration: no stemming and no stop words, as customers write in
-    whatever language they speak and search finds names and codes as typed.
-
-    Kept as an expression GIN index (``message_words``) rather than a stored column (a
-    ``GeneratedField``, or a trigger's): the thread pages that read messages all day do
-    not carry a vector in every row, and nothing can write the column out of step. The
-    configuration is written into the SQL, not sent as a parameter: the index matches a
-    query only when their expressions are the same, and a prepared statement's generic
-    plan cannot see a parameter's value (``tests/conversations/test_search.py``)."""
-
-    function = "to_tsvector"
-    template = "%(function)s('simple'::regconfig, %(expressions)s)"
-    output_field = SearchVectorField()
 
 
 class Message(models.Model):
