@@ -148,16 +148,19 @@ def _seed() -> dict[str, Any]:
     }
 
 
-def _searches(seeded: dict[str, Any], rng: random.Random) -> list[str]:
+KINDS = ("a word", "two words", "a four-letter prefix", "a name")
+
+
+def _searches(seeded: dict[str, Any], rng: random.Random) -> list[tuple[str, str]]:
     """What agents type: one word, two words, the first four letters of one, a name."""
     words = seeded["words"]
-    kinds = [
-        lambda: rng.choice(words),
-        lambda: f"{rng.choice(words)} {rng.choice(words)}",
-        lambda: rng.choice(words)[:4],
-        lambda: f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-    ]
-    return [kinds[i % len(kinds)]() for i in range(SEARCHES)]
+    make = {
+        "a word": lambda: rng.choice(words),
+        "two words": lambda: f"{rng.choice(words)} {rng.choice(words)}",
+        "a four-letter prefix": lambda: rng.choice(words)[:4],
+        "a name": lambda: f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+    }
+    return [(KINDS[i % len(KINDS)], make[KINDS[i % len(KINDS)]]()) for i in range(SEARCHES)]
 
 
 PROBE = """
@@ -175,14 +178,16 @@ def measure() -> tuple[list[Figure], list[Check]]:
     seeded = _seed()
     rng = random.Random(11)
     timings: dict[str, list[float]] = {"agent": [], "supervisor": []}
+    by_kind: dict[str, list[float]] = {kind: [] for kind in KINDS}
     probes: list[float] = []
     found = 0
     for who in ("agent", "supervisor"):
-        for text in _searches(seeded, rng):
+        for kind, text in _searches(seeded, rng):
             member = seeded["supervisor"] if who == "supervisor" else rng.choice(seeded["agents"])
             started = time.perf_counter()
             found += len(dock_search(member=member, text=text))
             timings[who].append(time.perf_counter() - started)
+            by_kind[kind].append(timings[who][-1])
             word = rng.choice(seeded["words"])
             started = time.perf_counter()
             with connection.cursor() as cursor:
@@ -199,6 +204,10 @@ def measure() -> tuple[list[Figure], list[Check]]:
         *latency_figures("agent's search (own conversations)", timings["agent"]),
         *latency_figures("supervisor's search (the organization)", timings["supervisor"]),
         Figure("search p95, both", ms(percentile(every, 95))),
+        *(
+            Figure(f"p50 / p95 of {kind}", f"{ms(percentile(t, 50))} / {ms(percentile(t, 95))}")
+            for kind, t in by_kind.items()
+        ),
         *latency_figures("baseline: bare index probe", probes),
         Figure("conversations found", f"{found:,} in {len(every)} searches (at most 20 each)"),
     ]

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from django.contrib.postgres.search import SearchQuery
-from django.db.models import F, QuerySet
+from django.contrib.postgres.search import SearchQuery, SearchVectorField
+from django.db.models import F, Func, QuerySet
 
 from conversations.models import Contact, ContactWords, Conversation, Message, MessageWords
 
@@ -74,9 +74,21 @@ def conversations_matching(
         words=contact_query(words, digits)
     )
     by_customer = scope.filter(contact_id__in=contacts.values("pk"))
-    return conversations.filter(pk__in=by_messages.union(by_customer)).order_by(
-        F("last_message_at").desc(nulls_last=True), "-id"
-    )
+    # The caller's filters are inside the union already: the rows are read by their ids,
+    # not by scanning the scope a second time.
+    found = Conversation.objects.filter(pk__in=by_messages.union(by_customer))
+    found.query.select_related = conversations.query.select_related
+    return found.order_by(F("last_message_at").desc(nulls_last=True), "-id")
+
+
+class _WordsInThread(Func):
+    """``MessageWords`` written so that the words index does not match it: the excerpts
+    are looked for among the found conversations' own messages (``thread_order``), a few
+    hundred rows, rather than among every message of the table holding the words."""
+
+    function = "to_tsvector"
+    template = "%(function)s('simple'::regconfig, %(expressions)s || '')"
+    output_field = SearchVectorField()
 
 
 def matching_excerpts(conversation_ids: list[int], text: str) -> dict[int, Message]:
@@ -85,8 +97,9 @@ def matching_excerpts(conversation_ids: list[int], text: str) -> dict[int, Messa
     if not words or not conversation_ids:
         return {}
     found = (
-        matching_messages(words)
-        .filter(conversation_id__in=conversation_ids)
+        Message.objects.filter(conversation_id__in=conversation_ids)
+        .alias(words=_WordsInThread("text"))
+        .filter(words=words_query(words))
         .order_by("conversation_id", "-sent_at", "-id")
         .distinct("conversation_id")
     )
