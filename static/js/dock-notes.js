@@ -178,7 +178,8 @@
   // is open, the arrows, Enter, Tab and Escape belong to it.
   function onKeydown(e) {
     if (e.target.id !== "composer-text") return;
-    if (e.ctrlKey && e.shiftKey && e.key.toLowerCase() === "n") {
+    // Alt+N: Ctrl+Shift+N belongs to the browser (a private window), never to the page.
+    if (e.altKey && !e.ctrlKey && !e.metaKey && e.code === "KeyN") {
       e.preventDefault();
       e.stopPropagation();
       setNoteMode(!noteMode);
