@@ -2,9 +2,10 @@
 
 A search is full text over the messages and over the customer's name and number
 (PostgreSQL's, through the ``message_words`` and ``contact_words`` GIN indexes: see
-``models.MessageWords`` for why expression indexes). Every word must be there, each as the start of a word
-(``ren`` finds "renewal"), so a search narrows as the agent types. Who may find what is
-the caller's queryset: a selector scoped to the member (``selectors``)."""
+``models.MessageWords`` for why expression indexes). Every word must be there, as the
+start of a word (``renew`` finds "renewal"; in the messages from five letters on), so a
+search narrows as the agent types. Who may find what is the caller's queryset: a
+selector scoped to the member (``selectors``)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from conversations.models import Contact, ContactWords, Conversation, Message, M
 # PostgreSQL's parser cuts words at anything but letters and digits (an underscore too).
 WORD = re.compile(r"[^\W_]+")
 MAX_WORDS = 8
+# A word of a thread is matched as the start of longer words from this many letters on
+# (``ren`` finds only "ren"; ``renew`` finds "renewal"); names and numbers always are.
+MESSAGE_PREFIX_LETTERS = 5
 MAX_WORD_LENGTH = 64
 # A number is looked for by the digits it starts with, once there are enough to mean
 # something.
@@ -29,14 +33,21 @@ def search_words(text: str) -> list[str]:
     return [w[:MAX_WORD_LENGTH] for w in WORD.findall(text.lower())][:MAX_WORDS]
 
 
-def _raw(words: list[str]) -> str:
-    """Every word as a prefix. Each is letters and digits only, so it cannot break out
-    of its quotes in the raw ``tsquery``."""
-    return " & ".join(f"'{word}':*" for word in words)
+def _raw(words: list[str], *, shortest_prefix: int = 1) -> str:
+    """Every word as a prefix once it is ``shortest_prefix`` long, shorter ones whole.
+    Each is letters and digits only, so it cannot break out of its quotes in the raw
+    ``tsquery``."""
+    return " & ".join(
+        f"'{word}':*" if len(word) >= shortest_prefix else f"'{word}'" for word in words
+    )
 
 
 def words_query(words: list[str]) -> SearchQuery:
-    return SearchQuery(_raw(words), search_type="raw", config="simple")
+    """In the messages a word is a prefix from ``MESSAGE_PREFIX_LETTERS`` letters: a
+    shorter one stands for so many words that reading every message holding one of them
+    costs more than the search is worth."""
+    raw = _raw(words, shortest_prefix=MESSAGE_PREFIX_LETTERS)
+    return SearchQuery(raw, search_type="raw", config="simple")
 
 
 def contact_query(words: list[str], digits: str) -> SearchQuery:

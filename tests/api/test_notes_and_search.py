@@ -94,7 +94,9 @@ def test_search_finds_conversations_by_message_words_name_and_number(ours, as_me
     client = as_member(ours.agent)
 
     assert found(client, "router") == {closed.pk}
-    assert found(client, "ROUT dropping") == {closed.pk}  # prefixes, every word, any case
+    assert found(client, "ROUTE dropp") == {closed.pk}  # prefixes, every word, any case
+    assert found(client, "rout") == set()  # shorter than five letters: a whole word
+    assert found(client, "gonz") == {closed.pk}  # a name: a prefix from the first letter
     assert found(client, "router printer") == set()
     assert found(client, "gonzalez") == {closed.pk}
     assert found(client, "+44 7700 900") == {closed.pk}

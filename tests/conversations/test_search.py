@@ -52,7 +52,7 @@ def supervisor():
 @pytest.mark.parametrize("generic", [False, True], ids=["custom", "generic"])
 def test_a_search_reads_the_messages_through_the_words_index(supervisor, generic):
     found = search.conversations_matching(
-        selectors.visible_conversations(member=supervisor), "router drop"
+        selectors.visible_conversations(member=supervisor), "router dropping"
     )
     query, params = found.query.sql_with_params()
 
