@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from conversations import json_input
+from conversations import json_input, quick_replies
 from conversations.models import (
     Channel,
     Conversation,
@@ -22,6 +23,7 @@ from conversations.models import (
     Message,
     MessageTemplate,
     Project,
+    QuickReply,
     Role,
 )
 from presence.models import PresenceStatus
@@ -389,6 +391,12 @@ class ConversationSerializer(serializers.ModelSerializer):
 
 class ConversationFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ConversationStatus.choices, required=False)
+    search = serializers.CharField(
+        max_length=200,
+        required=False,
+        help_text="Full text over the customer's name and number and the messages: every "
+        "word must be there, as the start of a word. The latest conversations first.",
+    )
     agent = serializers.IntegerField(min_value=1, max_value=MAX_DB_ID, required=False)
     project = serializers.IntegerField(min_value=1, max_value=MAX_DB_ID, required=False)
 
@@ -440,16 +448,24 @@ class TemplateInputSerializer(serializers.Serializer):
 
 
 class MessageInputSerializer(serializers.Serializer):
-    """A text, or a template (the only kind WhatsApp takes outside the 24-hour window)."""
+    """A text, a template (the only kind WhatsApp takes outside the 24-hour window), or
+    with ``private`` an internal note."""
 
     text = serializers.CharField(max_length=WHATSAPP_TEXT_MAX, required=False)
     template = TemplateInputSerializer(required=False)
+    private = serializers.BooleanField(
+        default=False,
+        help_text="True: an internal note for the team, kept in the thread (direction "
+        "`note`) and never sent to the customer.",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("text" in attrs) == ("template" in attrs):
             raise serializers.ValidationError(
                 {"text": ["Send either a text or a template, not both or neither."]}
             )
+        if attrs["private"] and "template" in attrs:
+            raise serializers.ValidationError({"private": ["A note is a text, not a template."]})
         return attrs
 
 
@@ -485,7 +501,7 @@ class MessageFileInputSerializer(serializers.Serializer):
 
 class MessageQueuedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    status = serializers.CharField()
+    status = serializers.CharField(help_text="`queued` for a message; empty for a note.")
 
 
 class CloseInputSerializer(serializers.Serializer):
@@ -535,3 +551,41 @@ class QueuedConversationSerializer(ConversationSerializer):
     def get_waiting_seconds(self, conversation: Conversation) -> int:
         now = self.context.get("now") or timezone.now()
         return max(0, int((now - conversation.queued_at).total_seconds()))
+
+
+# --- quick replies ----------------------------------------------------------------------
+
+
+class QuickReplySerializer(serializers.ModelSerializer):
+    project = serializers.IntegerField(
+        source="project_id", allow_null=True, help_text="null: offered in every project."
+    )
+
+    class Meta:
+        model = QuickReply
+        fields = ["id", "shortcut", "text", "project", "created_at"]
+
+
+class QuickReplyInputSerializer(serializers.Serializer):
+    shortcut = serializers.CharField(
+        max_length=33, help_text="Typed after / in the composer: letters, digits, - and _."
+    )
+    text = serializers.CharField(
+        max_length=WHATSAPP_TEXT_MAX,
+        help_text="May hold placeholders the dock fills: {customer.name}, "
+        "{customer.first_name}, {agent.name}, {agent.first_name}, {project.name}, "
+        "{project.<metadata key>}.",
+    )
+    project = ScopedPrimaryKeyField(
+        scope="projects",
+        queryset=Project.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="A project of the organization; null or left out: every project.",
+    )
+
+    def validate_shortcut(self, value: str) -> str:
+        try:
+            return quick_replies.clean_shortcut(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict["shortcut"]) from None

@@ -7,7 +7,14 @@ from rest_framework.routers import SimpleRouter
 from api.permissions import api_not_found
 from api.presence_views import MeApi, MePresenceApi, SupervisionAgentsApi, SupervisionQueueApi
 from api.report_views import PlanningForecastApi, ReportSummaryApi
-from api.views import ConversationViewSet, MediaApi, MemberViewSet, ProjectViewSet, TokenApi
+from api.views import (
+    ConversationViewSet,
+    MediaApi,
+    MemberViewSet,
+    ProjectViewSet,
+    QuickReplyViewSet,
+    TokenApi,
+)
 from api.whatsapp_views import WhatsAppChannelViewSet
 
 router = SimpleRouter(use_regex_path=False)
@@ -15,6 +22,7 @@ router.register("projects", ProjectViewSet, basename="project")
 router.register("channels/whatsapp", WhatsAppChannelViewSet, basename="whatsapp-channel")
 router.register("members", MemberViewSet, basename="member")
 router.register("conversations", ConversationViewSet, basename="conversation")
+router.register("quick-replies", QuickReplyViewSet, basename="quick-reply")
 
 v1 = [
     path("auth/token/", TokenApi.as_view(), name="api-token"),

@@ -6,9 +6,12 @@ answers. Scoping and roles live in ``api.permissions``."""
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth import authenticate, update_session_auth_hash
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
@@ -46,15 +49,17 @@ from api.serializers import (
     MessageSerializer,
     ProjectInputSerializer,
     ProjectSerializer,
+    QuickReplyInputSerializer,
+    QuickReplySerializer,
     TokenInputSerializer,
     TokenSerializer,
     TransferInputSerializer,
 )
-from conversations import audit, selectors, services
+from conversations import audit, quick_replies, search, selectors, services
 from conversations.media import message_send_media
 from conversations.media_kinds import MediaState
-from conversations.messaging import message_send_template, message_send_text
-from conversations.models import Conversation, Membership, Project, Role
+from conversations.messaging import message_add_note, message_send_template, message_send_text
+from conversations.models import Conversation, Membership, Project, QuickReply, Role
 from conversations.services import EMAIL_UNUSABLE
 from routing.services import (
     conversation_close,
@@ -310,11 +315,16 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
             return queryset
         filters = ConversationFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
+        values: dict[str, Any] = dict(filters.validated_data)
+        text = values.pop("search", None)
         lookups = {
             {"agent": "agent_id", "project": "project_id"}.get(name, name): value
-            for name, value in filters.validated_data.items()
+            for name, value in values.items()
         }
-        return queryset.filter(**lookups)
+        queryset = queryset.filter(**lookups)
+        if text is not None:
+            queryset = search.conversations_matching(queryset, text)
+        return queryset
 
     def create(self, request: Request) -> Response:
         if not self.member.supervises:
@@ -348,7 +358,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     )
     @extend_schema(
         methods=["POST"],
-        summary="Send a text, a template or an attachment to the customer",
+        summary="Send a text, a template or an attachment, or keep an internal note",
         description='JSON `{"text"}` sends a text; `{"template": {"name", "language", '
         '"parameters"}}` an approved template of the number (one parameter for each '
         "placeholder of its body); multipart `file` (+ `text` as its caption) an attachment, "
@@ -357,7 +367,9 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         "as `queued` and sent after commit (an attachment is uploaded to WhatsApp first); "
         "its status then moves to `sent`, `delivered`, `read`, or `failed` with `error`. "
         "Anything but a template is refused (409, `code` `outside_service_window`) when the "
-        "customer's last message is older than WhatsApp's 24-hour customer service window.",
+        "customer's last message is older than WhatsApp's 24-hour customer service window. "
+        'With `"private": true` the text is an internal note (`direction: note`, no status): '
+        "kept in the thread for the team, never sent, no reply to the customer.",
         request={
             "application/json": MessageInputSerializer,
             "multipart/form-data": MessageFileInputSerializer,
@@ -387,7 +399,11 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
             )
         else:
             data = validated_input(MessageInputSerializer, request, self.member)
-            if "template" in data:
+            if data["private"]:
+                message = message_add_note(
+                    conversation=conversation, author=self.member, text=data["text"]
+                )
+            elif "template" in data:
                 message = message_send_template(
                     conversation=conversation, sender=self.member, **data["template"]
                 )
@@ -487,3 +503,64 @@ def _default_name(message_id: int, mime_type: str) -> str:
     if mime_type.startswith("audio/ogg"):
         extension = ".ogg"
     return f"{message_id}{extension}"
+
+
+# --- quick replies ----------------------------------------------------------------------
+
+
+@contextmanager
+def _bad_input() -> Iterator[None]:
+    """The quick-reply services refuse an input (a shortcut taken meanwhile) with the
+    field it names: a 400, as the input check would have said."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError(exc.message_dict) from None
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the organization's quick replies",
+        description="Every project's and those for all projects (`project` null).",
+    ),
+    retrieve=extend_schema(summary="Read a quick reply"),
+    create=extend_schema(
+        summary="Add a quick reply",
+        request=QuickReplyInputSerializer,
+        responses={201: QuickReplySerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Change a quick reply",
+        request=QuickReplyInputSerializer(partial=True),
+        responses={200: QuickReplySerializer},
+    ),
+    destroy=extend_schema(summary="Delete a quick reply", responses={204: None}),
+)
+class QuickReplyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Agents read them (the dock offers them after /); supervisors and admins keep them."""
+
+    serializer_class = QuickReplySerializer
+    pagination_class = Pagination
+    queryset = QuickReply.objects.none()
+    roles = {"GET": ANY_MEMBER, "POST": SUPERVISORS, "PATCH": SUPERVISORS, "DELETE": SUPERVISORS}
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def scoped_queryset(self, member: Membership) -> Any:
+        return selectors.member_quick_replies(member=member)
+
+    def create(self, request: Request) -> Response:
+        data = validated_input(QuickReplyInputSerializer, request, self.member)
+        with _bad_input():
+            reply = quick_replies.quick_reply_create(organization=self.member.organization, **data)
+        return Response(QuickReplySerializer(reply).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        reply = self.get_object()
+        data = validated_input(QuickReplyInputSerializer, request, self.member, partial=True)
+        with _bad_input():
+            reply = quick_replies.quick_reply_update(quick_reply=reply, **data)
+        return Response(QuickReplySerializer(reply).data)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        quick_replies.quick_reply_delete(quick_reply=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,6 +1,6 @@
-"""``python -m bench [ingest] [routing] [fanout] [media] [decision] [reports]``: run the benchmarks (all of
-them when none is named) on the real stack, print their figures, then one summary: each
-product figure against its baseline measured in the same run, and against its goal.
+"""``python -m bench [ingest] [routing] [fanout] [media] [decision] [reports] [search]``: run the
+benchmarks (all of them when none is named) on the real stack, print their figures, then one
+summary: each product figure against its baseline measured in the same run, and against its goal.
 
 It needs ``DATABASE_URL`` (a PostgreSQL server: the run makes its own scratch database
 there and drops it after) and ``REDIS_URL`` (its database is flushed at the start)."""
@@ -29,9 +29,9 @@ from bench.common import (
 )
 from bench.context import Context
 
-BENCHMARKS = ("ingest", "routing", "fanout", "media", "decision", "reports")
+BENCHMARKS = ("ingest", "routing", "fanout", "media", "decision", "reports", "search")
 # The summary's order: the routing decision's ratio before the burst's condition.
-SUMMARY = ("ingest", "decision", "routing", "fanout", "media", "reports")
+SUMMARY = ("ingest", "decision", "routing", "fanout", "media", "reports", "search")
 
 
 def main() -> int:
@@ -131,6 +131,11 @@ def _run(ctx: Context, chosen: list[str], checks: dict[str, list[Check]]) -> Non
         from bench import reports
 
         checks["reports"] = reports.main()
+
+    if "search" in chosen:
+        from bench import search
+
+        checks["search"] = search.main()
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from conversations import selectors, services, templates
+from conversations import quick_replies, selectors, services, templates
 from conversations.admin_scope import OrganizationScopedAdmin, request_membership
 from conversations.models import (
     Channel,
@@ -18,6 +18,7 @@ from conversations.models import (
     MessageTemplate,
     Organization,
     Project,
+    QuickReply,
     Role,
     User,
 )
@@ -394,3 +395,70 @@ class ConversationAdmin(OrganizationScopedAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+class QuickReplyForm(forms.ModelForm):
+    class Meta:
+        model = QuickReply
+        fields = ["organization", "project", "shortcut", "text"]
+
+    def clean_shortcut(self) -> str:
+        try:
+            return quick_replies.clean_shortcut(self.cleaned_data["shortcut"])
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(exc.message_dict["shortcut"]) from None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        organization, project = cleaned.get("organization"), cleaned.get("project")
+        if organization and project and project.organization_id != organization.pk:
+            self.add_error("project", "This project belongs to another organization.")
+        return cleaned
+
+
+@admin.register(QuickReply)
+class QuickReplyAdmin(OrganizationScopedAdmin):
+    """Supervisors keep their team's quick replies, as on the board and in the API."""
+
+    form = QuickReplyForm
+    list_display = ["shortcut", "project", "text"]
+    list_filter = [("project", ScopedRelatedFilter)]
+    search_fields = ["shortcut", "text"]
+    list_select_related = ["project"]
+
+    def _keeps(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser or self._role(request) in (Role.ADMIN, Role.SUPERVISOR)  # type: ignore[union-attr]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._keeps(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._keeps(request)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = super().get_changeform_initial_data(request)
+        member = request_membership(request)
+        if member is not None:
+            initial.setdefault("organization", str(member.organization_id))
+        return initial
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        if change:
+            quick_replies.quick_reply_update(
+                quick_reply=obj,
+                shortcut=data["shortcut"],
+                text=data["text"],
+                project=data["project"],
+            )
+        else:
+            saved = quick_replies.quick_reply_create(
+                organization=data["organization"],
+                project=data["project"],
+                shortcut=data["shortcut"],
+                text=data["text"],
+            )
+            obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        quick_replies.quick_reply_delete(quick_reply=obj)

@@ -6,7 +6,16 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from conversations.models import Channel, Membership, Organization, Project, Role, User
+from conversations.models import (
+    Channel,
+    Membership,
+    Organization,
+    Project,
+    QuickReply,
+    Role,
+    User,
+)
+from conversations.quick_replies import quick_reply_create
 from conversations.services import channel_create, member_create, project_create
 from conversations.signals import organization_created
 
@@ -129,4 +138,34 @@ def bootstrap_demo() -> tuple[Organization, Channel, list[Membership]]:
                 projects=projects,
             )
         )
+    demo_quick_replies(organization=organization, renewals=projects[0])
     return organization, channel, members
+
+
+# Shortcut, text, and whether it belongs to the renewals campaign only.
+QUICK_REPLIES = (
+    (
+        "hello",
+        "Hi {customer.first_name}, this is {agent.first_name} from Northwind. How can I help?",
+        False,
+    ),
+    (
+        "offer",
+        "Good news, {customer.first_name}: {project.offer}. Shall I set it up for you?",
+        True,
+    ),
+    ("refund", "I've started the refund; it reaches your account within 5 working days.", False),
+    ("bye", "Thanks for writing to us, {customer.first_name}. Have a good day!", False),
+)
+
+
+def demo_quick_replies(*, organization: Organization, renewals: Project) -> None:
+    """The demo's quick replies, made once."""
+    for shortcut, text, renewals_only in QUICK_REPLIES:
+        project = renewals if renewals_only else None
+        if not QuickReply.objects.filter(
+            organization=organization, project=project, shortcut=shortcut
+        ).exists():
+            quick_reply_create(
+                organization=organization, project=project, shortcut=shortcut, text=text
+            )

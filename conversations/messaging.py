@@ -820,6 +820,40 @@ def _outbound_recorded(*, conversation: Conversation, message: Message) -> None:
         sla.sla_breach_publish(conversation)
 
 
+def message_add_note(*, conversation: Conversation, author: Membership, text: str) -> Message:
+    """Keep an internal note in the thread, for the people who work the chat: never sent
+    to the customer (no send intent, so the outbox never sees it) and no reply either,
+    so the customer's waiting time and the first reply stay as they were. A note may be
+    added to a closed conversation and outside the 24-hour window: WhatsApp is not asked."""
+    body = text.strip()
+    if not body:
+        raise InvalidMessage("the note has no text")
+    if len(body) > MAX_TEXT_LENGTH:
+        raise InvalidMessage(f"a note has at most {MAX_TEXT_LENGTH} characters")
+    with transaction.atomic():
+        locked = (
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("channel")
+            .get(pk=conversation.pk)
+        )
+        now = timezone.now()
+        message = Message.objects.create(
+            conversation=locked,
+            channel=locked.channel,
+            direction=Direction.NOTE,
+            type="text",
+            text=body,
+            status="",
+            sender=author,
+            sent_at=now,
+            created_at=now,
+        )
+        publish(
+            EventType.MESSAGE_CREATED, message_payload(message), to=_recipients(locked, author.pk)
+        )
+    return message
+
+
 def _recipients(conversation: Conversation, *member_ids: int | None) -> list[int]:
     ids = {conversation.agent_id, *member_ids}
     return sorted(i for i in ids if i is not None)

@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import F, FloatField, Q
+from django.db.models import F, FloatField, Func, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -261,6 +263,44 @@ class Channel(models.Model):
         return self.display_phone_number or self.phone_number_id
 
 
+class MessageWords(Func):
+    """The words of a message's text as PostgreSQL's full-text search reads them, with the
+    ``simple`` configuration: no stemming and no stop words, as customers write in
+    whatever language they speak and search finds names and codes as typed.
+
+    Kept as an expression GIN index (``message_words``) rather than a stored column (a
+    ``GeneratedField``, or a trigger's): the thread pages that read messages all day do
+    not carry a vector in every row, and nothing can write the column out of step. The
+    configuration is written into the SQL, not sent as a parameter: the index matches a
+    query only when their expressions are the same, and a prepared statement's generic
+    plan cannot see a parameter's value (``tests/conversations/test_search.py``)."""
+
+    function = "to_tsvector"
+    template = "%(function)s('simple'::regconfig, %(expressions)s)"
+    output_field = SearchVectorField()
+
+
+class _OrEmpty(Func):
+    """A nullable text as itself or empty, the empty string written into the SQL (see
+    ``MessageWords`` on why no parameter)."""
+
+    template = "COALESCE(%(expressions)s, '')"
+    output_field = models.TextField()
+
+
+class ContactWords(Func):
+    """The words of a customer's name and numbers, for search: as ``MessageWords``, with
+    the WhatsApp number one word, so the digits of its start find it."""
+
+    function = "to_tsvector"
+    template = "%(function)s('simple'::regconfig, %(expressions)s)"
+    arg_joiner = " || ' ' || "
+    output_field = SearchVectorField()
+
+    def __init__(self) -> None:
+        super().__init__(F("name"), _OrEmpty("wa_id"), _OrEmpty("user_id"))
+
+
 class Contact(models.Model):
     """A customer. WhatsApp names them by phone (wa_id) or, when they hide their number
     behind a username, by a business-scoped user id; one of the two is always present."""
@@ -291,6 +331,10 @@ class Contact(models.Model):
                 condition=Q(wa_id__isnull=False) | Q(user_id__isnull=False),
                 name="contact_has_an_id",
             ),
+        ]
+        indexes = [
+            # Search by name and number (``conversations.search``).
+            GinIndex(ContactWords(), name="contact_words"),
         ]
 
     def __str__(self) -> str:
@@ -466,6 +510,8 @@ class Conversation(models.Model):
 class Direction(models.TextChoices):
     IN = "in", "Inbound"
     OUT = "out", "Outbound"
+    # An internal note in the thread: written by a member for colleagues, never sent.
+    NOTE = "note", "Internal note"
 
 
 class MessageStatus(models.TextChoices):
@@ -500,11 +546,12 @@ class Message(models.Model):
         Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
     )
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="messages")
-    direction = models.CharField(max_length=3, choices=Direction.choices)
+    direction = models.CharField(max_length=4, choices=Direction.choices)
     type = models.CharField(max_length=32, default="text")
     text = models.TextField(blank=True)
     media = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=16, choices=MessageStatus.choices)
+    # Empty for a note: it is kept, never sent, so it has no delivery status.
+    status = models.CharField(max_length=16, choices=MessageStatus.choices, blank=True)
     wamid = models.CharField(max_length=255, null=True, blank=True)
     context_wamid = models.CharField(max_length=255, blank=True)
     error = models.JSONField(default=dict, blank=True)
@@ -546,6 +593,8 @@ class Message(models.Model):
             models.Index(
                 fields=["send_after"], condition=Q(send_after__isnull=False), name="outbox_due"
             ),
+            # Search over threads (``conversations.search``).
+            GinIndex(MessageWords("text"), name="message_words"),
         ]
         ordering = ["sent_at", "id"]
 
@@ -687,3 +736,41 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.language})"
+
+
+class QuickReply(models.Model):
+    """A prepared answer an agent inserts by typing ``/`` and its shortcut in the composer.
+    With no project it is offered in every project of the organization. Its text may carry
+    placeholders the dock fills from the chat (``{customer.first_name}``, ``{agent.name}``,
+    ``{project.<metadata key>}``...)."""
+
+    # No index of its own: ``quick_reply_shortcut_per_project`` leads with it.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="quick_replies", db_index=False
+    )
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="quick_replies",
+        help_text="Empty: offered in every project.",
+    )
+    shortcut = models.CharField(
+        max_length=32, help_text="What the agent types after /: letters, digits, - and _."
+    )
+    text = models.TextField(max_length=4096)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "quick replies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "project", "shortcut"],
+                nulls_distinct=False,
+                name="quick_reply_shortcut_per_project",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut}"

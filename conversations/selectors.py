@@ -13,6 +13,7 @@ from conversations.models import (
     Membership,
     Message,
     Project,
+    QuickReply,
     Role,
     User,
 )
@@ -92,3 +93,25 @@ def visible_messages(*, member: Membership) -> QuerySet[Message]:
     return Message.objects.filter(
         conversation__in=visible_conversations(member=member).values("pk")
     ).select_related("conversation")
+
+
+def member_quick_replies(*, member: Membership) -> QuerySet[QuickReply]:
+    """The organization's quick replies, every project's and those for all projects."""
+    return (
+        QuickReply.objects.filter(organization_id=member.organization_id)
+        .select_related("project")
+        .order_by("shortcut", "project_id", "id")
+    )
+
+
+def readable_conversations(*, member: Membership) -> QuerySet[Conversation]:
+    """What a member may read the transcript of: the conversations they see, and the
+    earlier conversations of the customers of those, whoever worked them (the context
+    of a chat includes its customer's history)."""
+    visible = visible_conversations(member=member)
+    if member.supervises:
+        return visible
+    return Conversation.objects.filter(
+        organization_id=member.organization_id,
+        contact_id__in=visible.values("contact_id"),
+    ).select_related("contact", "project", "channel", "agent__user")

@@ -36,6 +36,7 @@ CLOSE_NOT_ALLOWED = 4403
 CLOSE_SIGNED_OUT = 4410
 
 MAX_OUTCOME = 200
+MAX_SEARCH = 200
 
 
 class CommandError(Exception):
@@ -393,6 +394,56 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
         ):
             receipts.conversation_typing(conversation=conversation)
 
+    async def cmd_note_add(self, content: dict[str, Any]) -> dict[str, Any]:
+        return await database_sync_to_async(self._note_add)(content)
+
+    def _note_add(self, content: dict[str, Any]) -> dict[str, Any]:
+        assert self.member is not None
+        conversation = _conversation(self.member, content)
+        text = _text(content, "text", limit=messaging.MAX_TEXT_LENGTH, required=True)
+        note = messaging.message_add_note(conversation=conversation, author=self.member, text=text)
+        return {"message": message_payload(note)}
+
+    async def cmd_quick_replies_list(self, content: dict[str, Any]) -> dict[str, Any]:
+        return await database_sync_to_async(self._quick_replies_list)(content)
+
+    def _quick_replies_list(self, content: dict[str, Any]) -> dict[str, Any]:
+        assert self.member is not None
+        return {"quick_replies": dock.quick_replies(member=self.member)}
+
+    async def cmd_conversations_search(self, content: dict[str, Any]) -> dict[str, Any]:
+        return await database_sync_to_async(self._conversations_search)(content)
+
+    def _conversations_search(self, content: dict[str, Any]) -> dict[str, Any]:
+        assert self.member is not None
+        text = _text(content, "query", limit=MAX_SEARCH, required=False)
+        return {"query": text, "conversations": dock.dock_search(member=self.member, text=text)}
+
+    async def cmd_transcript_load(self, content: dict[str, Any]) -> dict[str, Any]:
+        return await database_sync_to_async(self._transcript_load)(content)
+
+    def _transcript_load(self, content: dict[str, Any]) -> dict[str, Any]:
+        """A page of a conversation's transcript, read-only: one of the member's own, or
+        an earlier one of a customer they work with (``selectors.readable_conversations``)."""
+        assert self.member is not None
+        conversation_id = content.get("conversation")
+        if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+            raise CommandError("conversation must be a conversation id")
+        before = content.get("before")
+        if before is not None and not isinstance(before, str):
+            raise CommandError("before must be a cursor transcript.load gave")
+        reply = {"type": "reply", "command": "transcript.load", "id": content.get("id"), "ok": True}
+        try:
+            return dock.dock_thread(
+                member=self.member,
+                conversation_id=conversation_id,
+                before=before,
+                room=dock.frame_room({**reply, "data": None}),
+                transcript=True,
+            )
+        except Conversation.DoesNotExist as exc:
+            raise CommandError("no such conversation") from exc
+
     async def cmd_conversation_close(self, content: dict[str, Any]) -> dict[str, Any]:
         return await database_sync_to_async(self._conversation_close)(content)
 
@@ -490,6 +541,10 @@ class DockConsumer(AsyncJsonWebsocketConsumer):
         "message.send": cmd_message_send,
         "templates.list": cmd_templates_list,
         "typing": cmd_typing,
+        "note.add": cmd_note_add,
+        "quick_replies.list": cmd_quick_replies_list,
+        "conversations.search": cmd_conversations_search,
+        "transcript.load": cmd_transcript_load,
         "conversation.close": cmd_conversation_close,
         "conversation.transfer": cmd_conversation_transfer,
         "agents.available": cmd_agents_available,

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from conversations import realtime, selectors, templates
+from conversations import realtime, search, selectors, templates
 from conversations.events import conversation_payload, message_payload, presence_payload
 from conversations.language import organization_languages
 from conversations.models import (
@@ -95,7 +95,10 @@ def me_payload(member: Membership, *, open_count: int) -> dict[str, Any]:
 def dock_conversation(conversation: Conversation) -> dict[str, Any]:
     """A conversation as the dock's list shows it: the event payload plus its last message
     and its project's first-reply target (the countdown turns amber at a share of it)."""
-    last = conversation.messages.order_by("-sent_at", "-id").first()
+    # Notes are the team's: the list shows what the customer and the agent said.
+    last = (
+        conversation.messages.exclude(direction=Direction.NOTE).order_by("-sent_at", "-id").first()
+    )
     return {
         **conversation_payload(conversation),
         "last_message": message_preview(last),
@@ -383,6 +386,7 @@ def dock_thread(
     conversation_id: int,
     before: str | None = None,
     room: int = FRAME_BYTES,
+    transcript: bool = False,
 ) -> dict[str, Any]:
     """A page of a conversation the member may see: its newest messages and system notes
     that fit in ``room`` bytes of JSON, and ``has_more`` with the ``before`` cursor to ask
@@ -391,8 +395,15 @@ def dock_thread(
     keeps any thread within one frame of the dock's socket.
 
     Raises ``Conversation.DoesNotExist`` for one they may not see, ``BadCursor`` for a
-    ``before`` that is not a place in this thread."""
-    conversation = selectors.visible_conversations(member=member).get(pk=conversation_id)
+    ``before`` that is not a place in this thread. A ``transcript`` is read-only history:
+    an earlier conversation of a customer the member works with is readable too
+    (``selectors.readable_conversations``)."""
+    scope = (
+        selectors.readable_conversations(member=member)
+        if transcript
+        else selectors.visible_conversations(member=member)
+    )
+    conversation = scope.get(pk=conversation_id)
     head: dict[str, Any] = {}
     if before is None:
         head = {
@@ -468,3 +479,30 @@ def known_skills(*, member: Membership) -> list[str]:
     for values in selectors.member_members(member=member).values_list("skills", flat=True):
         skills.update(values or [])
     return sorted(skills)
+
+
+SEARCH_RESULTS = 20
+
+
+def dock_search(*, member: Membership, text: str) -> list[dict[str, Any]]:
+    """The member's conversations, open and closed, that match ``text``
+    (``conversations.search``), the latest first, each with the latest message that
+    matched when one did. Agents find their own, supervisors their organization's."""
+    found = list(
+        search.conversations_matching(selectors.visible_conversations(member=member), text)[
+            :SEARCH_RESULTS
+        ]
+    )
+    excerpts = search.matching_excerpts([c.pk for c in found], text)
+    return [
+        {**conversation_payload(c), "match": message_preview(excerpts.get(c.pk))} for c in found
+    ]
+
+
+def quick_replies(*, member: Membership) -> list[dict[str, Any]]:
+    """Every quick reply of the organization; the dock offers a chat those of its project
+    and those for every project."""
+    return [
+        {"id": q.pk, "shortcut": q.shortcut, "text": q.text, "project": q.project_id}
+        for q in selectors.member_quick_replies(member=member)
+    ]

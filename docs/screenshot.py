@@ -1,8 +1,8 @@
 """``make screenshot``: the dock in the middle of a shift, as ``docs/screenshots/43-chat-dock.png``,
-the same in dark mode as ``docs/screenshots/43-chat-dock-dark.png``, a thread with a
-customer's photo, voice note and document (``24-media-thread.png``); then the supervision
-area's reports and staffing planner over four weeks of history (``44-reports.png``,
-``45-planning.png``).
+the same in dark mode as ``docs/screenshots/43-chat-dock-dark.png``, its quick-reply picker
+open (``44-quick-replies.png``), a thread with a customer's photo, voice note and document
+(``24-media-thread.png``); then the supervision area's reports and staffing planner over four
+weeks of history (``44-reports.png``, ``45-planning.png``).
 
 It works on a scratch database of its own on the PostgreSQL of ``DATABASE_URL`` (``make
 screenshot`` starts the checkout's own when it is unset), dropped afterwards, so it never
@@ -34,6 +34,7 @@ MEDIA_OUTPUT = ROOT / "docs" / "screenshots" / "24-media-thread.png"
 REPORTS_OUTPUT = ROOT / "docs" / "screenshots" / "44-reports.png"
 PLANNING_OUTPUT = ROOT / "docs" / "screenshots" / "45-planning.png"
 SUPERVISOR = "supervisor@demo.cxgear.test"
+QUICK_REPLIES_OUTPUT = ROOT / "docs" / "screenshots" / "44-quick-replies.png"
 ASGI_APP = "cxgear.asgi:application"
 ANA = "ana@demo.cxgear.test"
 BEN = "ben@demo.cxgear.test"
@@ -218,7 +219,6 @@ def seed() -> None:
         text="Sorry about that, Tom. I can see the double charge and I'm refunding it now.",
     )
     read(answer)
-
     # Sam's parcel came damaged: a photo, a voice note and the delivery note.
     sam: dict[str, Any] = {"wa_id": "447700900105", "name": "Sam Okafor"}
     customer_writes(
@@ -257,6 +257,28 @@ def seed() -> None:
         sender=ana,
         text="I'm sorry, Sam. Thanks for the photo and the note: I'm sending a replacement today.",
     )
+    seed_a_note(maria=maria, ben=ben)
+
+
+def seed_a_note(*, maria: Any, ben: Any) -> None:
+    """A colleague's internal note in Maria's thread, for Ana only."""
+    from conversations.messaging import message_add_note
+
+    message_add_note(
+        conversation=maria,
+        author=ben,
+        text="Her daughter's number is on the old family plan: port it, don't issue a new SIM.",
+    )
+
+
+def photograph_quick_replies(page: Any) -> None:
+    """The quick-reply picker, open on "/" in Maria's composer."""
+    composer = page.get_by_role("textbox", name="Message")
+    composer.fill("")
+    composer.press_sequentially("/")
+    page.get_by_role("listbox", name="Quick replies").get_by_role("option").first.wait_for()
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(QUICK_REPLIES_OUTPUT))
 
 
 def seed_history(days: int = 28, seed: int = 2026) -> None:
@@ -415,6 +437,7 @@ def photograph(url: str) -> None:
         page.wait_for_timeout(400)
         page.screenshot(path=str(OUTPUT_DARK))
         page.emulate_media(color_scheme="light")
+        photograph_quick_replies(page)
 
         page.get_by_role("textbox", name="Message").fill("")
         page.get_by_role("navigation", name="Open chats").get_by_role(
@@ -474,7 +497,14 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         _wait_for(url)
         photograph(url)
-        for written in (OUTPUT, OUTPUT_DARK, MEDIA_OUTPUT, REPORTS_OUTPUT, PLANNING_OUTPUT):
+        for written in (
+            OUTPUT,
+            OUTPUT_DARK,
+            QUICK_REPLIES_OUTPUT,
+            MEDIA_OUTPUT,
+            REPORTS_OUTPUT,
+            PLANNING_OUTPUT,
+        ):
             print(f"wrote {written.relative_to(ROOT)}")
     finally:
         if server is not None:

@@ -6,6 +6,8 @@
 
   const root = document.getElementById("dock");
   if (!root) return;
+  // Features kept in their own files (static/js/dock-*.js), each attached at the end.
+  const dockParts = window.CXGearDock || {};
 
   const $ = (id) => document.getElementById(id);
   const WAITING_LONG_SECONDS = 120;
@@ -258,6 +260,13 @@
   function onMessage(m) {
     const c = state.conversations.get(m.conversation);
     if (!c) return;
+    if (m.direction === "note") {
+      // A note is the team's: no reply, nothing unread, the customer still waits.
+      const noted = state.threads.get(m.conversation);
+      if (noted) noted.messages.set(m.id, m);
+      if (m.conversation === state.active) renderThread({ stick: true });
+      return;
+    }
     c.last_message = { id: m.id, direction: m.direction, type: m.type, text: m.text, status: m.status, sent_at: m.sent_at };
     c.last_message_at = m.sent_at;
     if (m.direction === "in") {
@@ -433,16 +442,17 @@
     const thread = state.threads.get(id) || { messages: new Map(), notes: [], context: null };
     state.threads.set(id, thread);
     const tempId = `pending-${nextRequest}`;
+    const asNote = Boolean(dockParts.notes && dockParts.notes.noting());
     thread.messages.set(tempId, {
-      id: tempId, conversation: id, direction: "out", type: "text", text, status: "queued",
-      sent_at: new Date().toISOString(), pending: true,
+      id: tempId, conversation: id, direction: asNote ? "note" : "out", type: "text", text, status: asNote ? "" : "queued",
+      sender: state.me && state.me.id, sent_at: new Date().toISOString(), pending: true,
     });
     box.value = "";
     clearDraft(id);
     autosize();
     renderThread({ stick: true });
     try {
-      const data = await request("message.send", { conversation: id, text });
+      const data = await request(asNote ? "note.add" : "message.send", { conversation: id, text });
       thread.messages.delete(tempId);
       const m = data.message;
       if (!thread.messages.has(m.id)) thread.messages.set(m.id, m);
@@ -923,7 +933,8 @@
         continue;
       }
       const m = item.m;
-      const classes = `msg ${m.direction === "out" ? "out" : "in"}${m.status === "failed" ? " failed" : ""}${m.pending ? " pending" : ""}`;
+      const side = m.direction === "note" ? "note" : m.direction === "out" ? "out" : "in";
+      const classes = `msg ${side}${m.status === "failed" ? " failed" : ""}${m.pending ? " pending" : ""}`;
       nodes.push(
         el(
           "li",
@@ -931,6 +942,7 @@
           el(
             "div",
             { class: "bubble" },
+            side === "note" && dockParts.notes ? dockParts.notes.label(m) : null,
             mediaBlock(m),
             m.type === "template" ? el("small", { class: "template-tag", text: "Template" }) : null,
             bodyText(m) ? el("p", { class: "text", text: bodyText(m) }) : null,
@@ -971,6 +983,7 @@
               el("span", { class: "when", text: new Date(e.closed_at || e.created_at).toLocaleDateString([], { day: "numeric", month: "short", year: "numeric" }) }),
               el("span", { class: `outcome ${e.status}`, text: e.status === "closed" ? e.outcome || "Closed" : e.status }),
               el("small", { text: [e.project_name, e.agent_name].filter(Boolean).join(" · ") }),
+              dockParts.search ? dockParts.search.transcriptButton(e, contact) : null,
             ),
           )
         : [el("li", { class: "none", text: "First conversation with this customer." })]),
@@ -1177,14 +1190,19 @@
   });
 
   let switcherPick = 0;
+  // Open chats matched here by name, then (dock-search.js) every conversation of the
+  // agent's that the server finds by name, number or a word of its thread.
   function switcherMatches() {
     const q = $("switcher-input").value.trim().toLowerCase();
-    return state.order.filter((id) => {
+    const open = state.order.filter((id) => {
       const c = state.conversations.get(id);
       const hay = `${customerName(c)} ${c.contact ? c.contact.wa_id || "" : ""} ${c.project_name || ""}`.toLowerCase();
       return !q || hay.includes(q);
     });
+    const found = dockParts.search ? dockParts.search.found(q).filter((c) => !open.includes(c.id)) : [];
+    return [...open, ...found.map((c) => c.id)];
   }
+  const switcherEntry = (id) => state.conversations.get(id) || (dockParts.search && dockParts.search.entry(id));
   function renderSwitcher() {
     const matches = switcherMatches();
     switcherPick = Math.min(switcherPick, Math.max(0, matches.length - 1));
@@ -1193,17 +1211,19 @@
     else $("switcher-input").removeAttribute("aria-activedescendant");
     $("switcher-results").replaceChildren(
       ...matches.map((id, i) => {
-        const c = state.conversations.get(id);
+        const c = switcherEntry(id);
+        const open = state.conversations.has(id);
         return el(
           "li",
-          { role: "option", id: `switcher-option-${id}`, "aria-selected": String(i === switcherPick), onmousedown: (ev) => { ev.preventDefault(); pickSwitcher(id); } },
+          { role: "option", id: `switcher-option-${id}`, "aria-selected": String(i === switcherPick), class: open ? null : "history", onmousedown: (ev) => { ev.preventDefault(); pickSwitcher(id); } },
           el("span", { text: customerName(c) }),
-          el("small", { text: preview(c.last_message) }),
+          el("small", { text: open ? preview(c.last_message) : dockParts.search.describe(c) }),
         );
       }),
     );
   }
   function openSwitcher() {
+    if (dockParts.search) dockParts.search.reset();
     $("switcher-input").value = "";
     switcherPick = 0;
     renderSwitcher();
@@ -1212,12 +1232,14 @@
   }
   function pickSwitcher(id) {
     $("switcher").close();
-    select(id, { focusComposer: true });
+    if (state.conversations.has(id)) select(id, { focusComposer: true });
+    else if (dockParts.search) dockParts.search.openTranscript(id);
   }
   $("switcher-open").addEventListener("click", openSwitcher);
   $("switcher-input").addEventListener("input", () => {
     switcherPick = 0;
     renderSwitcher();
+    if (dockParts.search) dockParts.search.query($("switcher-input").value);
   });
   $("switcher-input").addEventListener("keydown", (e) => {
     const matches = switcherMatches();
@@ -1272,5 +1294,7 @@
   root.append(el("div", { id: "toast", class: "toast", role: "status", hidden: true }));
   if (window.CXGearDock && window.CXGearDock.alerts) window.CXGearDock.alerts.onPick = (id) => select(id, { focusComposer: true });
   window.cxDock = { state };
+  const shared = { state, request, select, el, root, noteText, bodyText, clock, dayLabel, customerName, customerNumber, renderThread, renderSwitcher, autosize, saveDraft };
+  for (const part of Object.values(dockParts)) if (part && part.attach) part.attach(shared);
   connect();
 })();

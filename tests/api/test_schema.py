@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from channels_whatsapp.sample_media import photo_jpeg
+from conversations.models import QuickReply
 from tests.api.conftest import build_org
 from tests.media.conftest import kept_file
 
@@ -65,6 +66,9 @@ def world(db, in_process_requests):
         "members": ours.agent.pk,
         "conversations": ours.mine.pk,
         "media": kept_file(ours.mine, "image", photo_jpeg(), "image/jpeg").pk,
+        "quick-replies": QuickReply.objects.create(
+            organization=ours.project.organization, shortcut="hello", text="Hello!"
+        ).pk,
     }
     return {"Authorization": f"Token {token.key}"}, real_ids
 
