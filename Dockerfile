@@ -19,6 +19,7 @@ COPY conversations ./conversations
 COPY routing ./routing
 COPY presence ./presence
 COPY channels_whatsapp ./channels_whatsapp
+COPY webhooks ./webhooks
 COPY api ./api
 COPY dock ./dock
 COPY templates ./templates

@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 from api.permissions import api_not_found
 from api.presence_views import MeApi, MePresenceApi, SupervisionAgentsApi, SupervisionQueueApi
 from api.views import ConversationViewSet, MemberViewSet, ProjectViewSet, TokenApi
+from api.webhook_views import WebhookSubscriptionViewSet
 from api.whatsapp_views import WhatsAppChannelViewSet
 
 router = SimpleRouter(use_regex_path=False)
@@ -14,6 +15,7 @@ router.register("projects", ProjectViewSet, basename="project")
 router.register("channels/whatsapp", WhatsAppChannelViewSet, basename="whatsapp-channel")
 router.register("members", MemberViewSet, basename="member")
 router.register("conversations", ConversationViewSet, basename="conversation")
+router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook")
 
 v1 = [
     path("auth/token/", TokenApi.as_view(), name="api-token"),

@@ -10,7 +10,13 @@ Routing answers it (``RoutingConfig.ready``).
 transaction; an app that keeps a row for every member writes it in that transaction.
 ``member_deactivated`` (with ``member``): the member may no longer sign in, inside
 ``user_access_update``'s transaction; an app that keeps something going for them ends
-it there. Presence answers both (``PresenceConfig.ready``)."""
+it there. Presence answers both (``PresenceConfig.ready``).
+
+``events_published`` (with ``events``, a list of ``realtime.Event``): events are being
+recorded, inside the publisher's transaction (``realtime.publish_all``); an app that keeps
+its own record of events (the event webhooks' outbox) writes it there, so it commits or
+rolls back with the change the events report. ``realtime.event_organizations`` names
+each event's organization. The webhooks app answers it (``WebhooksConfig.ready``)."""
 
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from django.dispatch import Signal
 routing_requested = Signal()
 member_created = Signal()
 member_deactivated = Signal()
+events_published = Signal()
 
 
 def request_routing(*, organization_id: int) -> None:

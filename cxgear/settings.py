@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "presence",
     "routing",
     "channels_whatsapp",
+    "webhooks",
     "api",
     "dock",
     # The project itself, for ``manage.py rundock``, which starts every process.
@@ -310,8 +311,43 @@ CELERY_BEAT_SCHEDULE = {
         ("routing-sweep", "routing.tasks.sweep"),
         ("inbound-recovery", "channels_whatsapp.tasks.recover_deliveries"),
         ("outbound-recovery", "conversations.tasks.hand_over_overdue_messages"),
+        ("webhooks-overdue", "webhooks.tasks.deliver_overdue"),
     ]
 }
+# Hourly: the webhooks' delivery log and the API's idempotency keys past their time.
+CELERY_BEAT_SCHEDULE |= {
+    name: {"task": task, "schedule": 3600.0, "options": {"expires": 3600.0}}
+    for name, task in [
+        ("webhooks-trim-log", "webhooks.tasks.trim_log"),
+        ("idempotency-keys-expire", "api.tasks.expire_idempotency_keys"),
+    ]
+}
+
+# --- event webhooks (``webhooks``, docs/webhooks.md) ---------------------------------------
+# Private, loopback and link-local receivers: refused in production (a subscriber must
+# not reach into the deployment's own network), allowed while DEBUG and in tests.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG)
+# One attempt's limit: connecting takes at most 2 s, the whole answer this long.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# Retries wait from this long, doubling to the max, each drawn between half and all of it.
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 10, minimum=0)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 3600, minimum=0)
+# An event not delivered this long after it was queued is given up (failed).
+WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24, minimum=1)
+# This many failed attempts in a row pause a subscription (with the reason).
+WEBHOOK_PAUSE_AFTER_FAILURES = env_int("WEBHOOK_PAUSE_AFTER_FAILURES", 30, minimum=1)
+# Receivers a worker process sends to at once (a thread per subscription's chain).
+WEBHOOK_DELIVERY_THREADS = env_int("WEBHOOK_DELIVERY_THREADS", 16, minimum=1)
+# Delivered and failed events and their attempts are kept this long.
+WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 7, minimum=1)
+
+# --- the API's limits and idempotency (``api.throttles``, ``api.idempotency``) -------------
+# Requests per minute of one token (or signed-in member); 429 with Retry-After past it.
+API_RATE_PER_MINUTE = env_int("API_RATE_PER_MINUTE", 600, minimum=1)
+# Writes (POST, PATCH, PUT, DELETE) per minute of one token, within the rate above.
+API_WRITE_RATE_PER_MINUTE = env_int("API_WRITE_RATE_PER_MINUTE", 120, minimum=1)
+# How long an Idempotency-Key is remembered.
+API_IDEMPOTENCY_HOURS = env_int("API_IDEMPOTENCY_HOURS", 24, minimum=1)
 # Failed sign-ins (``accounts.throttle``): after this many for one e-mail, or from one
 # address, within the window, sign-ins are refused with 429 until the window passes. An
 # address is shared by a contact centre's agents behind one NAT, hence its higher limit.

@@ -25,13 +25,15 @@ FLOORS = {
     "presence": 3,
     "routing": 4,
     "channels_whatsapp": 5,
+    "webhooks": 5,
     "api": 6,
     "dock": 7,
     "cxgear": 8,
 }
 # A channel is plugged into the core and nothing else: a second channel is a sibling app
 # that needs nothing of the first, nor of routing or presence.
-ONLY = {"channels_whatsapp": {"conversations"}}
+# The event webhooks likewise hear the core's events and need nothing else.
+ONLY = {"channels_whatsapp": {"conversations"}, "webhooks": {"conversations"}}
 
 NOT_APPS = {"tests", "bench", "docs", "static", "templates", "var"}
 DOTTED = re.compile(r"[a-z_][a-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")

@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.api.conftest import build_org
+from webhooks.services import subscription_create
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
 
@@ -62,6 +63,12 @@ def world(db, in_process_requests):
         "channels": ours.channel.pk,
         "members": ours.agent.pk,
         "conversations": ours.mine.pk,
+        "webhooks": subscription_create(
+            organization=ours.admin.organization,
+            url="https://receiver.example.test/events",
+            events=["message.created"],
+            secret="a-long-shared-secret-0123456789",
+        ).pk,
     }
     return {"Authorization": f"Token {token.key}"}, real_ids
 
