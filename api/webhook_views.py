@@ -88,10 +88,6 @@ class DeliveryAttemptSerializer(serializers.ModelSerializer):
         ]
 
 
-class SendAgainSerializer(serializers.Serializer):
-    event_row = serializers.IntegerField(help_text="A delivery's `event_row`.")
-
-
 class QueuedSerializer(serializers.Serializer):
     event_row = serializers.IntegerField()
     state = serializers.CharField()
@@ -177,21 +173,17 @@ class WebhookSubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
         summary="Send an event again",
         description="Queues the event (a delivery's `event_row`) once more, behind what the "
         "subscription is owed already; the body is the same, `id` included.",
-        request=SendAgainSerializer,
+        request=None,
         responses={201: QueuedSerializer},
     )
-    @action(detail=True, methods=["post"], url_path="deliveries/send-again")
-    def send_again(self, request: Request, pk: str) -> Response:
+    @action(detail=True, methods=["post"], url_path="deliveries/<int:event_row>/send-again")
+    def send_again(self, request: Request, pk: str, event_row: int) -> Response:
         subscription = self.get_object()
-        data = SendAgainSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
         event = (
-            selectors.subscription_events(subscription=subscription)
-            .filter(pk=data.validated_data["event_row"])
-            .first()
+            selectors.subscription_events(subscription=subscription).filter(pk=event_row).first()
         )
         if event is None:
-            raise exceptions.ValidationError({"event_row": ["No such event of this subscription."]})
+            raise exceptions.NotFound("No such event of this subscription.")
         again = services.event_send_again(event=event)
         return Response({"event_row": again.pk, "state": again.state}, status=201)
 

@@ -263,7 +263,8 @@ CELERY_DB_REUSE_MAX = 1000
 # --- REST framework --------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # ``Token <key>``: a member's own token or a named integration token.
+        "api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -273,9 +274,30 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+API_DESCRIPTION = """Conversations, routing, presence, WhatsApp channels and event webhooks of the
+CXGear chat dock.
+
+**Authentication.** Send `Authorization: Token <key>` with every request (the word
+`Token`, a space, the key; `Bearer` is not accepted). A key is either a person's own:
+`POST /api/v1/auth/token/` with `{"email", "password"}` answers `{"token"}`, and it ends
+when that person is deactivated or sets a new password; or a named integration token,
+which an admin makes in the admin (API tokens), shown once, starting `cxgi_`: it acts with
+the rights of the admin who made it, shows when it was last used, and ends when revoked,
+or when that admin is deactivated or is no longer an admin.
+
+**Limits.** Each token may make `API_RATE_PER_MINUTE` requests a minute, of which
+`API_WRITE_RATE_PER_MINUTE` writes; past that, 429 with `Retry-After` (seconds).
+
+**Retries.** Every POST takes an `Idempotency-Key` header: a retry with the same key and
+body answers the first result and does nothing twice; the same key with another body is
+422. Keys are kept 24 hours per token.
+
+**Event webhooks.** `webhooks/` subscribes a URL to event types; each event is POSTed
+signed `X-CXGear-Signature: sha256=<hex HMAC-SHA256 of the body with the secret>`.
+"""
 SPECTACULAR_SETTINGS = {
     "TITLE": "CXGear chat dock API",
-    "DESCRIPTION": "Conversations, routing, presence and WhatsApp channels of the CXGear chat dock.",
+    "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
