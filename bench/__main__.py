@@ -1,4 +1,4 @@
-"""``python -m bench [ingest] [routing] [fanout] [decision]``: run the benchmarks (all of
+"""``python -m bench [ingest] [routing] [fanout] [webhooks] [decision]``: run the benchmarks (all of
 them when none is named) on the real stack, print their figures, then one summary: each
 product figure against its baseline measured in the same run, and against its goal.
 
@@ -29,9 +29,9 @@ from bench.common import (
 )
 from bench.context import Context
 
-BENCHMARKS = ("ingest", "routing", "fanout", "decision")
+BENCHMARKS = ("ingest", "routing", "fanout", "webhooks", "decision")
 # The summary's order: the routing decision's ratio before the burst's condition.
-SUMMARY = ("ingest", "decision", "routing", "fanout")
+SUMMARY = ("ingest", "decision", "routing", "fanout", "webhooks")
 
 
 def main() -> int:
@@ -97,7 +97,12 @@ def _run(ctx: Context, chosen: list[str], checks: dict[str, list[Check]]) -> Non
     from bench import fake_cloud
 
     ctx.graph_url = fake_cloud.start(ctx)
-    worker = ctx.start(stack.celery_worker(env=ctx.env("celery"), log_dir=ctx.log_dir, beat=True))
+    # The webhooks benchmark's receivers listen on 127.0.0.1.
+    worker = ctx.start(
+        stack.celery_worker(
+            env=ctx.env("celery", WEBHOOK_ALLOW_PRIVATE_URLS="true"), log_dir=ctx.log_dir, beat=True
+        )
+    )
 
     if "ingest" in chosen:
         from bench import ingest
@@ -114,6 +119,11 @@ def _run(ctx: Context, chosen: list[str], checks: dict[str, list[Check]]) -> Non
 
         figures, checks["fanout"] = fanout.run(ctx, worker)
         print_section("dock fan-out", figures)
+    if "webhooks" in chosen:
+        from bench import webhooks
+
+        figures, checks["webhooks"] = webhooks.run(ctx)
+        print_section("event webhooks", figures)
     # In process, without the worker: its beat would route the decisions' chats first.
     ctx.stop(worker)
     if "decision" in chosen:

@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 # How long a chain runs before it hands over to a fresh task (others get their turn in
 # the worker's threads).
 CHAIN_BUDGET_SECONDS = 60.0
+# Pending events read at once by a chain (it sends them one by one, in order).
+BATCH = 100
 
 
 def lease() -> timedelta:
@@ -136,32 +138,48 @@ class NextRun:
 
 
 def _walk(client: httpx.Client, subscription_id: int, token: uuid.UUID) -> NextRun:
+    """Send the subscription's due events in order, a batch read at a time, until none is
+    due, one fails (it is due again later: nothing behind it passes it), the subscription
+    is paused or turned off, or the chain's time is up."""
     started = time.monotonic()
+    renewed = started
     services.events_give_up(subscription_id=subscription_id)
     while True:
-        if time.monotonic() - started > CHAIN_BUDGET_SECONDS:
-            return NextRun(retry_in=0)
         subscription = Subscription.objects.filter(pk=subscription_id, active=True).first()
         if subscription is None:
             return NextRun()
-        event = (
-            WebhookEvent.objects.filter(subscription_id=subscription_id, state=EventState.PENDING)
-            .order_by("id")
-            .first()
+        batch = list(
+            WebhookEvent.objects.filter(
+                subscription_id=subscription_id, state=EventState.PENDING
+            ).order_by("id")[:BATCH]
         )
-        if event is None:
+        if not batch:
             return NextRun(dry=True)
-        wait = (event.next_attempt_at - timezone.now()).total_seconds()
-        if wait > 0:
-            return NextRun(retry_in=wait)
-        if event.created_at < timezone.now() - timedelta(hours=settings.WEBHOOK_RETRY_HOURS):
-            services.events_give_up(subscription_id=subscription_id)
-            continue
-        outcome = post(client, subscription, event)
-        if services.attempt_record(event=event, outcome=outcome):
-            return NextRun()
-        if not _renew(subscription_id, token):
-            return NextRun()  # the claim lapsed and another chain took over
+        for event in batch:
+            now = timezone.now()
+            wait = (event.next_attempt_at - now).total_seconds()
+            if wait > 0:
+                return NextRun(retry_in=wait)
+            if event.created_at < now - timedelta(hours=settings.WEBHOOK_RETRY_HOURS):
+                services.events_give_up(subscription_id=subscription_id)
+                break  # read the batch again
+            outcome = post(client, subscription, event)
+            paused = services.attempt_record(
+                event=event, outcome=outcome, failures=subscription.consecutive_failures
+            )
+            if paused:
+                return NextRun()
+            subscription.consecutive_failures = (
+                0 if outcome.succeeded else subscription.consecutive_failures + 1
+            )
+            if not outcome.succeeded:
+                return NextRun(retry_in=(event.next_attempt_at - timezone.now()).total_seconds())
+            if time.monotonic() - started > CHAIN_BUDGET_SECONDS:
+                return NextRun(retry_in=0)
+            if time.monotonic() - renewed > lease().total_seconds() / 3:
+                if not _renew(subscription_id, token):
+                    return NextRun()  # the claim lapsed and another chain took over
+                renewed = time.monotonic()
 
 
 def chain_run(subscription_id: int, *, schedule: bool = True) -> None:

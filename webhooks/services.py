@@ -194,13 +194,16 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=ceiling * random.uniform(0.5, 1.0))
 
 
-def attempt_record(*, event: WebhookEvent, outcome: Outcome) -> bool:
+def attempt_record(*, event: WebhookEvent, outcome: Outcome, failures: int | None = None) -> bool:
     """Log an attempt and move its event on: delivered, or due again after a backoff. A
     subscription failing ``WEBHOOK_PAUSE_AFTER_FAILURES`` times in a row is paused with
-    the reason, which its admin sees. Returns whether the subscription is paused now."""
+    the reason, which its admin sees. Returns whether the subscription is paused now.
+
+    ``failures``, the subscription's count of failures in a row as the caller last read
+    it: a success after none (the common case) writes the attempt and the event only,
+    without locking the subscription."""
     now = timezone.now()
     with transaction.atomic():
-        subscription = Subscription.objects.select_for_update().get(pk=event.subscription_id)
         DeliveryAttempt.objects.create(
             event=event,
             attempted_at=now,
@@ -214,9 +217,15 @@ def attempt_record(*, event: WebhookEvent, outcome: Outcome) -> bool:
         if outcome.succeeded:
             event.state = EventState.DELIVERED
             event.delivered_at = now
-            subscription.consecutive_failures = 0
         else:
             event.next_attempt_at = now + retry_delay(event.attempts)
+        event.save(update_fields=["attempts", "state", "delivered_at", "next_attempt_at"])
+        if outcome.succeeded and failures == 0:
+            return False
+        subscription = Subscription.objects.select_for_update().get(pk=event.subscription_id)
+        if outcome.succeeded:
+            subscription.consecutive_failures = 0
+        else:
             subscription.consecutive_failures += 1
             if subscription.consecutive_failures >= settings.WEBHOOK_PAUSE_AFTER_FAILURES:
                 subscription.active = False
@@ -226,7 +235,6 @@ def attempt_record(*, event: WebhookEvent, outcome: Outcome) -> bool:
                     f"row; the last, of event {event.event_id}: {outcome.why()}. Turn it on "
                     "again to resume."
                 )
-        event.save(update_fields=["attempts", "state", "delivered_at", "next_attempt_at"])
         subscription.save(
             update_fields=["consecutive_failures", "active", "paused_at", "pause_reason"]
         )

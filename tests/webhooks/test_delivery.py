@@ -94,7 +94,7 @@ def test_every_event_type_arrives_signed_once_per_subscription_in_order(
             published.append((event_type.value, conversation.pk))
 
     for path in ("/one", "/two"):
-        wait_until(lambda p=path: len(receiver.at(p)) >= len(published), timeout=30)
+        wait_until(lambda p=path: len(receiver.at(p)) >= len(published), timeout=60)
     time.sleep(0.5)  # anything sent twice would have arrived by now
     for path in ("/one", "/two"):
         got = receiver.at(path)
@@ -133,7 +133,7 @@ def test_a_receiver_failing_three_times_then_answering_gets_the_event_exactly_on
     receiver.statuses["/flaky"] = [500, 500, 500]
     publish(EventType.CONVERSATION_UPDATED, conversation_payload(conversation), conversation)
 
-    wait_until(lambda: len(receiver.at("/flaky")) >= 4, timeout=30)
+    wait_until(lambda: len(receiver.at("/flaky")) >= 4, timeout=60)
     time.sleep(1.5)
     got = receiver.at("/flaky")
     assert len(got) == 4
@@ -183,7 +183,7 @@ def test_a_subscription_failing_its_threshold_is_paused_and_says_why(
         subscription.refresh_from_db()
         return not subscription.active
 
-    wait_until(paused, timeout=30)
+    wait_until(paused, timeout=60)
     assert subscription.paused_at is not None
     assert "4 failed deliveries in a row" in subscription.pause_reason
     assert "answered 503" in subscription.pause_reason
@@ -192,6 +192,6 @@ def test_a_subscription_failing_its_threshold_is_paused_and_says_why(
 
     receiver.statuses["/broken"] = []
     services.subscription_update(subscription=subscription, active=True)
-    wait_until(lambda: len(receiver.at("/broken")) == 5, timeout=30)
+    wait_until(lambda: len(receiver.at("/broken")) == 5, timeout=60)
     subscription.refresh_from_db()
     assert subscription.pause_reason == "" and subscription.consecutive_failures == 0
