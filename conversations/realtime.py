@@ -143,12 +143,13 @@ def publish_all(events: Iterable[Event]) -> None:
         return
     # Inside the caller's transaction no savepoint: a failure here fails the caller's.
     with transaction.atomic(savepoint=False):
-        # Other records of the events (the webhooks' outbox) commit with the change.
-        events_published.send(sender=None, events=wanted)
         frames = [
             (member, {"type": wanted[ord].type.value, "seq": seq, "data": wanted[ord].data})
             for member, seq, ord in _record(wanted)
         ]
+        # Other records of the events (the webhooks' outbox: one read of the
+        # subscriptions that want them, a write only when some do) commit with the change.
+        events_published.send(sender=None, events=wanted)
         if frames:
             transaction.on_commit(lambda: _send(frames))
 

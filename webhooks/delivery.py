@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 CHAIN_BUDGET_SECONDS = 60.0
 # Pending events read at once by a chain (it sends them one by one, in order).
 BATCH = 100
+# Successes are written this many at a time (a failure writes them at once, then itself).
+RECORD_EVERY = 20
 
 
 def lease() -> timedelta:
@@ -155,31 +157,41 @@ def _walk(client: httpx.Client, subscription_id: int, token: uuid.UUID) -> NextR
         )
         if not batch:
             return NextRun(dry=True)
-        for event in batch:
-            now = timezone.now()
-            wait = (event.next_attempt_at - now).total_seconds()
-            if wait > 0:
-                return NextRun(retry_in=wait)
-            if event.created_at < now - timedelta(hours=settings.WEBHOOK_RETRY_HOURS):
-                services.events_give_up(subscription_id=subscription_id)
-                break  # read the batch again
-            outcome = post(client, subscription, event)
-            paused = services.attempt_record(
-                event=event, outcome=outcome, failures=subscription.consecutive_failures
-            )
-            if paused:
-                return NextRun()
-            subscription.consecutive_failures = (
-                0 if outcome.succeeded else subscription.consecutive_failures + 1
-            )
-            if not outcome.succeeded:
-                return NextRun(retry_in=(event.next_attempt_at - timezone.now()).total_seconds())
-            if time.monotonic() - started > CHAIN_BUDGET_SECONDS:
-                return NextRun(retry_in=0)
-            if time.monotonic() - renewed > lease().total_seconds() / 3:
-                if not _renew(subscription_id, token):
-                    return NextRun()  # the claim lapsed and another chain took over
-                renewed = time.monotonic()
+        delivered: list[tuple[WebhookEvent, services.Outcome]] = []
+        try:
+            for event in batch:
+                now = timezone.now()
+                wait = (event.next_attempt_at - now).total_seconds()
+                if wait > 0:
+                    return NextRun(retry_in=wait)
+                if event.created_at < now - timedelta(hours=settings.WEBHOOK_RETRY_HOURS):
+                    services.events_give_up(subscription_id=subscription_id)
+                    break  # read the batch again
+                outcome = post(client, subscription, event)
+                if outcome.succeeded and subscription.consecutive_failures == 0:
+                    delivered.append((event, outcome))
+                    if len(delivered) >= RECORD_EVERY:
+                        services.deliveries_record(delivered=delivered)
+                        delivered = []
+                else:
+                    services.deliveries_record(delivered=delivered)
+                    delivered = []
+                    if services.attempt_record(
+                        event=event, outcome=outcome, failures=subscription.consecutive_failures
+                    ):
+                        return NextRun()  # paused
+                    if not outcome.succeeded:
+                        retry_in = (event.next_attempt_at - timezone.now()).total_seconds()
+                        return NextRun(retry_in=retry_in)
+                    subscription.consecutive_failures = 0
+                if time.monotonic() - started > CHAIN_BUDGET_SECONDS:
+                    return NextRun(retry_in=0)
+                if time.monotonic() - renewed > lease().total_seconds() / 3:
+                    if not _renew(subscription_id, token):
+                        return NextRun()  # the claim lapsed and another chain took over
+                    renewed = time.monotonic()
+        finally:
+            services.deliveries_record(delivered=delivered)
 
 
 def chain_run(subscription_id: int, *, schedule: bool = True) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from conversations import passes, realtime
@@ -239,6 +239,30 @@ def attempt_record(*, event: WebhookEvent, outcome: Outcome, failures: int | Non
             update_fields=["consecutive_failures", "active", "paused_at", "pause_reason"]
         )
     return not subscription.active
+
+
+def deliveries_record(*, delivered: list[tuple[WebhookEvent, Outcome]]) -> None:
+    """Log a run of successful attempts in one transaction (a chain writes its successes
+    a few at a time: a crash before the write sends them again, which the event ids let
+    a receiver tell)."""
+    if not delivered:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        DeliveryAttempt.objects.bulk_create(
+            DeliveryAttempt(
+                event=event,
+                attempted_at=now,
+                status_code=outcome.status_code,
+                latency_ms=outcome.latency_ms,
+                response_excerpt=outcome.response_excerpt[:RESPONSE_EXCERPT_CHARS],
+                succeeded=True,
+            )
+            for event, outcome in delivered
+        )
+        WebhookEvent.objects.filter(pk__in=[event.pk for event, _ in delivered]).update(
+            state=EventState.DELIVERED, delivered_at=now, attempts=F("attempts") + 1
+        )
 
 
 def events_give_up(*, subscription_id: int) -> int:
