@@ -10,7 +10,6 @@ key may run again. Keys are forgotten after ``API_IDEMPOTENCY_HOURS`` (beat)."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import time
@@ -18,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http.request import RawPostDataException
 from django.utils import timezone
 from rest_framework import exceptions, status
@@ -65,9 +65,12 @@ class Replay(Exception):
 
 def _fingerprint(request: Request) -> str:
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
-    # A streamed upload cannot be read twice: it is compared by its method and path.
-    with contextlib.suppress(RawPostDataException):
+    try:
         digest.update(request._request.body)
+    except (RawPostDataException, RequestDataTooBig):
+        # An upload too large to hold twice is compared by its type and length.
+        digest.update(request.headers.get("Content-Type", "").encode())
+        digest.update(request.headers.get("Content-Length", "").encode())
     return digest.hexdigest()
 
 
