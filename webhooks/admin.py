@@ -5,18 +5,45 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from conversations.admin_scope import OrganizationScopedAdmin
+from conversations.admin_scope import OrganizationScopedAdmin, request_membership
 from webhooks import services
 from webhooks.models import DeliveryAttempt, Subscription, WebhookEvent
 
 
 class SubscriptionForm(ModelForm):  # type: ignore[type-arg]
+    """The secret is written, never shown again; left empty on a change it stays."""
+
+    url = forms.URLField(
+        max_length=2000, assume_scheme="https", help_text="Where each event is POSTed as JSON."
+    )
+    secret = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        min_length=16,
+        max_length=200,
+        help_text="Signs every body (X-CXGear-Signature). At least 16 characters; "
+        "leave empty to keep the current one.",
+    )
+
+    class Meta:
+        model = Subscription
+        fields = ["organization", "url", "events", "secret", "active", "description"]
+
+    def clean_secret(self) -> str:
+        value: str = self.cleaned_data.get("secret") or ""
+        if value:
+            return value
+        if self.instance.pk:
+            return str(self.instance.secret)
+        raise ValidationError("Give a secret of at least 16 characters.")
+
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
         errors = services.subscription_errors(url=cleaned.get("url"), events=cleaned.get("events"))
@@ -34,13 +61,23 @@ class SubscriptionAdmin(OrganizationScopedAdmin):
     readonly_fields = ["consecutive_failures", "paused_at", "pause_reason", "created_at"]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        if change and "active" in form.changed_data and obj.active:
-            # Turning it on again ends a pause (the one write path for that).
-            fields = {f: getattr(obj, f) for f in form.changed_data}
-            services.subscription_update(subscription=obj, **fields)
-            obj.refresh_from_db()
+        """Through the services, as the API: turning a paused subscription on resumes it."""
+        data = form.cleaned_data
+        if not change:
+            made = services.subscription_create(
+                organization=data["organization"],
+                url=data["url"],
+                events=data["events"],
+                secret=data["secret"],
+                active=data.get("active", True),
+                description=data.get("description", ""),
+                created_by=request_membership(request),
+            )
+            obj.pk = made.pk
             return
-        super().save_model(request, obj, form, change)
+        changes = {field: data[field] for field in form.changed_data if field in data}
+        changes.pop("organization", None)
+        services.subscription_update(subscription=obj, **changes)
 
 
 class DeliveryAttemptInline(admin.TabularInline):  # type: ignore[type-arg]

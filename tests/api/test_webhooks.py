@@ -126,3 +126,33 @@ def test_the_admin_sends_an_event_again(ours, client):
         {"action": "send_again", "_selected_action": [event.pk]},
     )
     assert WebhookEvent.objects.filter(event_id=event.event_id, state=EventState.PENDING).exists()
+
+
+def test_the_admin_never_shows_the_secret_and_keeps_it_when_left_empty(ours, client):
+    subscription = services.subscription_create(
+        organization=ours.admin.organization,
+        url="https://crm.example.test/hook",
+        events=["conversation.updated"],
+        secret=SECRET,
+    )
+    ours.admin.user.is_staff = True
+    ours.admin.user.save()
+    client.force_login(ours.admin.user)
+    page = client.get(f"/admin/webhooks/subscription/{subscription.pk}/change/")
+    assert page.status_code == 200 and SECRET.encode() not in page.content
+    saved = client.post(
+        f"/admin/webhooks/subscription/{subscription.pk}/change/",
+        {
+            "organization": ours.admin.organization_id,
+            "url": "https://crm.example.test/other",
+            "events": "conversation.updated,conversation.closed",
+            "secret": "",
+            "active": "on",
+            "description": "",
+        },
+    )
+    assert saved.status_code == 302, saved.content[:2000]
+    subscription.refresh_from_db()
+    assert subscription.secret == SECRET
+    assert subscription.url == "https://crm.example.test/other"
+    assert subscription.events == ["conversation.closed", "conversation.updated"]
