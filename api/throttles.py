@@ -14,7 +14,8 @@ WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class CallerRateThrottle(SimpleRateThrottle):
-    """``API_RATE_PER_MINUTE`` requests a minute for each token (or signed-in member)."""
+    """``API_RATE_PER_MINUTE`` requests a minute for each token: a member's own, or each
+    of the organization's integration tokens apart."""
 
     scope = "api"
 
@@ -22,10 +23,12 @@ class CallerRateThrottle(SimpleRateThrottle):
         return f"{settings.API_RATE_PER_MINUTE}/min"
 
     def get_cache_key(self, request: Any, view: Any) -> str | None:
-        caller = caller_of(request)
-        if caller is None:
-            return None  # anonymous calls are refused, or throttled by sign-in's own limits
-        return self.cache_format % {"scope": self.scope, "ident": caller}
+        if request.auth is None:
+            # Anonymous calls are refused (or held by sign-in's own limits); the product's
+            # own pages, signed in by session (the supervision board refreshes on every
+            # event), are not an integration to hold back.
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": caller_of(request)}
 
     def allow_request(self, request: Any, view: Any) -> bool:
         # Read at each request: the limits are settings, changed without a new class.
@@ -35,7 +38,7 @@ class CallerRateThrottle(SimpleRateThrottle):
 
 
 class CallerWriteRateThrottle(CallerRateThrottle):
-    """``API_WRITE_RATE_PER_MINUTE`` writes a minute for each caller."""
+    """``API_WRITE_RATE_PER_MINUTE`` writes a minute for each token."""
 
     scope = "api-writes"
 

@@ -364,7 +364,8 @@ WEBHOOK_DELIVERY_THREADS = env_int("WEBHOOK_DELIVERY_THREADS", 16, minimum=1)
 WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 7, minimum=1)
 
 # --- the API's limits and idempotency (``api.throttles``, ``api.idempotency``) -------------
-# Requests per minute of one token (or signed-in member); 429 with Retry-After past it.
+# Requests per minute of one API token; 429 with Retry-After past it. Session callers
+# (the product's own pages) are not limited.
 API_RATE_PER_MINUTE = env_int("API_RATE_PER_MINUTE", 600, minimum=1)
 # Writes (POST, PATCH, PUT, DELETE) per minute of one token, within the rate above.
 API_WRITE_RATE_PER_MINUTE = env_int("API_WRITE_RATE_PER_MINUTE", 120, minimum=1)

@@ -29,3 +29,20 @@ def test_writes_have_a_lower_limit_of_their_own(ours, settings):
     second = client.post("/api/v1/projects/", {"name": "Summer"}, format="json")
     assert (first.status_code, second.status_code) == (201, 429)
     assert client.get("/api/v1/projects/").status_code == 200
+
+
+def test_integration_tokens_are_counted_apart_and_the_boards_session_is_not_held(ours, settings):
+    from rest_framework.test import APIClient
+
+    from api import tokens
+
+    settings.API_RATE_PER_MINUTE = 2
+    _, key = tokens.integration_token_create(created_by=ours.admin, name="CRM sync")
+    integration = APIClient()
+    integration.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert [integration.get("/api/v1/me/").status_code for _ in range(3)] == [200, 200, 429]
+    # The same admin's own token has its own count.
+    assert token_client(ours.admin).get("/api/v1/me/").status_code == 200
+    board = APIClient()
+    board.force_login(ours.supervisor.user)
+    assert {board.get("/api/v1/supervision/queue/").status_code for _ in range(5)} == {200}
