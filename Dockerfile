@@ -20,6 +20,7 @@ COPY routing ./routing
 COPY presence ./presence
 COPY reports ./reports
 COPY channels_whatsapp ./channels_whatsapp
+COPY webhooks ./webhooks
 COPY api ./api
 COPY dock ./dock
 COPY templates ./templates

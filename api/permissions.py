@@ -23,7 +23,10 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.viewsets import GenericViewSet
 
+from api import idempotency
+from api.models import IdempotentRequest
 from api.schema import ApiAutoSchema
+from api.throttles import CallerRateThrottle, CallerWriteRateThrottle
 from conversations.media import InvalidAttachment
 from conversations.messaging import ConversationClosed, InvalidMessage, OutsideServiceWindow
 from conversations.models import Membership, Role
@@ -126,11 +129,33 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
 
 class ScopedAPIView(APIView):
-    """An API view that knows the calling member and answers errors as JSON."""
+    """An API view that knows the calling member and answers errors as JSON. Every one
+    is limited per caller (``api.throttles``) and every POST honours an
+    ``Idempotency-Key`` (``api.idempotency``), with no code in the view."""
 
     permission_classes = [IsMember, HasRole]
+    throttle_classes = [CallerRateThrottle, CallerWriteRateThrottle]
     schema = ApiAutoSchema()
     roles: Mapping[str, frozenset[str]] = {"*": ANY_MEMBER}
+    _idempotent: IdempotentRequest | None = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        self._idempotent = None
+        super().initial(request, *args, **kwargs)  # authenticated, allowed, not throttled
+        self._idempotent = idempotency.begin(request)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, idempotency.Replay):
+            return exc.response()
+        return super().handle_exception(exc)
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        if self._idempotent is not None:
+            idempotency.finish(self._idempotent, response)
+            self._idempotent = None
+        return super().finalize_response(request, response, *args, **kwargs)
 
     @property
     def member(self) -> Membership:

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiParameter
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -31,11 +32,28 @@ ERROR_DESCRIPTIONS = {
     "401": "No valid credentials were given.",
     "403": "The caller's role (or lack of a membership) does not allow this.",
     "404": "No such object in the caller's organization.",
-    "409": "The object's current state does not allow this.",
+    "409": "The object's current state does not allow this (or, for a POST, the first "
+    "request with the same `Idempotency-Key` is still running).",
+    "422": "This `Idempotency-Key` was used already with another request (method, path or "
+    "body): a key names one request.",
     "429": "Too many failed sign-ins for this e-mail (or from this address) within the "
     "window: refused, the right password included, until the window passes; `Retry-After` "
     "says in how many seconds.",
 }
+RATE_LIMITED = (
+    "Over this token's request limit (`API_RATE_PER_MINUTE`, and `API_WRITE_RATE_PER_MINUTE` "
+    "for writes): `Retry-After` says in how many seconds to try again."
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    name="Idempotency-Key",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    type=str,
+    description="Makes a retried POST safe: the same key and body again answer the first "
+    "result (same status and body) and do nothing twice; the same key with another body "
+    "is 422; while the first is still running a retry waits for it. A key is remembered "
+    "24 hours, per token.",
+)
 
 
 class ApiAutoSchema(AutoSchema):
@@ -52,6 +70,12 @@ class ApiAutoSchema(AutoSchema):
             return list(tags)
         segments = [s for s in self.path.split("/") if s]
         return [segments[2]] if len(segments) > 2 else super().get_tags()
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters = list(super().get_override_parameters())
+        if self.method == "POST" and any(self.get_auth()):
+            parameters.append(IDEMPOTENCY_KEY)
+        return parameters
 
     def _component(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
         component = ResolvedComponent(
@@ -72,9 +96,14 @@ class ApiAutoSchema(AutoSchema):
         )
         if self.method in ("POST", "PUT", "PATCH") or has_query:
             codes["400"] = invalid
-        if any(self.get_auth()):  # ``[{}]`` means anyone may call it
+        authenticated = any(self.get_auth())  # ``[{}]`` means anyone may call it
+        if authenticated:
             codes["401"] = error
             codes["403"] = error
+            codes["429"] = error
+        if authenticated and self.method == "POST":
+            codes["409"] = error  # a retry whose key's first request still runs
+            codes["422"] = error
         if "{" in self.path:
             codes["404"] = error
         if getattr(self.view, "conflict_possible", False) and self.method != "GET":
@@ -82,10 +111,13 @@ class ApiAutoSchema(AutoSchema):
         if getattr(self.view, "throttled_possible", False):
             codes["429"] = error
         for code, schema in codes.items():
+            description = ERROR_DESCRIPTIONS[code]
+            if code == "429" and authenticated:
+                description = RATE_LIMITED
             responses.setdefault(
                 code,
                 {
-                    "description": ERROR_DESCRIPTIONS[code],
+                    "description": description,
                     "content": {"application/json": {"schema": schema}},
                 },
             )

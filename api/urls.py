@@ -15,6 +15,7 @@ from api.views import (
     QuickReplyViewSet,
     TokenApi,
 )
+from api.webhook_views import WebhookSubscriptionViewSet
 from api.whatsapp_views import WhatsAppChannelViewSet
 
 router = SimpleRouter(use_regex_path=False)
@@ -23,6 +24,7 @@ router.register("channels/whatsapp", WhatsAppChannelViewSet, basename="whatsapp-
 router.register("members", MemberViewSet, basename="member")
 router.register("conversations", ConversationViewSet, basename="conversation")
 router.register("quick-replies", QuickReplyViewSet, basename="quick-reply")
+router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook")
 
 v1 = [
     path("auth/token/", TokenApi.as_view(), name="api-token"),

@@ -1,6 +1,7 @@
-"""``python -m bench [ingest] [routing] [fanout] [media] [decision] [reports] [search]``: run the
-benchmarks (all of them when none is named) on the real stack, print their figures, then one
-summary: each product figure against its baseline measured in the same run, and against its goal.
+"""``python -m bench [ingest] [routing] [fanout] [media] [webhooks] [decision] [reports]
+[search]``: run the benchmarks (all of them when none is named) on the real stack, print their
+figures, then one summary: each product figure against its baseline measured in the same run,
+and against its goal.
 
 It needs ``DATABASE_URL`` (a PostgreSQL server: the run makes its own scratch database
 there and drops it after) and ``REDIS_URL`` (its database is flushed at the start)."""
@@ -29,9 +30,9 @@ from bench.common import (
 )
 from bench.context import Context
 
-BENCHMARKS = ("ingest", "routing", "fanout", "media", "decision", "reports", "search")
+BENCHMARKS = ("ingest", "routing", "fanout", "media", "webhooks", "decision", "reports", "search")
 # The summary's order: the routing decision's ratio before the burst's condition.
-SUMMARY = ("ingest", "decision", "routing", "fanout", "media", "reports", "search")
+SUMMARY = ("ingest", "decision", "routing", "fanout", "media", "webhooks", "reports", "search")
 
 
 def main() -> int:
@@ -99,7 +100,12 @@ def _run(ctx: Context, chosen: list[str], checks: dict[str, list[Check]]) -> Non
     from bench import fake_cloud
 
     ctx.graph_url = fake_cloud.start(ctx)
-    worker = ctx.start(stack.celery_worker(env=ctx.env("celery"), log_dir=ctx.log_dir, beat=True))
+    # The webhooks benchmark's receivers listen on 127.0.0.1.
+    worker = ctx.start(
+        stack.celery_worker(
+            env=ctx.env("celery", WEBHOOK_ALLOW_PRIVATE_URLS="true"), log_dir=ctx.log_dir, beat=True
+        )
+    )
 
     if "ingest" in chosen:
         from bench import ingest
@@ -121,6 +127,12 @@ def _run(ctx: Context, chosen: list[str], checks: dict[str, list[Check]]) -> Non
 
         figures, checks["media"] = media.run(ctx, worker)
         print_section("media", figures)
+
+    if "webhooks" in chosen:
+        from bench import webhooks
+
+        figures, checks["webhooks"] = webhooks.run(ctx)
+        print_section("event webhooks", figures)
     # In process, without the worker: its beat would route the decisions' chats first.
     ctx.stop(worker)
     if "decision" in chosen:

@@ -22,7 +22,8 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from conversations.events import EventData, EventType
-from conversations.models import DockEvent, DockStream, Role
+from conversations.models import DockEvent, DockStream, Membership, Role
+from conversations.signals import events_published
 
 logger = logging.getLogger(__name__)
 
@@ -146,8 +147,31 @@ def publish_all(events: Iterable[Event]) -> None:
             (member, {"type": wanted[ord].type.value, "seq": seq, "data": wanted[ord].data})
             for member, seq, ord in _record(wanted)
         ]
+        # Other records of the events (the webhooks' outbox: one read of the
+        # subscriptions that want them, a write only when some do) commit with the change.
+        events_published.send(sender=None, events=wanted)
         if frames:
             transaction.on_commit(lambda: _send(frames))
+
+
+def event_organizations(events: list[Event]) -> list[int | None]:
+    """The organization of each event: the one whose supervisors hear it, else that of
+    the members it is for (an event is never for two organizations). One query, only
+    for events that name no organization."""
+    unknown = {e.to[0] for e in events if e.supervisors_of is None and e.to}
+    of_member = (
+        dict(Membership.objects.filter(pk__in=unknown).values_list("pk", "organization_id"))
+        if unknown
+        else {}
+    )
+    return [
+        e.supervisors_of
+        if e.supervisors_of is not None
+        else of_member.get(e.to[0])
+        if e.to
+        else None
+        for e in events
+    ]
 
 
 @dataclass(frozen=True)

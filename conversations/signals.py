@@ -18,7 +18,13 @@ the platform again. Sent once the writer commits; the channel app of the number'
 answers it (``ChannelsWhatsappConfig.ready``) by enqueuing its sync.
 
 ``organization_created`` (with ``organization``): a new organization, inside the
-transaction that made it; presence gives it its default list of Busy reasons."""
+transaction that made it; presence gives it its default list of Busy reasons.
+
+``events_published`` (with ``events``, a list of ``realtime.Event``): events are being
+recorded, inside the publisher's transaction (``realtime.publish_all``); an app that keeps
+its own record of events (the event webhooks' outbox) writes it there, so it commits or
+rolls back with the change the events report. ``realtime.event_organizations`` names
+each event's organization. The webhooks app answers it (``WebhooksConfig.ready``)."""
 
 from __future__ import annotations
 
@@ -32,6 +38,7 @@ member_created = Signal()
 member_deactivated = Signal()
 templates_sync_requested = Signal()
 organization_created = Signal()
+events_published = Signal()
 
 
 def request_routing(*, organization_id: int) -> None:

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "routing",
     "reports",
     "channels_whatsapp",
+    "webhooks",
     "api",
     "dock",
     # The project itself, for ``manage.py rundock``, which starts every process.
@@ -299,7 +300,8 @@ CELERY_DB_REUSE_MAX = 1000
 # --- REST framework --------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # ``Token <key>``: a member's own token or a named integration token.
+        "api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -309,9 +311,30 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+API_DESCRIPTION = """Conversations, routing, presence, WhatsApp channels and event webhooks of the
+CXGear chat dock.
+
+**Authentication.** Send `Authorization: Token <key>` with every request (the word
+`Token`, a space, the key; `Bearer` is not accepted). A key is either a person's own:
+`POST /api/v1/auth/token/` with `{"email", "password"}` answers `{"token"}`, and it ends
+when that person is deactivated or sets a new password; or a named integration token,
+which an admin makes in the admin (API tokens), shown once, starting `cxgi_`: it acts with
+the rights of the admin who made it, shows when it was last used, and ends when revoked,
+or when that admin is deactivated or is no longer an admin.
+
+**Limits.** Each token may make `API_RATE_PER_MINUTE` requests a minute, of which
+`API_WRITE_RATE_PER_MINUTE` writes; past that, 429 with `Retry-After` (seconds).
+
+**Retries.** Every POST takes an `Idempotency-Key` header: a retry with the same key and
+body answers the first result and does nothing twice; the same key with another body is
+422. Keys are kept 24 hours per token.
+
+**Event webhooks.** `webhooks/` subscribes a URL to event types; each event is POSTed
+signed `X-CXGear-Signature: sha256=<hex HMAC-SHA256 of the body with the secret>`.
+"""
 SPECTACULAR_SETTINGS = {
     "TITLE": "CXGear chat dock API",
-    "DESCRIPTION": "Conversations, routing, presence and WhatsApp channels of the CXGear chat dock.",
+    "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -349,6 +372,7 @@ CELERY_BEAT_SCHEDULE = {
         ("inbound-recovery", "channels_whatsapp.tasks.recover_deliveries"),
         ("outbound-recovery", "conversations.tasks.hand_over_overdue_messages"),
         ("sla-breaches", "conversations.tasks.sweep_sla_breaches"),
+        ("webhooks-overdue", "webhooks.tasks.deliver_overdue"),
     ]
 }
 # Each number's message templates, as its business account now has them (their review
@@ -358,6 +382,41 @@ CELERY_BEAT_SCHEDULE["template-sync"] = {
     "schedule": 24 * 3600.0,
     "options": {"expires": 3600.0},
 }
+# Hourly: the webhooks' delivery log and the API's idempotency keys past their time.
+CELERY_BEAT_SCHEDULE |= {
+    name: {"task": task, "schedule": 3600.0, "options": {"expires": 3600.0}}
+    for name, task in [
+        ("webhooks-trim-log", "webhooks.tasks.trim_log"),
+        ("idempotency-keys-expire", "api.tasks.expire_idempotency_keys"),
+    ]
+}
+
+# --- event webhooks (``webhooks``, docs/webhooks.md) ---------------------------------------
+# Private, loopback and link-local receivers: refused in production (a subscriber must
+# not reach into the deployment's own network), allowed while DEBUG and in tests.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG)
+# One attempt's limit: connecting takes at most 2 s, the whole answer this long.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+# Retries wait from this long, doubling to the max, each drawn between half and all of it.
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 10, minimum=0)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 3600, minimum=0)
+# An event not delivered this long after it was queued is given up (failed).
+WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24, minimum=1)
+# This many failed attempts in a row pause a subscription (with the reason).
+WEBHOOK_PAUSE_AFTER_FAILURES = env_int("WEBHOOK_PAUSE_AFTER_FAILURES", 30, minimum=1)
+# Receivers a worker process sends to at once (a thread per subscription's chain).
+WEBHOOK_DELIVERY_THREADS = env_int("WEBHOOK_DELIVERY_THREADS", 16, minimum=1)
+# Delivered and failed events and their attempts are kept this long.
+WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 7, minimum=1)
+
+# --- the API's limits and idempotency (``api.throttles``, ``api.idempotency``) -------------
+# Requests per minute of one API token; 429 with Retry-After past it. Session callers
+# (the product's own pages) are not limited.
+API_RATE_PER_MINUTE = env_int("API_RATE_PER_MINUTE", 600, minimum=1)
+# Writes (POST, PATCH, PUT, DELETE) per minute of one token, within the rate above.
+API_WRITE_RATE_PER_MINUTE = env_int("API_WRITE_RATE_PER_MINUTE", 120, minimum=1)
+# How long an Idempotency-Key is remembered.
+API_IDEMPOTENCY_HOURS = env_int("API_IDEMPOTENCY_HOURS", 24, minimum=1)
 # Failed sign-ins (``accounts.throttle``): after this many for one e-mail, or from one
 # address, within the window, sign-ins are refused with 429 until the window passes. An
 # address is shared by a contact centre's agents behind one NAT, hence its higher limit.

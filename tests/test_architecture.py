@@ -26,13 +26,15 @@ FLOORS = {
     "routing": 4,
     "reports": 5,
     "channels_whatsapp": 6,
+    "webhooks": 6,
     "api": 7,
     "dock": 8,
     "cxgear": 9,
 }
 # A channel is plugged into the core and nothing else: a second channel is a sibling app
 # that needs nothing of the first, nor of routing or presence.
-ONLY = {"channels_whatsapp": {"conversations"}}
+# The event webhooks likewise hear the core's events and need nothing else.
+ONLY = {"channels_whatsapp": {"conversations"}, "webhooks": {"conversations"}}
 
 NOT_APPS = {"tests", "bench", "docs", "static", "templates", "var"}
 DOTTED = re.compile(r"[a-z_][a-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+")

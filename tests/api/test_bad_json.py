@@ -14,6 +14,7 @@ from django.test import Client
 
 from conversations.models import Project
 from tests.api.conftest import build_org, token_client
+from webhooks.services import subscription_create
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +78,12 @@ def callers(ours):
         "channels": ours.channel.pk,
         "members": ours.agent.pk,
         "conversations": ours.mine.pk,
+        "webhooks": subscription_create(
+            organization=ours.admin.organization,
+            url="https://receiver.example.test/events",
+            events=["message.created"],
+            secret="a-long-shared-secret-0123456789",
+        ).pk,
     }
     return [token_client(ours.admin), token_client(ours.agent)], real_ids
 

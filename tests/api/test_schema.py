@@ -30,6 +30,7 @@ from channels_whatsapp.sample_media import photo_jpeg
 from conversations.models import QuickReply
 from tests.api.conftest import build_org
 from tests.media.conftest import kept_file
+from webhooks.services import subscription_create
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
 
@@ -68,6 +69,12 @@ def world(db, in_process_requests):
         "media": kept_file(ours.mine, "image", photo_jpeg(), "image/jpeg").pk,
         "quick-replies": QuickReply.objects.create(
             organization=ours.project.organization, shortcut="hello", text="Hello!"
+        ).pk,
+        "webhooks": subscription_create(
+            organization=ours.admin.organization,
+            url="https://receiver.example.test/events",
+            events=["message.created"],
+            secret="a-long-shared-secret-0123456789",
         ).pk,
     }
     return {"Authorization": f"Token {token.key}"}, real_ids

@@ -159,12 +159,13 @@ def test_a_presence_change_finds_the_supervisors_in_the_statement_that_stores_it
     agent, supervisor
 ):
     """Lock the member and their presence, write it and its history entry, then one
-    statement that finds the supervisors, numbers and stores the events; the two ends
-    of the transaction (here a savepoint's). Each more is a round trip on every change."""
+    statement that finds the supervisors, numbers and stores the events, and one read of
+    the webhook subscriptions that want them; the two ends of the transaction (here a
+    savepoint's). Each more is a round trip on every change."""
     with CaptureQueriesContext(connection) as statements:
         presence_set(member=agent, status="available", source="dock")
 
-    assert len(statements) == 7, [q["sql"][:80] for q in statements.captured_queries]
+    assert len(statements) == 8, [q["sql"][:80] for q in statements.captured_queries]
     assert DockEvent.objects.filter(membership=supervisor, type="presence.changed").exists()
 
 

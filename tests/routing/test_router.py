@@ -349,11 +349,12 @@ def test_an_admin_added_after_the_chat_arrived_hears_its_assignment(desk):
     }
 
 
-def test_a_decision_for_a_new_customer_takes_nine_statements(desk):
+def test_a_decision_for_a_new_customer_takes_ten_statements(desk):
     """BEGIN; lock the chat (with its last agent and whether it waited); choose and lock
     the agent; read the agent again (with the queue-order check); write the chat, the
-    agent's open chats and last assignment, the audit entry; the realtime events;
-    COMMIT. Each more is a round trip on every assignment."""
+    agent's open chats and last assignment, the audit entry; the realtime events; the
+    webhook subscriptions that want them (none here); COMMIT. Each more is a round trip
+    on every assignment."""
     desk.agent()
     chat = desk.chat()
 
@@ -361,7 +362,7 @@ def test_a_decision_for_a_new_customer_takes_nine_statements(desk):
         decision = route_one(conversation_id=chat.pk, held=set())
 
     assert decision.outcome is Outcome.ASSIGNED
-    assert len(statements) == 9, [q["sql"][:80] for q in statements.captured_queries]
+    assert len(statements) == 10, [q["sql"][:80] for q in statements.captured_queries]
 
 
 @pytest.mark.parametrize(("max_open", "filled"), [(1, True), (2, False)])
@@ -376,7 +377,7 @@ def test_a_decision_says_whether_it_took_the_agents_last_place(desk, max_open, f
 
 
 def test_a_pass_reads_the_queue_once_and_asks_who_has_room_only_when_an_agent_fills_up(desk):
-    """Three agents with room for two each and ten new chats: six decisions of nine
+    """Three agents with room for two each and ten new chats: six decisions of ten
     statements; one read of the queue; whether anybody has room asked before the first
     decision and after each of the three that filled an agent (the last says nobody,
     and the pass ends); the waiting notes of the four left, in a transaction of their
@@ -388,7 +389,7 @@ def test_a_pass_reads_the_queue_once_and_asks_who_has_room_only_when_an_agent_fi
         assigned = route_queue(organization_id=desk.org.pk)
 
     assert assigned == 6
-    assert len(statements) == 6 * 9 + 1 + 4 + 4, [
+    assert len(statements) == 6 * 10 + 1 + 4 + 4, [
         q["sql"][:80] for q in statements.captured_queries
     ]
     refresh(*chats)
