@@ -1,5 +1,7 @@
 """``make screenshot``: the dock in the middle of a shift, as ``docs/screenshots/43-chat-dock.png``,
-and the same in dark mode as ``docs/screenshots/43-chat-dock-dark.png``.
+and the same in dark mode as ``docs/screenshots/43-chat-dock-dark.png``; the supervisor's
+board of the same shift as ``docs/screenshots/26-supervision-board.png`` (and
+``26-supervision-board-phone.png`` at a phone's width).
 
 It works on a scratch database of its own on the PostgreSQL of ``DATABASE_URL`` (``make
 screenshot`` starts the checkout's own when it is unset), dropped afterwards, so it never
@@ -23,6 +25,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "screenshots" / "43-chat-dock.png"
 OUTPUT_DARK = ROOT / "docs" / "screenshots" / "43-chat-dock-dark.png"
+BOARD_OUTPUT = ROOT / "docs" / "screenshots" / "26-supervision-board.png"
+BOARD_PHONE_OUTPUT = ROOT / "docs" / "screenshots" / "26-supervision-board-phone.png"
+SUPERVISOR = "supervisor@demo.cxgear.test"
 ASGI_APP = "cxgear.asgi:application"
 ANA = "ana@demo.cxgear.test"
 BEN = "ben@demo.cxgear.test"
@@ -231,7 +236,30 @@ def photograph(url: str) -> None:
         page.emulate_media(color_scheme="dark")
         page.wait_for_timeout(400)
         page.screenshot(path=str(OUTPUT_DARK))
+        photograph_board(browser, url)
         browser.close()
+
+
+def photograph_board(browser: Any, url: str) -> None:
+    """The supervisor's board of the same shift, on a desk and on a phone, in light."""
+    from conversations.demo import DEMO_PASSWORD
+
+    for output, viewport in (
+        (BOARD_OUTPUT, {"width": 1280, "height": 900}),
+        (BOARD_PHONE_OUTPUT, {"width": 390, "height": 844}),
+    ):
+        page = browser.new_page(viewport=viewport, base_url=url, color_scheme="light")
+        page.goto("/accounts/login/")
+        page.get_by_label("E-mail").fill(SUPERVISOR)
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/dock/")
+        page.goto("/supervision/")
+        page.wait_for_selector("#connection[data-state='live']")
+        page.wait_for_selector("#agents tbody tr")
+        page.wait_for_timeout(600)
+        page.screenshot(path=str(output), full_page=output is BOARD_OUTPUT)
+        page.close()
 
 
 def main() -> None:
@@ -271,7 +299,8 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         _wait_for(url)
         photograph(url)
-        print(f"wrote {OUTPUT.relative_to(ROOT)} and {OUTPUT_DARK.relative_to(ROOT)}")
+        for output in (OUTPUT, OUTPUT_DARK, BOARD_OUTPUT, BOARD_PHONE_OUTPUT):
+            print(f"wrote {output.relative_to(ROOT)}")
     finally:
         if server is not None:
             server.terminate()
