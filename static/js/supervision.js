@@ -344,7 +344,11 @@
     }
     const levels = slaLevels();
     if (levels !== drawnLevels) {
-      render();
+      // Not the agents' table: a supervisor may be typing a capacity there.
+      drawnLevels = levels;
+      renderSla();
+      renderQueue();
+      renderOpen();
       return;
     }
     for (const pill of document.querySelectorAll(".sla[data-due]")) {
