@@ -195,3 +195,37 @@ def test_a_phone_gets_no_sideways_scroll_and_axe_finds_the_board_readable(page, 
     )
     assert widths[0] <= widths[1] == 390
     assert violations(page) == []
+
+
+def test_a_supervisor_assigns_a_queued_chat_to_a_busy_agent_with_room_without_a_question(
+    page,
+):
+    sam = MembershipFactory(
+        role=Role.SUPERVISOR,
+        user__email="sam@board.test",
+        max_open=0,
+        presence=PresenceStatus.OFFLINE,
+    )
+    channel = ChannelFactory(organization=sam.organization, project__name="Spring Renewals")
+    ben = MembershipFactory(
+        organization=sam.organization,
+        user__name="Ben Agent",
+        projects=[channel.project],
+        presence=PresenceStatus.BUSY,
+    )
+    lena = ConversationFactory(
+        channel=channel, contact=ContactFactory(organization=sam.organization, name="Lena Park")
+    )
+    open_board(page)
+
+    page.get_by_role("button", name="Assign Lena Park").click()
+    panel = page.get_by_role("complementary", name="Conversation")
+    choice = panel.get_by_label("Assign to")
+    expect(choice.locator("option")).to_have_text(["Ben Agent · 0 / 3 · Busy"])
+    panel.get_by_role("button", name="Assign", exact=True).click()
+
+    expect(page.locator("#queue")).to_have_text("Nobody is waiting.")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(agent_row(page, "Ben Agent").get_by_label("Load of Ben Agent")).to_have_text("1 / 3")
+    lena.refresh_from_db()
+    assert lena.agent == ben
