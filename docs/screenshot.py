@@ -1,7 +1,7 @@
 """``make screenshot``: the dock in the middle of a shift, as ``docs/screenshots/43-chat-dock.png``,
 and the same in dark mode as ``docs/screenshots/43-chat-dock-dark.png``; the supervisor's
-board of the same shift as ``docs/screenshots/26-supervision-board.png`` (and
-``26-supervision-board-phone.png`` at a phone's width).
+board of the same shift as ``docs/screenshots/26-supervision-board.png`` (in dark mode
+``26-supervision-board-dark.png``, at a phone's width ``26-supervision-board-phone.png``).
 
 It works on a scratch database of its own on the PostgreSQL of ``DATABASE_URL`` (``make
 screenshot`` starts the checkout's own when it is unset), dropped afterwards, so it never
@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "screenshots" / "43-chat-dock.png"
 OUTPUT_DARK = ROOT / "docs" / "screenshots" / "43-chat-dock-dark.png"
 BOARD_OUTPUT = ROOT / "docs" / "screenshots" / "26-supervision-board.png"
+BOARD_DARK_OUTPUT = ROOT / "docs" / "screenshots" / "26-supervision-board-dark.png"
 BOARD_PHONE_OUTPUT = ROOT / "docs" / "screenshots" / "26-supervision-board-phone.png"
 SUPERVISOR = "supervisor@demo.cxgear.test"
 ASGI_APP = "cxgear.asgi:application"
@@ -241,14 +242,15 @@ def photograph(url: str) -> None:
 
 
 def photograph_board(browser: Any, url: str) -> None:
-    """The supervisor's board of the same shift, on a desk and on a phone, in light."""
+    """The supervisor's board of the same shift: on a desk in light and dark, on a phone."""
     from conversations.demo import DEMO_PASSWORD
 
-    for output, viewport in (
-        (BOARD_OUTPUT, {"width": 1280, "height": 900}),
-        (BOARD_PHONE_OUTPUT, {"width": 390, "height": 844}),
+    for output, viewport, scheme in (
+        (BOARD_OUTPUT, {"width": 1280, "height": 900}, "light"),
+        (BOARD_DARK_OUTPUT, {"width": 1280, "height": 900}, "dark"),
+        (BOARD_PHONE_OUTPUT, {"width": 390, "height": 844}, "light"),
     ):
-        page = browser.new_page(viewport=viewport, base_url=url, color_scheme="light")
+        page = browser.new_page(viewport=viewport, base_url=url, color_scheme=scheme)
         page.goto("/accounts/login/")
         page.get_by_label("E-mail").fill(SUPERVISOR)
         page.get_by_label("Password").fill(DEMO_PASSWORD)
@@ -258,7 +260,7 @@ def photograph_board(browser: Any, url: str) -> None:
         page.wait_for_selector("#connection[data-state='live']")
         page.wait_for_selector("#agents tbody tr")
         page.wait_for_timeout(600)
-        page.screenshot(path=str(output), full_page=output is BOARD_OUTPUT)
+        page.screenshot(path=str(output), full_page=output is not BOARD_PHONE_OUTPUT)
         page.close()
 
 
@@ -299,7 +301,7 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         _wait_for(url)
         photograph(url)
-        for output in (OUTPUT, OUTPUT_DARK, BOARD_OUTPUT, BOARD_PHONE_OUTPUT):
+        for output in (OUTPUT, OUTPUT_DARK, BOARD_OUTPUT, BOARD_DARK_OUTPUT, BOARD_PHONE_OUTPUT):
             print(f"wrote {output.relative_to(ROOT)}")
     finally:
         if server is not None:

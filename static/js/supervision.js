@@ -24,6 +24,13 @@
   const connection = $("#connection");
   const chime = new Audio($(".sv-main").dataset.chimeUrl);
   chime.preload = "auto";
+  // The chime is on unless this supervisor turned it off here (remembered in the browser).
+  const soundKey = `cxgear.${initial.me}.board-sound`;
+  const soundSwitch = $("#pref-sound");
+  try { soundSwitch.checked = localStorage.getItem(soundKey) !== "off"; } catch { /* on */ }
+  soundSwitch.addEventListener("change", () => {
+    try { localStorage.setItem(soundKey, soundSwitch.checked ? "on" : "off"); } catch { /* this page only */ }
+  });
 
   // --- helpers ------------------------------------------------------------------------
 
@@ -505,6 +512,7 @@
     state.fresh.add(c.id);
     setTimeout(() => { state.fresh.delete(c.id); renderOpen(); }, 6000);
     $("#sla-alert").textContent = `First reply missed: ${customer(c)} (${projectName(c.project)})`;
+    if (!soundSwitch.checked) return;
     const replay = chime.cloneNode();
     const played = replay.play();
     if (played && played.catch) played.catch(() => { /* the page has not been touched yet */ });

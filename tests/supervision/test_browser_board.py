@@ -115,6 +115,21 @@ def test_a_missed_first_reply_turns_red_rings_and_counts(page, daphne_server, te
     assert chimes[0].endswith("/static/audio/chime.wav")
     assert Conversation.objects.get(contact__name="Olga Novak").sla_breached_at is not None
 
+    # With the sound switched off, the next miss is shown and counted, silently.
+    page.get_by_role("switch", name="Sound on a missed first reply").uncheck()
+    customer_writes(
+        daphne_server, team["channel"], wa_id="447700900198", name="Ivan Petrov", text="Hi?"
+    )
+    expect(page.locator("#open tbody tr").filter(has_text="Ivan Petrov")).to_have_class(
+        re.compile(r"\bsla-red\b"), timeout=5_000
+    )
+    assert sla_breaches_sweep() == 1
+    expect(page.get_by_role("alert").filter(has_text="First reply missed")).to_contain_text(
+        "Ivan Petrov"
+    )
+    expect(sla.locator("[data-counter='missed today'] strong")).to_have_text("2")
+    assert page.evaluate("window.__chimes.length") == 1
+
 
 def test_over_capacity_and_a_waiting_customer_are_two_plain_states(page, team):
     open_board(page)
