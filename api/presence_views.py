@@ -46,9 +46,11 @@ class AgentLoadSerializer(serializers.Serializer):
         help_text="How long the customer of their oldest unanswered chat has waited.",
     )
     oldest_waiting_conversation = serializers.IntegerField(allow_null=True)
-    overloaded = serializers.BooleanField(
-        help_text="More open chats than their maximum, or a customer waiting "
-        f"{selectors.OVERLOADED_WAIT_SECONDS} seconds or more for an answer."
+    overloaded = serializers.BooleanField(help_text="`over_capacity` or `customer_waiting`.")
+    over_capacity = serializers.BooleanField(help_text="More open chats than their maximum.")
+    customer_waiting = serializers.BooleanField(
+        help_text=f"A customer of theirs has waited {selectors.OVERLOADED_WAIT_SECONDS} "
+        "seconds or more for an answer."
     )
 
 

@@ -13,6 +13,12 @@ urlpatterns = [
         name="supervision-conversation",
     ),
     path(
+        "supervision/conversations/<int:pk>/candidates/",
+        supervision.conversation_candidates,
+        name="supervision-conversation-candidates",
+    ),
+    path("supervision/sla/", supervision.board_sla, name="supervision-sla"),
+    path(
         "supervision/members/<int:pk>/offline/",
         supervision.member_offline,
         name="supervision-member-offline",

@@ -1,8 +1,10 @@
 """``make screenshot``: the dock in the middle of a shift, as ``docs/screenshots/43-chat-dock.png``,
 the same in dark mode as ``docs/screenshots/43-chat-dock-dark.png``, its quick-reply picker
 open (``44-quick-replies.png``), a thread with a customer's photo, voice note and document
-(``24-media-thread.png``); then the supervision area's reports and staffing planner over four
-weeks of history (``44-reports.png``, ``45-planning.png``).
+(``24-media-thread.png``); the supervisor's board of the same shift as
+``26-supervision-board.png`` (in dark mode ``26-supervision-board-dark.png``, at a phone's
+width ``26-supervision-board-phone.png``); then the supervision area's reports and staffing
+planner over four weeks of history (``44-reports.png``, ``45-planning.png``).
 
 It works on a scratch database of its own on the PostgreSQL of ``DATABASE_URL`` (``make
 screenshot`` starts the checkout's own when it is unset), dropped afterwards, so it never
@@ -33,8 +35,11 @@ OUTPUT_DARK = ROOT / "docs" / "screenshots" / "43-chat-dock-dark.png"
 MEDIA_OUTPUT = ROOT / "docs" / "screenshots" / "24-media-thread.png"
 REPORTS_OUTPUT = ROOT / "docs" / "screenshots" / "44-reports.png"
 PLANNING_OUTPUT = ROOT / "docs" / "screenshots" / "45-planning.png"
-SUPERVISOR = "supervisor@demo.cxgear.test"
 QUICK_REPLIES_OUTPUT = ROOT / "docs" / "screenshots" / "44-quick-replies.png"
+BOARD_OUTPUT = ROOT / "docs" / "screenshots" / "26-supervision-board.png"
+BOARD_DARK_OUTPUT = ROOT / "docs" / "screenshots" / "26-supervision-board-dark.png"
+BOARD_PHONE_OUTPUT = ROOT / "docs" / "screenshots" / "26-supervision-board-phone.png"
+SUPERVISOR = "supervisor@demo.cxgear.test"
 ASGI_APP = "cxgear.asgi:application"
 ANA = "ana@demo.cxgear.test"
 BEN = "ben@demo.cxgear.test"
@@ -454,8 +459,32 @@ def photograph(url: str) -> None:
         page.wait_for_timeout(400)
         page.screenshot(path=str(MEDIA_OUTPUT))
         page.close()
+        photograph_board(browser, url)
         photograph_supervision(browser, url)
         browser.close()
+
+
+def photograph_board(browser: Any, url: str) -> None:
+    """The supervisor's board of the same shift: on a desk in light and dark, on a phone."""
+    from conversations.demo import DEMO_PASSWORD
+
+    for output, viewport, scheme in (
+        (BOARD_OUTPUT, {"width": 1280, "height": 900}, "light"),
+        (BOARD_DARK_OUTPUT, {"width": 1280, "height": 900}, "dark"),
+        (BOARD_PHONE_OUTPUT, {"width": 390, "height": 844}, "light"),
+    ):
+        page = browser.new_page(viewport=viewport, base_url=url, color_scheme=scheme)
+        page.goto("/accounts/login/")
+        page.get_by_label("E-mail").fill(SUPERVISOR)
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/dock/")
+        page.goto("/supervision/")
+        page.wait_for_selector("#connection[data-state='live']")
+        page.wait_for_selector("#agents tbody tr")
+        page.wait_for_timeout(600)
+        page.screenshot(path=str(output), full_page=output is not BOARD_PHONE_OUTPUT)
+        page.close()
 
 
 def main() -> None:
@@ -502,6 +531,9 @@ def main() -> None:
             OUTPUT_DARK,
             QUICK_REPLIES_OUTPUT,
             MEDIA_OUTPUT,
+            BOARD_OUTPUT,
+            BOARD_DARK_OUTPUT,
+            BOARD_PHONE_OUTPUT,
             REPORTS_OUTPUT,
             PLANNING_OUTPUT,
         ):

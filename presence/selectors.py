@@ -8,7 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Case, DateTimeField, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -51,13 +62,22 @@ class AgentLoad:
         return max(0, int((self.now - self.oldest_waiting_since).total_seconds()))
 
     @property
-    def overloaded(self) -> bool:
-        """Over capacity (a supervisor assigned over it, or lowered it), or a customer of
-        theirs has waited too long for an answer."""
+    def over_capacity(self) -> bool:
+        """More open chats than their maximum (a supervisor assigned over it, or lowered
+        it)."""
+        return self.open_count > self.max_open
+
+    @property
+    def customer_waiting(self) -> bool:
+        """A customer of theirs has waited ``OVERLOADED_WAIT_SECONDS`` or more for an
+        answer, whatever their load."""
         waited = self.oldest_waiting_seconds
-        return self.open_count > self.max_open or (
-            waited is not None and waited >= OVERLOADED_WAIT_SECONDS
-        )
+        return waited is not None and waited >= OVERLOADED_WAIT_SECONDS
+
+    @property
+    def overloaded(self) -> bool:
+        """Either of the two above: the board shows each with its reason."""
+        return self.over_capacity or self.customer_waiting
 
 
 def with_unanswered_since(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
@@ -139,3 +159,30 @@ def queued_conversations(*, member: Membership) -> QuerySet[Conversation]:
         .filter(status=ConversationStatus.QUEUED)
         .order_by("queued_at", "id")
     )
+
+
+@dataclass(frozen=True)
+class SlaCounts:
+    """A project's first-reply breaches: ``open`` still open and breached now, ``today``
+    recorded since the start of today (the server's time zone), closed ones too."""
+
+    project: int
+    open: int
+    today: int
+
+
+def sla_breach_counts(*, member: Membership) -> list[SlaCounts]:
+    """Each project of the member's organization with its breaches now and today, in one
+    aggregate query."""
+    start_of_day = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = (
+        selectors.visible_conversations(member=member)
+        .filter(sla_breached_at__isnull=False)
+        .values("project")
+        .annotate(
+            open=Count("pk", filter=~Q(status=ConversationStatus.CLOSED)),
+            today=Count("pk", filter=Q(sla_breached_at__gte=start_of_day)),
+        )
+        .order_by("project")
+    )
+    return [SlaCounts(project=row["project"], open=row["open"], today=row["today"]) for row in rows]

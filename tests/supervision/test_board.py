@@ -104,3 +104,105 @@ def test_an_agent_cannot_set_a_colleague_offline(client, ours):
 
     assert response.status_code == 403
     assert AgentPresence.objects.get(membership=ours.colleague).status == PresenceStatus.AVAILABLE
+
+
+def candidate_names(client, conversation) -> dict[str, bool]:
+    response = client.get(f"/supervision/conversations/{conversation.pk}/candidates/")
+    assert response.status_code == 200
+    return {a["name"]: a["over_capacity"] for a in response.json()["agents"]}
+
+
+def test_the_assign_list_offers_only_colleagues_who_can_take_the_chat(client, ours):
+    from tests.factories import MembershipFactory
+
+    def colleague(name, **kwargs):
+        kwargs.setdefault("projects", [ours.project])
+        return MembershipFactory(organization=ours.agent.organization, user__name=name, **kwargs)
+
+    colleague("Olly Offline", presence=PresenceStatus.OFFLINE)
+    colleague("Bea Busy", presence=PresenceStatus.BUSY)
+    colleague("Fritz German", languages=["de"])
+    colleague("Nia Elsewhere", projects=[])
+    colleague("Finn Full", max_open=0)
+    ours.mine.required_skills = []
+    ours.mine.save(update_fields=["required_skills"])
+
+    names = candidate_names(signed_in(client, ours.supervisor), ours.mine)
+
+    assert "Olly Offline" not in names
+    assert "Fritz German" not in names  # the chat is in English
+    assert "Nia Elsewhere" not in names  # not in the project
+    assert ours.agent.user.display_name not in names  # has it already
+    assert names["Bea Busy"] is False
+    assert names["Finn Full"] is True  # offered, and the board asks first
+    assert names[ours.colleague.user.display_name] is False
+
+
+def test_the_assign_list_is_the_organizations_and_the_supervisors(client, ours, others):
+    assert (
+        signed_in(client, ours.supervisor)
+        .get(f"/supervision/conversations/{others.mine.pk}/candidates/")
+        .status_code
+        == 404
+    )
+    client.logout()
+    assert (
+        signed_in(client, ours.agent)
+        .get(f"/supervision/conversations/{ours.mine.pk}/candidates/")
+        .status_code
+        == 403
+    )
+
+
+def test_breaches_are_counted_open_now_and_today_per_project(client, ours, others):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from conversations.models import ConversationStatus
+
+    now = timezone.now()
+    ours.mine.sla_breached_at = now
+    ours.mine.save(update_fields=["sla_breached_at"])
+    ours.theirs.sla_breached_at = now
+    ours.theirs.status = ConversationStatus.CLOSED
+    ours.theirs.save(update_fields=["sla_breached_at", "status"])
+    ours.queued.sla_breached_at = now - timedelta(days=2)
+    ours.queued.save(update_fields=["sla_breached_at"])
+    others.mine.sla_breached_at = now
+    others.mine.save(update_fields=["sla_breached_at"])
+
+    counts = signed_in(client, ours.supervisor).get("/supervision/sla/").json()["sla"]
+
+    assert counts == [{"project": ours.project.pk, "open": 2, "today": 2}]
+
+
+def test_the_board_names_project_settings_in_words_not_keys(client, ours):
+    ours.project.sla_first_reply_seconds = 60
+    ours.project.offer_timeout_seconds = 30
+    ours.project.save()
+
+    projects = signed_in(client, ours.supervisor).get("/supervision/sla/").json()["projects"]
+
+    assert projects[0]["settings"] == [
+        {"label": "First reply target", "value": "1 min"},
+        {"label": "Offers", "value": "accepted within 30 s"},
+    ]
+    assert "sla_first_reply_seconds" not in client.get("/supervision/").content.decode()
+
+
+def test_a_long_thread_opens_at_its_latest_page_and_pages_back(client, ours):
+    from tests.factories import MessageFactory
+
+    for n in range(60):
+        MessageFactory(conversation=ours.mine, text=f"Line {n:02d}")
+    url = f"/supervision/conversations/{ours.mine.pk}/?panel=1"
+    signed_in(client, ours.supervisor)
+
+    latest = client.get(url).content.decode()
+    earliest = client.get(f"{url}&page=1").content.decode()
+
+    assert "Line 59" in latest and "Line 09" not in latest
+    assert "Earlier messages" in latest
+    assert "Hello from a customer of Ours" in earliest and "Line 59" not in earliest
+    assert "Later messages" in earliest

@@ -72,9 +72,12 @@ def test_the_oldest_unanswered_chat_counts_from_the_first_message_after_our_last
     assert load.oldest_waiting_conversation == waiting.pk
     assert 599 <= load.oldest_waiting_seconds <= 660
     assert load.overloaded  # ten minutes without an answer
+    # ...and the board says why: a waiting customer, not too many chats.
+    assert load.customer_waiting
+    assert not load.over_capacity
 
 
-def test_an_agent_over_their_maximum_is_overloaded(team):
+def test_an_agent_over_their_maximum_is_overloaded_over_capacity(team):
     supervisor, channel = team
     agent = MembershipFactory(organization=supervisor.organization, max_open=1)
     for _ in range(2):
@@ -85,6 +88,8 @@ def test_an_agent_over_their_maximum_is_overloaded(team):
     assert load.open_count == 2
     assert load.oldest_waiting_seconds is None
     assert load.overloaded
+    assert load.over_capacity
+    assert not load.customer_waiting
 
 
 def test_admins_are_not_listed_as_agents(team):
