@@ -449,6 +449,8 @@
     select.disabled = closed || !state.candidates.length;
     $("#reassign-button").disabled = closed || !state.candidates.length;
     $("#panel-actions [data-action=requeue]").disabled = closed || queued;
+    // A note is the team's: it may be kept on a closed chat too.
+    $("#panel-actions [data-action=note]").disabled = false;
   }
 
   function openPanel(id) {
@@ -510,6 +512,15 @@
       act(() => send("POST", `${url}transfer/`, { note: "Returned to the queue by a supervisor" }));
     } else if (action === "close") {
       act(() => send("POST", `${url}close/`, { outcome: $("#close-outcome").value || "Closed by supervisor" }));
+    } else if (action === "note") {
+      const note = $("#panel-note");
+      const text = note.value.trim();
+      if (!text) return;
+      act(async () => {
+        await send("POST", `${url}messages/`, { text, private: true });
+        note.value = "";
+        await loadPanel(id, state.panelPage);
+      });
     }
   });
 

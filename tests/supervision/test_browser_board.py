@@ -6,6 +6,7 @@ readable in light and in dark."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -244,3 +245,22 @@ def test_a_supervisor_assigns_a_queued_chat_to_a_busy_agent_with_room_without_a_
     expect(agent_row(page, "Ben Agent").get_by_label("Load of Ben Agent")).to_have_text("1 / 3")
     lena.refresh_from_db()
     assert lena.agent == ben
+
+
+def test_a_supervisor_keeps_a_note_on_any_chat_and_it_never_reaches_the_customer(
+    page, team, fake_cloud_api
+):
+    sent_before = len(fake_cloud_api.sent)
+    open_board(page)
+    page.locator("#open").get_by_role("button", name="Maria Lopez").click()
+    panel = page.get_by_role("complementary", name="Conversation")
+    expect(panel).to_contain_text("Hello from Maria Lopez")
+    panel.get_by_label("Internal note").fill("Check her contract end date before offering.")
+    panel.get_by_role("button", name="Add note").click()
+
+    expect(panel.locator(".sv-msg-note")).to_contain_text("Check her contract end date")
+    note = team["maria"].messages.get(direction="note")
+    assert note.sender.user.email == "sam@board.test"
+    assert note.status == ""
+    time.sleep(1)
+    assert len(fake_cloud_api.sent) == sent_before
