@@ -15,7 +15,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from django.conf import settings
+
 from conversations.models import Channel
+
+
+def webhook_url(channel: Channel) -> str:
+    """Where the platform delivers the channel's messages (``PUBLIC_BASE_URL`` + the
+    channel app's webhook path): what an admin gives Meta for the number."""
+    return f"{settings.PUBLIC_BASE_URL}/webhooks/{channel.kind}/{channel.key}/"
 
 
 class Transport(Protocol):
