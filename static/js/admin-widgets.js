@@ -41,7 +41,7 @@
     }
     const box = el("div", "cx-tagbox");
     const chips = el("ul", "cx-chips");
-    chips.setAttribute("aria-label", name);
+    chips.setAttribute("aria-label", name + ", chosen");
     const entry = el("input", "cx-tag-entry");
     entry.type = "text";
     entry.autocomplete = "off";
@@ -217,7 +217,11 @@
       const removeCell = el("td");
       const remove = el("button", "button cx-kv-remove", "Remove");
       remove.type = "button";
-      remove.setAttribute("aria-label", "Remove the row " + (key || "without a key"));
+      function relabel() {
+        remove.setAttribute("aria-label", "Remove the row " + (keyInput.value.trim() || "without a key"));
+      }
+      relabel();
+      keyInput.addEventListener("input", relabel);
       remove.addEventListener("click", function () {
         tr.remove();
         sync();
