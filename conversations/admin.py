@@ -300,7 +300,11 @@ class ChannelAdmin(OrganizationScopedAdmin):
     @admin.display(description="Verify token")
     def verify_token_status(self, channel: Channel) -> str:
         """Whether Meta's verify token is set; the token itself is never shown."""
-        return "set" if channel.verify_token else "not set"
+        return format_html(
+            '{}<div class="help">Meta sends it back when you save the webhook URL; it is '
+            "never shown here.</div>",
+            "set" if channel.verify_token else "not set",
+        )
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
@@ -312,7 +316,8 @@ class ChannelAdmin(OrganizationScopedAdmin):
                 form.base_fields[secret].widget = forms.PasswordInput(render_value=False)
                 form.base_fields[secret].required = obj is None
                 if obj is not None:
-                    form.base_fields[secret].help_text = "Set; leave empty to keep it."
+                    field = form.base_fields[secret]
+                    field.help_text = f"{field.help_text} Stored; leave empty to keep it."
         return form
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:

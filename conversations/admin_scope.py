@@ -142,6 +142,13 @@ class ReadOnlyInline(admin.TabularInline):
 
         return Shown
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        """Every row of the model: the formset keeps the parent's own, and the parent's
+        page is reached only through its scoped admin."""
+        rows = self.model._default_manager.get_queryset()
+        ordering = self.get_ordering(request)
+        return rows.order_by(*ordering) if ordering else rows
+
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         """A new parent has no rows yet: its add page shows none."""
         if obj is None:

@@ -72,7 +72,9 @@ def test_a_channel_shows_its_webhook_url_and_copies_it(admin_page, ada):
     admin_page.goto(f"/admin/conversations/channel/{channel.pk}/change/")
 
     expect(admin_page.locator(".cx-webhook-url")).to_have_text(url)
-    expect(admin_page.locator(".field-verify_token_status .readonly")).to_have_text("set")
+    expect(admin_page.locator(".field-verify_token_status .readonly")).to_contain_text(
+        re.compile("^set")
+    )
     assert "verify-me" not in admin_page.content()  # the token itself is never shown
     admin_page.get_by_role("button", name="Copy").click()
     expect(admin_page.get_by_role("status")).to_have_text("Copied")
