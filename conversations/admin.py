@@ -340,26 +340,16 @@ class ContactAdmin(OrganizationScopedAdmin):
     readonly_fields = ["created_at"]
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(ReadOnlyInline):
     model = Message
-    extra = 0
-    can_delete = False
     fields = ("sent_at", "direction", "type", "text", "status", "sender")
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-
-class EventInline(admin.TabularInline):
+class EventInline(ReadOnlyInline):
     model = ConversationEvent
-    extra = 0
-    can_delete = False
     fields = ("created_at", "kind", "rule", "actor", "from_agent", "to_agent", "note")
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Conversation)

@@ -12,7 +12,13 @@ from django.utils import timezone
 
 from conversations.models import Channel, Membership, Role
 from presence.models import PresenceChange, PresenceStatus
-from tests.factories import ChannelFactory, MembershipFactory, ProjectFactory
+from tests.factories import (
+    ChannelFactory,
+    ConversationFactory,
+    MembershipFactory,
+    MessageFactory,
+    ProjectFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +108,14 @@ def test_a_project_lists_its_channels_and_a_member_their_presence_history(client
     assert "+1 555 0123" in project_page
     assert "presence history" in member_page.lower()
     assert member_page.index(">Busy<") < member_page.index(">Available<")  # newest first
+
+
+def test_a_supervisor_reads_a_conversations_messages_in_the_admin(client):
+    supervisor = MembershipFactory(role=Role.SUPERVISOR)
+    chat = ConversationFactory(channel=ChannelFactory(organization=supervisor.organization))
+    MessageFactory(conversation=chat, text="Is my renewal discount still valid?")
+    client.force_login(supervisor.user)
+
+    page = client.get(f"/admin/conversations/conversation/{chat.pk}/change/").content.decode()
+
+    assert "Is my renewal discount still valid?" in page
