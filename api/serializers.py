@@ -256,7 +256,11 @@ class MemberUpdateInputSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices, required=False)
     max_open = serializers.IntegerField(min_value=0, max_value=MAX_CAPACITY, required=False)
     skills = TagListField(required=False)
-    languages = TagListField(required=False, languages=True)
+    languages = TagListField(
+        required=False,
+        languages=True,
+        help_text="ISO 639-1 codes of the languages the member writes, e.g. en, es.",
+    )
     projects = ScopedPrimaryKeyField(
         scope="projects", queryset=Project.objects.all(), many=True, required=False
     )

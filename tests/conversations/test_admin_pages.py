@@ -119,3 +119,42 @@ def test_a_supervisor_reads_a_conversations_messages_in_the_admin(client):
     page = client.get(f"/admin/conversations/conversation/{chat.pk}/change/").content.decode()
 
     assert "Is my renewal discount still valid?" in page
+
+
+def test_without_scripts_metadata_is_written_as_key_value_lines(client, admin):
+    project = ProjectFactory(organization=admin.organization, metadata={})
+    client.force_login(admin.user)
+
+    response = client.post(
+        f"/admin/conversations/project/{project.pk}/change/",
+        {
+            "organization": admin.organization_id,
+            "name": project.name,
+            "metadata": "offer: 12 months at 20% off\ncampaign: Renewal wave",
+            "offer_timeout_seconds": 0,
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()
+    project.refresh_from_db()
+    assert project.metadata == {"offer": "12 months at 20% off", "campaign": "Renewal wave"}
+
+
+def test_metadata_breaking_the_apis_rule_is_refused_saying_why(client, admin):
+    project = ProjectFactory(organization=admin.organization, metadata={"offer": "20% off"})
+    client.force_login(admin.user)
+
+    response = client.post(
+        f"/admin/conversations/project/{project.pk}/change/",
+        {
+            "organization": admin.organization_id,
+            "name": project.name,
+            "metadata": '{"a": ' * 17 + "1" + "}" * 17,
+            "offer_timeout_seconds": 0,
+        },
+    )
+
+    assert response.status_code == 200
+    assert "JSON nested deeper than 16 levels" in response.content.decode()
+    project.refresh_from_db()
+    assert project.metadata == {"offer": "20% off"}
