@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -14,7 +13,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from conversations import json_input, quick_replies
+from conversations import json_input, quick_replies, tags
+from conversations.channels import webhook_url
 from conversations.models import (
     Channel,
     Conversation,
@@ -32,21 +32,29 @@ from presence.models import PresenceStatus
 MAX_DB_ID = 2**63 - 1
 MAX_CAPACITY = 1000
 PRIORITY_RANGE = 1_000_000
-TAG_MAX_LENGTH = 64
-TAGS_MAX = 50
+TAG_MAX_LENGTH = tags.TAG_MAX_LENGTH
+TAGS_MAX = tags.TAGS_MAX
 WHATSAPP_TEXT_MAX = 4096
-# Campaign context an agent reads in a panel, not a document store.
-METADATA_MAX_DEPTH = 16
+METADATA_MAX_DEPTH = json_input.METADATA_MAX_DEPTH
 
 
 class TagListField(serializers.ListField):
-    """Skills and languages: short words, stored lower-case without duplicates."""
+    """Skills and languages: short words, stored lower-case without duplicates
+    (``conversations.tags``, the admin's rule too); ``languages`` takes ISO 639-1 codes."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, languages: bool = False, **kwargs: Any) -> None:
+        self.languages = languages
         kwargs.setdefault("max_length", TAGS_MAX)
         super().__init__(
             child=serializers.CharField(max_length=TAG_MAX_LENGTH, allow_blank=False), **kwargs
         )
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        values = super().to_internal_value(data)
+        try:
+            return tags.tags_clean(values, languages=self.languages)
+        except tags.TagsRefused as exc:
+            raise serializers.ValidationError(exc.messages) from None
 
 
 class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
@@ -132,9 +140,7 @@ class ProjectInputSerializer(serializers.Serializer):
     )
 
     def validate_metadata(self, value: Any) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise serializers.ValidationError("Must be a JSON object.")
-        problem = json_input.first_problem(value, max_depth=METADATA_MAX_DEPTH, root="metadata")
+        problem = json_input.metadata_problem(value)
         if problem is not None:
             raise serializers.ValidationError(problem)
         return value
@@ -178,7 +184,7 @@ class WhatsAppChannelSerializer(serializers.ModelSerializer):
         ]
 
     def get_webhook_url(self, channel: Channel) -> str:
-        return f"{settings.PUBLIC_BASE_URL}/webhooks/whatsapp/{channel.key}/"
+        return webhook_url(channel)
 
 
 class WhatsAppChannelInputSerializer(serializers.Serializer):
@@ -262,7 +268,11 @@ class MemberUpdateInputSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices, required=False)
     max_open = serializers.IntegerField(min_value=0, max_value=MAX_CAPACITY, required=False)
     skills = TagListField(required=False)
-    languages = TagListField(required=False)
+    languages = TagListField(
+        required=False,
+        languages=True,
+        help_text="ISO 639-1 codes of the languages the member writes, e.g. en, es.",
+    )
     projects = ScopedPrimaryKeyField(
         scope="projects", queryset=Project.objects.all(), many=True, required=False
     )

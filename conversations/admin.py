@@ -5,9 +5,12 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 from conversations import quick_replies, selectors, services, templates
-from conversations.admin_scope import OrganizationScopedAdmin, request_membership
+from conversations.admin_scope import OrganizationScopedAdmin, ReadOnlyInline, request_membership
+from conversations.admin_widgets import ADMIN_MEDIA
+from conversations.channels import webhook_url
 from conversations.models import (
     Channel,
     Contact,
@@ -59,6 +62,7 @@ class OrganizationAdmin(OrganizationScopedAdmin):
     org_path = "pk"
     list_display = ["name", "created_at"]
     search_fields = ["name"]
+    readonly_fields = ["created_at"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser  # type: ignore[union-attr]
@@ -241,12 +245,28 @@ class MembershipAdmin(OrganizationScopedAdmin):
             super().save_related(request, form, formsets, change)
 
 
+class ChannelInline(ReadOnlyInline):
+    """A project's numbers at a glance; each is connected and changed on its own page,
+    where its secrets are."""
+
+    model = Channel
+    show_change_link = True
+    fields = ("display_phone_number", "phone_number_id", "default_language", "created_at")
+    readonly_fields = fields
+
+
 @admin.register(Project)
 class ProjectAdmin(OrganizationScopedAdmin):
     # Set-up is the admin's, as in the API; supervisors read it.
     supervisor_may_change = False
     list_display = ["name", "created_at"]
     search_fields = ["name"]
+    readonly_fields = ["created_at"]
+    inlines = [ChannelInline]
+
+
+# Written, never shown again: an empty field on a change keeps the one stored.
+CHANNEL_SECRETS = ("access_token", "app_secret", "verify_token")
 
 
 @admin.register(Channel)
@@ -262,22 +282,50 @@ class ChannelAdmin(OrganizationScopedAdmin):
     list_filter = [("project", ScopedRelatedFilter)]
     actions = ["sync_templates"]
     search_fields = ["display_phone_number", "phone_number_id", "project__name"]
-    readonly_fields = ["key"]
+    readonly_fields = ["webhook", "verify_token_status", "key", "created_at"]
+    media = ADMIN_MEDIA
+
+    @admin.display(description="Webhook URL")
+    def webhook(self, channel: Channel) -> str:
+        """The URL to give Meta, with a button that copies it."""
+        if channel.pk is None:
+            return "Shown once the number is saved."
+        return format_html(
+            '<code class="cx-webhook-url">{}</code> '
+            '<button type="button" class="button cx-copy" data-copy="{}">Copy</button> '
+            '<span class="cx-copied" role="status" aria-live="polite"></span>'
+            '<div class="help">Give Meta this URL as the webhook of the number, with the '
+            "verify token below.</div>",
+            webhook_url(channel),
+            webhook_url(channel),
+        )
+
+    @admin.display(description="Verify token")
+    def verify_token_status(self, channel: Channel) -> str:
+        """Whether Meta's verify token is set; the token itself is never shown."""
+        return format_html(
+            '{}<div class="help">Meta sends it back when you save the webhook URL; it is '
+            "never shown here.</div>",
+            "set" if channel.verify_token else "not set",
+        )
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
         # Secrets are written, never shown again.
-        for secret in ("access_token", "app_secret"):
+        for secret in CHANNEL_SECRETS:
             if secret in form.base_fields:
                 form.base_fields[secret].widget = forms.PasswordInput(render_value=False)
                 form.base_fields[secret].required = obj is None
+                if obj is not None:
+                    field = form.base_fields[secret]
+                    field.help_text = f"{field.help_text} Stored; leave empty to keep it."
         return form
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if change:
-            for secret in ("access_token", "app_secret"):
+            for secret in CHANNEL_SECRETS:
                 if not form.cleaned_data.get(secret):
                     setattr(
                         obj,
@@ -331,28 +379,19 @@ class ContactAdmin(OrganizationScopedAdmin):
     list_display = ["name", "wa_id", "user_id", "language", "created_at"]
     search_fields = ["name", "wa_id", "user_id"]
     list_filter = ["language"]
+    readonly_fields = ["created_at"]
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(ReadOnlyInline):
     model = Message
-    extra = 0
-    can_delete = False
     fields = ("sent_at", "direction", "type", "text", "status", "sender")
     readonly_fields = fields
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-
-class EventInline(admin.TabularInline):
+class EventInline(ReadOnlyInline):
     model = ConversationEvent
-    extra = 0
-    can_delete = False
     fields = ("created_at", "kind", "rule", "actor", "from_agent", "to_agent", "note")
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Conversation)

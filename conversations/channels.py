@@ -18,6 +18,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 
+from django.conf import settings
+
 from conversations.models import Channel
 
 
@@ -46,6 +48,12 @@ class MediaRetryLater(Exception):
 
 class MediaUnavailable(Exception):
     """The medium cannot be had: gone, refused, or not what the platform said it is."""
+
+
+def webhook_url(channel: Channel) -> str:
+    """Where the platform delivers the channel's messages (``PUBLIC_BASE_URL`` + the
+    channel app's webhook path): what an admin gives Meta for the number."""
+    return f"{settings.PUBLIC_BASE_URL}/webhooks/{channel.kind}/{channel.key}/"
 
 
 class Transport(Protocol):

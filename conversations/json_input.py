@@ -25,6 +25,8 @@ from typing import Any
 API_MAX_DEPTH = 32
 # A Cloud API delivery nests about ten levels at most.
 WEBHOOK_MAX_DEPTH = 64
+# A project's metadata: campaign context an agent reads in a panel, not a document store.
+METADATA_MAX_DEPTH = 16
 
 # NUL and lone surrogates reach a parsed string only through these: a \u escape, a raw
 # NUL (in UTF-16 and UTF-32 every other byte is one), the UTF-8 bytes of a surrogate
@@ -65,6 +67,14 @@ def loads(data: str | bytes, *, max_depth: int, repair: bool = False) -> Any:
         if problem is not None:
             raise JSONInputError(problem)
     return _repaired(value) if repair and suspect else value
+
+
+def metadata_problem(value: Any) -> str | None:
+    """What makes ``value`` unfit as a project's metadata (the API's and the admin's
+    rule), or None: it must be a JSON object within ``METADATA_MAX_DEPTH``."""
+    if not isinstance(value, dict):
+        return "Must be a JSON object."
+    return first_problem(value, max_depth=METADATA_MAX_DEPTH, root="metadata")
 
 
 # Where a value sits: (where its parent sits, its key or index); None is the top.

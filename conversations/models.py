@@ -17,8 +17,10 @@ from django.utils import timezone
 
 
 class Organization(models.Model):
-    name = models.CharField(max_length=200)
-    created_at = models.DateTimeField(default=timezone.now)
+    name = models.CharField(max_length=200, help_text="As its people see it in the dock.")
+    created_at = models.DateTimeField(
+        default=timezone.now, help_text="When the organization was created."
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -48,11 +50,21 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in by e-mail. Their work lives on their Membership."""
 
-    email = models.EmailField(unique=True)
-    name = models.CharField(max_length=200, blank=True)
-    is_staff = models.BooleanField(default=False)
-    is_active = models.BooleanField(default=True)
-    date_joined = models.DateTimeField(default=timezone.now)
+    email = models.EmailField(unique=True, help_text="The sign-in; one person, one address.")
+    name = models.CharField(
+        max_length=200, blank=True, help_text="Shown to colleagues; empty: the e-mail's first part."
+    )
+    is_staff = models.BooleanField(
+        default=False, help_text="May open this admin; follows the member's role."
+    )
+    is_active = models.BooleanField(
+        default=True,
+        help_text="Off: the person can no longer sign in; their tokens, sessions and open "
+        "docks end at once.",
+    )
+    date_joined = models.DateTimeField(
+        default=timezone.now, help_text="When the sign-in was created."
+    )
 
     objects = UserManager()
 
@@ -79,10 +91,20 @@ class Project(models.Model):
 
     # No index of its own: ``project_name_per_org`` leads with it.
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="projects", db_index=False
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="projects",
+        db_index=False,
+        help_text="The organization it belongs to.",
     )
-    name = models.CharField(max_length=200)
-    metadata = models.JSONField(default=dict, blank=True)
+    name = models.CharField(
+        max_length=200, help_text="Unique in the organization; agents see it beside each chat."
+    )
+    metadata = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The campaign's context shown to agents beside the thread, as keys and values.",
+    )
     sla_first_reply_seconds = models.PositiveIntegerField(
         null=True,
         blank=True,
@@ -93,7 +115,9 @@ class Project(models.Model):
         help_text="0 assigns a chat at once; otherwise it is offered to one agent, who has "
         "this long to accept it before it passes to the next.",
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(
+        default=timezone.now, help_text="When the project was created."
+    )
 
     class Meta:
         constraints = [
@@ -149,16 +173,49 @@ class Membership(models.Model):
     """A user's place in one organization: role, capacity and what they can handle."""
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="memberships"
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        help_text="The organization they work in; one per person.",
     )
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
-    max_open = models.IntegerField(default=3)
-    skills = models.JSONField(default=list, blank=True)
-    languages = models.JSONField(default=list, blank=True)
-    projects = models.ManyToManyField(Project, blank=True, related_name="members")
+    user = models.OneToOneField(
+        User,
+        on_delete=models.CASCADE,
+        related_name="membership",
+        help_text="Their sign-in (e-mail and password), under Users.",
+    )
+    role = models.CharField(
+        max_length=16,
+        choices=Role.choices,
+        default=Role.AGENT,
+        help_text="Agents work chats in the dock; supervisors also watch the board and use "
+        "this admin; admins set the organization up and take no chats.",
+    )
+    max_open = models.IntegerField(
+        default=3, help_text="How many chats at most at once; 0 takes none."
+    )
+    skills = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="What they handle, e.g. billing, technical: a chat needing a skill goes "
+        "only to members who have it.",
+    )
+    languages = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="ISO 639-1 codes of the languages they write, e.g. en, es: a chat in a "
+        "language goes to someone who writes it.",
+    )
+    projects = models.ManyToManyField(
+        Project,
+        blank=True,
+        related_name="members",
+        help_text="The campaigns whose chats they take.",
+    )
     # When this member last received a chat: ties in load go to whoever waited longest.
-    last_assigned_at = models.DateTimeField(null=True, blank=True)
+    last_assigned_at = models.DateTimeField(
+        null=True, blank=True, help_text="When they were last given a chat."
+    )
     # How many conversations are assigned (or offered) to this member now: routing reads
     # it instead of counting them. Every write that gives a chat an agent or takes one
     # away keeps it, in the same transaction (``routing.router.count_moved``).
@@ -166,7 +223,9 @@ class Membership(models.Model):
     # Offers this member declined or let run out since they last accepted one; at
     # ``routing.offers.MISSES_BEFORE_BUSY`` they are set Busy.
     offers_missed = models.PositiveSmallIntegerField(default=0, editable=False)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(
+        default=timezone.now, help_text="When they joined the organization."
+    )
 
     objects = MembershipQuerySet.as_manager()
 
@@ -228,29 +287,68 @@ class Channel(models.Model):
     """A connected number. Inbound chats on it open under its project."""
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="channels"
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="channels",
+        help_text="The organization it belongs to.",
     )
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="channels")
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.PROTECT,
+        related_name="channels",
+        help_text="New chats on this number open under this project.",
+    )
     kind = models.CharField(
-        max_length=16, choices=ChannelKind.choices, default=ChannelKind.WHATSAPP
+        max_length=16,
+        choices=ChannelKind.choices,
+        default=ChannelKind.WHATSAPP,
+        help_text="The messaging platform of the number.",
     )
-    key = models.CharField(max_length=64, unique=True, default=new_channel_key, editable=False)
-    phone_number_id = models.CharField(max_length=64)
-    # The WhatsApp Business Account the number belongs to: its message templates are
-    # read from there (``GET /<business_account_id>/message_templates``).
-    business_account_id = models.CharField(max_length=64, blank=True)
-    display_phone_number = models.CharField(max_length=32, blank=True)
-    access_token = models.TextField()
-    app_secret = models.CharField(max_length=255)
-    verify_token = models.CharField(max_length=255)
-    default_language = models.CharField(max_length=16, default="en")
+    key = models.CharField(
+        max_length=64,
+        unique=True,
+        default=new_channel_key,
+        editable=False,
+        help_text="The unguessable part of the webhook URL.",
+    )
+    phone_number_id = models.CharField(
+        max_length=64, help_text="Meta's id of the number (WhatsApp Manager, API setup)."
+    )
+    business_account_id = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The WhatsApp Business Account the number belongs to: its approved message "
+        "templates are read from there.",
+    )
+    display_phone_number = models.CharField(
+        max_length=32, blank=True, help_text="The number as people read it, e.g. +1 555 010 0200."
+    )
+    access_token = models.TextField(
+        help_text="A system user's permanent token with whatsapp_business_messaging."
+    )
+    app_secret = models.CharField(
+        max_length=255, help_text="The Meta app's secret: deliveries signed without it are refused."
+    )
+    verify_token = models.CharField(
+        max_length=255,
+        help_text="Any phrase you choose; give Meta the same one with the webhook URL.",
+    )
+    default_language = models.CharField(
+        max_length=16, default="en", help_text="The ISO 639-1 code of a new chat's language."
+    )
     detect_language = models.BooleanField(
         default=False,
         help_text="Tell a new chat's language from the customer's first messages, among the "
         "languages the organization's agents speak; an unsure guess keeps the default.",
     )
-    required_skills = models.JSONField(default=list, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    required_skills = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Skills every chat on this number needs, e.g. billing; empty: anyone.",
+    )
+    created_at = models.DateTimeField(
+        default=timezone.now, help_text="When the number was connected."
+    )
 
     class Meta:
         constraints = [
@@ -306,14 +404,31 @@ class Contact(models.Model):
     behind a username, by a business-scoped user id; one of the two is always present."""
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="contacts"
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="contacts",
+        help_text="The organization whose customer they are.",
     )
-    wa_id = models.CharField(max_length=64, null=True, blank=True)
-    user_id = models.CharField(max_length=128, null=True, blank=True)
-    name = models.CharField(max_length=200, blank=True)
-    language = models.CharField(max_length=16, blank=True)
-    attributes = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    wa_id = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        help_text="The customer's WhatsApp number, digits only.",
+    )
+    user_id = models.CharField(
+        max_length=128,
+        null=True,
+        blank=True,
+        help_text="WhatsApp's id of a customer who hides their number behind a username.",
+    )
+    name = models.CharField(max_length=200, blank=True, help_text="Their WhatsApp profile name.")
+    language = models.CharField(
+        max_length=16, blank=True, help_text="The ISO 639-1 code of the language they write."
+    )
+    attributes = models.JSONField(
+        default=dict, blank=True, help_text="What is known of the customer, as keys and values."
+    )
+    created_at = models.DateTimeField(default=timezone.now, help_text="When they first wrote.")
 
     class Meta:
         constraints = [

@@ -14,7 +14,7 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from accounts.sessions import sessions_end
-from conversations import realtime
+from conversations import realtime, tags
 from conversations.events import EventType, member_payload
 from conversations.models import (
     Channel,
@@ -62,8 +62,8 @@ def password_check(*, password: str, user: User) -> None:
 
 
 def clean_list(values: Iterable[str]) -> list[str]:
-    """Skills and languages as kept: lower case, without blanks or repeats, sorted."""
-    return sorted({v.strip().lower() for v in values if v and v.strip()})
+    """Skills and languages as kept (``tags.tags_normalized``)."""
+    return tags.tags_normalized(values)
 
 
 @transaction.atomic

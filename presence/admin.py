@@ -1,7 +1,27 @@
 from django.contrib import admin
 
-from conversations.admin_scope import OrganizationScopedAdmin
+from conversations.admin import MembershipAdmin
+from conversations.admin_scope import OrganizationScopedAdmin, ReadOnlyInline
 from presence.models import AgentPresence, BusyReason, PresenceChange
+
+# A member's page lists their last presence changes.
+PRESENCE_HISTORY_ROWS = 20
+
+
+class PresenceHistoryInline(ReadOnlyInline):
+    """A member's recent presence changes on their page. Presence sits above the core,
+    so it adds itself to the core's member page rather than being imported by it."""
+
+    model = PresenceChange
+    fk_name = "membership"
+    latest = PRESENCE_HISTORY_ROWS
+    verbose_name = "presence change"
+    verbose_name_plural = f"presence history (latest {PRESENCE_HISTORY_ROWS})"
+    fields = ("at", "previous", "status", "source", "actor")
+    readonly_fields = fields
+
+
+MembershipAdmin.inlines = [*MembershipAdmin.inlines, PresenceHistoryInline]
 
 
 @admin.register(AgentPresence)
