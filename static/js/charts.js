@@ -112,30 +112,5 @@
     return share === null || share === undefined ? "–" : `${Math.round(share * 1000) / 10}%`;
   }
 
-  function csrfToken() {
-    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
-  function errorText(body, status) {
-    if (!body || typeof body !== "object") return `The server answered ${status}.`;
-    if (body.detail) return body.detail;
-    return Object.entries(body)
-      .map(([field, problems]) => `${field}: ${[].concat(problems).join(" ")}`)
-      .join("; ");
-  }
-
-  async function request(method, url, body) {
-    const response = await fetch(url, {
-      method,
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), Accept: "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const data = await response.json().catch(() => null);
-    if (!response.ok) throw new Error(errorText(data, response.status));
-    return data;
-  }
-
-  window.CXGearCharts = { draw, duration, percent, request };
+  window.CXGearCharts = { draw, duration, percent, request: window.CXGearApi.request };
 })();

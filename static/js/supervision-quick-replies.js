@@ -20,26 +20,7 @@
     return node;
   }
 
-  function csrfToken() {
-    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
-  async function call(method, url, body) {
-    const response = await fetch(url, {
-      method,
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(), Accept: "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (response.status === 204) return null;
-    const data = await response.json().catch(() => null);
-    if (!response.ok) {
-      const why = data && typeof data === "object" ? data.detail || Object.entries(data).map(([k, v]) => `${k}: ${[].concat(v).join(" ")}`).join("; ") : "";
-      throw new Error(why || `The server answered ${response.status}.`);
-    }
-    return data;
-  }
+  const call = window.CXGearApi.request; // static/js/api.js
 
   const projectName = (id) => (id === null ? "Every project" : (projects.find((p) => p.id === id) || { name: `Project ${id}` }).name);
 
