@@ -12,7 +12,7 @@ import pytest
 from django.apps import apps
 from django.test import Client
 
-from conversations.models import Project
+from conversations.models import Project, QuickReply
 from tests.api.conftest import build_org, token_client
 from webhooks.services import subscription_create
 
@@ -78,6 +78,9 @@ def callers(ours):
         "channels": ours.channel.pk,
         "members": ours.agent.pk,
         "conversations": ours.mine.pk,
+        "quick-replies": QuickReply.objects.create(
+            organization=ours.project.organization, shortcut="hello", text="Hello!"
+        ).pk,
         "webhooks": subscription_create(
             organization=ours.admin.organization,
             url="https://receiver.example.test/events",

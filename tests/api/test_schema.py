@@ -14,7 +14,7 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, reject, settings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
@@ -106,6 +106,18 @@ def with_unstorable(value: Any, bad: str) -> Any:
     return value
 
 
+def _form_encodable(body: Any) -> bool:
+    if not isinstance(body, dict):
+        return True
+    texts = [*body, *(value for value in body.values() if isinstance(value, str))]
+    try:
+        for text in texts:
+            str(text).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _is_form(context: Any, body: Any) -> bool:
     """A multipart body: an attachment and its caption."""
     return isinstance(body, dict) and "file" in body
@@ -139,6 +151,10 @@ def flatmap_body(context: Any, body: Any) -> st.SearchStrategy[Any]:
     derandomize=True,
 )
 def test_every_operation_answers_as_documented(case, world):
+    if (case.media_type or "").startswith("multipart/") and not _form_encodable(case.body):
+        # A form field's name or text with a lone surrogate cannot be put on the wire at
+        # all: the test client refuses to encode it, so no server ever sees such a form.
+        reject()
     headers, real_ids = world
     identifier = (case.path_parameters or {}).get("id")
     if isinstance(identifier, int) and identifier % 2 == 0:
