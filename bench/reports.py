@@ -58,11 +58,11 @@ FROM (SELECT id, %(start)s::timestamptz
 SEED_MESSAGES = """
 INSERT INTO conversations_message (
     conversation_id, channel_id, direction, type, text, media, status, context_wamid, error,
-    sent_at, created_at, send_attempts)
+    sent_at, created_at, send_attempts, reaction, file)
 SELECT c.id, c.channel_id, CASE WHEN k %% 2 = 0 THEN 'in' ELSE 'out' END, 'text', 'Hello',
        '{}', CASE WHEN k %% 2 = 0 THEN 'received' ELSE 'read' END, '', '{}',
        c.created_at + (k * 40 + (k %% 2)::int * (c.id %% 300)) * interval '1 second',
-       c.created_at + (k * 40 + (k %% 2)::int * (c.id %% 300)) * interval '1 second', 0
+       c.created_at + (k * 40 + (k %% 2)::int * (c.id %% 300)) * interval '1 second', 0, '', ''
 FROM conversations_conversation c, generate_series(0, %(per)s - 1) AS k
 WHERE c.organization_id = %(organization)s
 """
