@@ -422,6 +422,12 @@ class Conversation(models.Model):
     last_message_at = models.DateTimeField(null=True, blank=True)
     unread_count = models.IntegerField(default=0)
     # The first-reply target (``conversations.sla`` defines each moment precisely).
+    first_inbound_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the first-reply clock started: the customer's first message in the "
+        "conversation (null: the customer has not written).",
+    )
     sla_due_at = models.DateTimeField(
         null=True,
         blank=True,

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from django.db import connection, transaction
-from django.utils import timezone
 
 from reports.summary import FIRST_REPLY_EDGES, summary_statement
 from tests.reports.conftest import Month
@@ -27,7 +26,6 @@ def explain(*, organization_id: int, start: datetime, end: datetime, **only: str
         "project": None,
         "agent": None,
         "zone": "UTC",
-        "now": timezone.now(),
         "edges": list(FIRST_REPLY_EDGES),
     }
     with transaction.atomic(), connection.cursor() as cursor:
