@@ -594,7 +594,11 @@ class Message(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["conversation", "sent_at"], name="thread_order"),
+            # A thread in order; with ``direction`` beside it the summary report counts
+            # each conversation's messages in and out from the index alone.
+            models.Index(
+                fields=["conversation", "sent_at"], include=["direction"], name="thread_order"
+            ),
             # The sweep's scan: only the few messages still owed, not the whole history.
             models.Index(
                 fields=["send_after"], condition=Q(send_after__isnull=False), name="outbox_due"
@@ -641,7 +645,10 @@ class Rule(models.TextChoices):
 class ConversationEvent(models.Model):
     """The audit trail: who did what to a conversation, when, and by which rule."""
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: ``trail_order`` leads with it.
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=16, choices=EventKind.choices)
     rule = models.CharField(max_length=32, choices=Rule.choices, blank=True)
     actor = models.ForeignKey(
@@ -659,6 +666,13 @@ class ConversationEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [
+            # A conversation's trail in order; with ``kind`` beside it the summary report
+            # reads each conversation's assignments and transfers from the index alone.
+            models.Index(
+                fields=["conversation", "created_at"], include=["kind"], name="trail_order"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.rule}) on {self.conversation_id}"

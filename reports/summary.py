@@ -45,41 +45,22 @@ from reports.periods import Period
 # them 0 (below the first edge) to 6 (from the last edge on).
 FIRST_REPLY_EDGES = (30, 60, 120, 300, 600, 1800)
 
-# One pass over the period's messages and audit trail feeds every figure of the report:
-# the totals, the agents' rows, the hours, the days and the first-reply buckets are
-# grouping sets of aggregates over one row of facts per conversation.
+# One pass over the period's conversations feeds every figure of the report: the totals,
+# the agents' rows, the hours, the days and the first-reply buckets are grouping sets of
+# aggregates over one row of facts per conversation.
 #
 # Written by hand because the ORM can say neither GROUPING SETS nor a second grouping
 # over a grouped subquery; five ORM aggregates would read the month's messages five
 # times, more than the report's time allows (bench/reports.py). The first reply and the
 # target are the conversation's own (``conversations.sla`` defines and records each
-# moment), so the messages are only counted here; the audit trail gives the first
-# assignment and the transfers. ``tests/reports/test_summary_plan.py`` pins the plan:
-# the messages are read once.
+# moment); of its thread and its audit trail the report needs only counts and the first
+# assignment, taken per conversation from ``thread_order`` and ``trail_order``, which
+# carry ``direction`` and ``kind`` so that neither table itself is read, nor the whole
+# period's messages hashed and grouped. ``tests/reports/test_summary_plan.py`` pins the
+# plan.
 SUMMARY_SQL = """
-WITH thread AS (
-    SELECT m.conversation_id,
-           count(*) FILTER (WHERE m.direction = 'in') AS messages_in,
-           count(*) FILTER (WHERE m.direction = 'out') AS messages_out
-    FROM conversations_message m
-    JOIN conversations_conversation c ON c.id = m.conversation_id
-    WHERE {scope}
-    GROUP BY m.conversation_id
-),
-trail AS (
-    SELECT e.conversation_id,
-           min(e.created_at) FILTER (WHERE e.kind = 'assigned') AS first_assigned_at,
-           count(*) FILTER (WHERE e.kind = 'transferred') AS transfers
-    FROM conversations_conversationevent e
-    JOIN conversations_conversation c ON c.id = e.conversation_id
-    WHERE {scope}
-    GROUP BY e.conversation_id
-),
-facts AS (
-    SELECT c.agent_id,
-           coalesce(thread.messages_in, 0) AS messages_in,
-           coalesce(thread.messages_out, 0) AS messages_out,
-           coalesce(trail.transfers, 0) AS transfers,
+WITH facts AS (
+    SELECT c.agent_id, thread.messages_in, thread.messages_out, trail.transfers,
            extract(hour FROM c.created_at AT TIME ZONE %(zone)s)::integer AS hour,
            (c.created_at AT TIME ZONE %(zone)s)::date AS day,
            extract(epoch FROM c.first_reply_at - c.first_inbound_at)::float8
@@ -92,8 +73,18 @@ facts AS (
                WHEN c.sla_breached_at IS NOT NULL THEN false
            END AS sla_met
     FROM conversations_conversation c
-    LEFT JOIN thread ON thread.conversation_id = c.id
-    LEFT JOIN trail ON trail.conversation_id = c.id
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE m.direction = 'in') AS messages_in,
+               count(*) FILTER (WHERE m.direction = 'out') AS messages_out
+        FROM conversations_message m
+        WHERE m.conversation_id = c.id
+    ) AS thread
+    CROSS JOIN LATERAL (
+        SELECT min(e.created_at) FILTER (WHERE e.kind = 'assigned') AS first_assigned_at,
+               count(*) FILTER (WHERE e.kind = 'transferred') AS transfers
+        FROM conversations_conversationevent e
+        WHERE e.conversation_id = c.id
+    ) AS trail
     WHERE {scope}
 )
 -- The medians and percentiles sort their values within each group, so they are asked
@@ -146,8 +137,7 @@ FIGURES = (
 
 def summary_statement(*, project_id: int | None, agent_id: int | None) -> str:
     """``SUMMARY_SQL`` narrowed to a project and an agent when asked: a condition is
-    present or absent, never ``param IS NULL OR ...``, which no index serves. The scope is
-    written out in each part, not read from a CTE: the planner then knows its size."""
+    present or absent, never ``param IS NULL OR ...``, which no index serves."""
     scope = [
         "c.organization_id = %(organization)s",
         "c.created_at >= %(start)s",
