@@ -2,11 +2,12 @@
 
 The seed is written by PostgreSQL itself (``generate_series``): each conversation of 50
 agents opens at its own moment of a 30-day month, with ten messages (the customer's and
-the agents' in turn, the first reply after a delay that varies by conversation), an
-assignment and a close in its audit trail, and a transfer for one in ten. The figure is
-the wall time of the whole report for the month (``reports.summary.report_summary`` and
-its serializer: every figure, the agents' rows and the series), measured repeatedly; a
-day's report is measured beside it.
+the agents' in turn, the first reply after a delay that varies by conversation), the
+first-reply facts the core records of such a thread (``conversations.sla``: clock start,
+deadline, first reply, a late one's breach), an assignment and a close in its audit
+trail, and a transfer for one in ten. The figure is the wall time of the whole report
+for the month (``reports.summary.report_summary`` and its serializer: every figure, the
+agents' rows and the series), measured repeatedly; a day's report is measured beside it.
 
 The baseline is the least the same report could do: one statement that reads the same
 month's messages through the same conversations and counts them. The goal is absolute
@@ -32,6 +33,7 @@ AGENTS = 50
 RUNS = int(os.environ.get("BENCH_REPORT_RUNS", "20"))
 P95_GOAL = 0.5  # seconds
 MONTH = datetime(2026, 3, 1, tzinfo=UTC)
+SLA_SECONDS = 120
 DAYS = 30
 
 SEED_CONTACTS = """
@@ -44,25 +46,30 @@ SEED_CONVERSATIONS = """
 INSERT INTO conversations_conversation (
     organization_id, project_id, channel_id, contact_id, status, agent_id, language,
     language_source, required_skills, priority, created_at, queued_at, assigned_at, closed_at,
-    outcome, last_inbound_at, last_message_at, unread_count)
+    outcome, last_inbound_at, last_message_at, unread_count,
+    first_inbound_at, sla_due_at, first_reply_at, sla_breached_at)
 SELECT %(organization)s, %(project)s, %(channel)s, ct.id, 'closed',
        (%(agents)s::bigint[])[1 + ct.id %% array_length(%(agents)s::bigint[], 1)], 'en',
        'default', '[]', 0, opened, opened, opened + interval '20 seconds', opened + interval '25 minutes',
-       'done', opened, opened + interval '25 minutes', 0
-FROM (SELECT id, %(start)s::timestamptz
-             + (row_number() OVER (ORDER BY id)) * (%(days)s * interval '1 day') / %(count)s
-             AS opened
-      FROM conversations_contact WHERE organization_id = %(organization)s) AS ct
+       'done', opened, opened + interval '25 minutes', 0,
+       opened, opened + %(sla)s * interval '1 second', replied,
+       CASE WHEN replied > opened + %(sla)s * interval '1 second' THEN replied END
+FROM (SELECT id, opened, opened + (40 + id %% 300) * interval '1 second' AS replied
+      FROM (SELECT id, %(start)s::timestamptz
+                   + (row_number() OVER (ORDER BY id)) * (%(days)s * interval '1 day') / %(count)s
+                   AS opened
+            FROM conversations_contact WHERE organization_id = %(organization)s) AS o) AS ct
 """
 
 SEED_MESSAGES = """
 INSERT INTO conversations_message (
     conversation_id, channel_id, direction, type, text, media, status, context_wamid, error,
-    sent_at, created_at, send_attempts)
+    sent_at, created_at, send_attempts, reaction, file)
 SELECT c.id, c.channel_id, CASE WHEN k %% 2 = 0 THEN 'in' ELSE 'out' END, 'text', 'Hello',
        '{}', CASE WHEN k %% 2 = 0 THEN 'received' ELSE 'read' END, '', '{}',
-       c.created_at + (k * 40 + (k %% 2)::int * (c.id %% 300)) * interval '1 second',
-       c.created_at + (k * 40 + (k %% 2)::int * (c.id %% 300)) * interval '1 second', 0
+       c.created_at + (k * 40 + (k %% 2)::int * (c.contact_id %% 300)) * interval '1 second',
+       c.created_at + (k * 40 + (k %% 2)::int * (c.contact_id %% 300)) * interval '1 second',
+       0, '', ''
 FROM conversations_conversation c, generate_series(0, %(per)s - 1) AS k
 WHERE c.organization_id = %(organization)s
 """
@@ -93,7 +100,7 @@ def _seed() -> dict[str, Any]:
 
     made = seed_organization(agents=AGENTS, max_open=5, name="Reports")
     org, project = made["organization"], made["project"]
-    project.sla_first_reply_seconds = 120
+    project.sla_first_reply_seconds = SLA_SECONDS
     project.save(update_fields=["sla_first_reply_seconds"])
     supervisor = Membership.objects.create(
         organization=org,
@@ -110,6 +117,7 @@ def _seed() -> dict[str, Any]:
         "days": DAYS,
         "count": CONVERSATIONS,
         "per": MESSAGES_PER_CONVERSATION,
+        "sla": SLA_SECONDS,
     }
     with connection.cursor() as cursor:
         for statement in (SEED_CONTACTS, SEED_CONVERSATIONS, SEED_MESSAGES, SEED_EVENTS):

@@ -546,8 +546,9 @@ def _insert_new(
 
 def _count_into_conversations(stored: list[Message]) -> dict[int, list[Message]]:
     """Each conversation's unread count moved on by its new messages, its latest times to
-    theirs where later, and the first-reply deadline of a conversation whose customer
-    writes for the first time (``sla``); returns the new messages by conversation.
+    theirs where later, and the clock start and first-reply deadline of a conversation
+    whose customer writes for the first time (``sla``); returns the new messages by
+    conversation.
 
     Conversations given the same count, latest time and deadline are written by one
     UPDATE (a delivery's messages mostly share their second), the rule in SQL: ``F() + n``
@@ -557,28 +558,32 @@ def _count_into_conversations(stored: list[Message]) -> dict[int, list[Message]]
     for message in stored:
         new[message.conversation_id].append(message)
     targets = _reply_targets([rows[0].conversation for rows in new.values()])
-    alike: dict[tuple[int, datetime, datetime | None], list[int]] = defaultdict(list)
+    alike: dict[tuple[int, datetime, datetime | None, datetime | None], list[int]] = defaultdict(
+        list
+    )
     for rows in new.values():
         conversation = rows[0].conversation
         latest = max(row.sent_at for row in rows)
-        due = None
+        started = due = None
         if conversation.pk in targets:
+            started = min(row.sent_at for row in rows)
             due = sla.sla_due_at_for(
-                target_seconds=targets[conversation.pk],
-                first_inbound_at=min(row.sent_at for row in rows),
+                target_seconds=targets[conversation.pk], first_inbound_at=started
             )
+            conversation.first_inbound_at = started
         conversation.unread_count += len(rows)
         conversation.last_inbound_at = max(conversation.last_inbound_at or latest, latest)
         conversation.last_message_at = max(conversation.last_message_at or latest, latest)
         if due is not None:
             conversation.sla_due_at = due
             sla.sla_watch(conversation_id=conversation.pk, due_at=due)
-        alike[(len(rows), latest, due)].append(conversation.pk)
-    for (count, latest, due), pks in alike.items():
+        alike[(len(rows), latest, started, due)].append(conversation.pk)
+    for (count, latest, started, due), pks in alike.items():
         Conversation.objects.filter(pk__in=pks).update(
             unread_count=F("unread_count") + count,
             last_inbound_at=Greatest("last_inbound_at", Value(latest)),
             last_message_at=Greatest("last_message_at", Value(latest)),
+            **({"first_inbound_at": started} if started is not None else {}),
             **({"sla_due_at": due} if due is not None else {}),
         )
     return new

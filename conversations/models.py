@@ -537,6 +537,12 @@ class Conversation(models.Model):
     last_message_at = models.DateTimeField(null=True, blank=True)
     unread_count = models.IntegerField(default=0)
     # The first-reply target (``conversations.sla`` defines each moment precisely).
+    first_inbound_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the first-reply clock started: the customer's first message in the "
+        "conversation (null: the customer has not written).",
+    )
     sla_due_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -703,7 +709,11 @@ class Message(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["conversation", "sent_at"], name="thread_order"),
+            # A thread in order; with ``direction`` beside it the summary report counts
+            # each conversation's messages in and out from the index alone.
+            models.Index(
+                fields=["conversation", "sent_at"], include=["direction"], name="thread_order"
+            ),
             # The sweep's scan: only the few messages still owed, not the whole history.
             models.Index(
                 fields=["send_after"], condition=Q(send_after__isnull=False), name="outbox_due"
@@ -750,7 +760,10 @@ class Rule(models.TextChoices):
 class ConversationEvent(models.Model):
     """The audit trail: who did what to a conversation, when, and by which rule."""
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: ``trail_order`` leads with it.
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     kind = models.CharField(max_length=16, choices=EventKind.choices)
     rule = models.CharField(max_length=32, choices=Rule.choices, blank=True)
     actor = models.ForeignKey(
@@ -768,6 +781,13 @@ class ConversationEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [
+            # A conversation's trail in order; with ``kind`` beside it the summary report
+            # reads each conversation's assignments and transfers from the index alone.
+            models.Index(
+                fields=["conversation", "created_at"], include=["kind"], name="trail_order"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.rule}) on {self.conversation_id}"

@@ -5,6 +5,7 @@ What each moment means, as the dock counts down and reports read them:
 - **The clock starts** at the customer's first message in the conversation: the
   ``sent_at`` (WhatsApp's time of sending) of the earliest inbound message of the first
   delivery that brings one. Later messages of the customer move nothing.
+  ``first_inbound_at`` holds it, with or without a target.
 - **The first reply** is the first outbound message (``direction="out"``) stored after
   the conversation's first inbound one; ``first_reply_at`` is when it was stored. An
   internal note (``direction="note"``) is not a reply, nor is a message sent before the

@@ -7,16 +7,19 @@ opened in, even when its thread runs on past the end.
 
 - **messages in / out**: the customer's messages and the messages sent to the customer;
   internal notes (``direction = 'note'``) are neither.
-- **first reply**: from the conversation's first inbound message to the first outbound
-  message after it (a note is never a reply). A conversation with no inbound message, or
-  not answered yet, has none.
+- **first reply**: the conversation's ``first_reply_at`` less its ``first_inbound_at``,
+  as the core records them (``conversations.sla``: from the customer's first message to
+  the first outbound message after it; a note is never a reply). A conversation whose
+  customer never wrote, or not answered yet, has none.
 - **handle time**: from the conversation's first assignment (its first ``assigned``
   event in the audit trail; ``assigned_at`` moves with each transfer) to its close.
   Open conversations have none.
-- **SLA met**: the first reply came within the project's ``sla_first_reply_seconds``.
-  Counted over the conversations of projects with a target whose customer wrote, once
-  they were answered or their target time has passed unanswered (those still inside it
-  are not decided yet). ``null`` when no conversation is counted.
+- **SLA met**: the first reply came by the conversation's ``sla_due_at`` (set from the
+  project's target when the customer first wrote). Counted over the conversations with a
+  deadline once they were answered or the core recorded their breach
+  (``sla_breached_at``: the deadline passed unanswered while open); those still inside
+  it, or closed unanswered before it, are not decided. ``null`` when no conversation is
+  counted.
 - **transfers**: ``transferred`` events in the audit trail.
 - **per agent**: the same figures over the conversations each agent has (or closed);
   chats no agent took are one row with ``agent`` null.
@@ -42,74 +45,47 @@ from reports.periods import Period
 # them 0 (below the first edge) to 6 (from the last edge on).
 FIRST_REPLY_EDGES = (30, 60, 120, 300, 600, 1800)
 
-# One pass over the period's messages and audit trail feeds every figure of the report:
-# the totals, the agents' rows, the hours, the days and the first-reply buckets are
-# grouping sets of aggregates over one row of facts per conversation.
+# One pass over the period's conversations feeds every figure of the report: the totals,
+# the agents' rows, the hours, the days and the first-reply buckets are grouping sets of
+# aggregates over one row of facts per conversation.
 #
 # Written by hand because the ORM can say neither GROUPING SETS nor a second grouping
 # over a grouped subquery; five ORM aggregates would read the month's messages five
-# times, more than the report's time allows (bench/reports.py). The facts themselves are
-# plain: counts and earliest times per conversation from one join each. The first reply
-# is the earliest outbound message when it came after the first inbound one, as it does
-# in nearly every thread; only a thread that began with our message (a template) looks
-# again, for its first outbound message after the customer's first. ``replied`` is
-# materialized so that look is taken once per conversation, not once per use.
-# ``tests/reports/test_summary_plan.py`` pins the plan: the messages are read once.
+# times, more than the report's time allows (bench/reports.py). The first reply and the
+# target are the conversation's own (``conversations.sla`` defines and records each
+# moment); of its thread and its audit trail the report needs only counts and the first
+# assignment, taken per conversation from ``thread_order`` and ``trail_order``, which
+# carry ``direction`` and ``kind`` so that neither table itself is read, nor the whole
+# period's messages hashed and grouped. ``tests/reports/test_summary_plan.py`` pins the
+# plan.
 SUMMARY_SQL = """
-WITH thread AS (
-    SELECT m.conversation_id,
-           count(*) FILTER (WHERE m.direction = 'in') AS messages_in,
-           count(*) FILTER (WHERE m.direction = 'out') AS messages_out,
-           min(m.sent_at) FILTER (WHERE m.direction = 'in') AS first_in,
-           min(m.sent_at) FILTER (WHERE m.direction = 'out') AS first_out
-    FROM conversations_message m
-    JOIN conversations_conversation c ON c.id = m.conversation_id
-    WHERE {scope}
-    GROUP BY m.conversation_id
-),
-trail AS (
-    SELECT e.conversation_id,
-           min(e.created_at) FILTER (WHERE e.kind = 'assigned') AS first_assigned_at,
-           count(*) FILTER (WHERE e.kind = 'transferred') AS transfers
-    FROM conversations_conversationevent e
-    JOIN conversations_conversation c ON c.id = e.conversation_id
-    WHERE {scope}
-    GROUP BY e.conversation_id
-),
-replied AS MATERIALIZED (
-    SELECT c.agent_id, c.created_at AT TIME ZONE %(zone)s AS opened_here, c.closed_at,
-           p.sla_first_reply_seconds AS sla,
-           thread.first_in,
-           coalesce(thread.messages_in, 0) AS messages_in,
-           coalesce(thread.messages_out, 0) AS messages_out,
-           coalesce(trail.transfers, 0) AS transfers,
-           trail.first_assigned_at,
+WITH facts AS (
+    SELECT c.agent_id, thread.messages_in, thread.messages_out, trail.transfers,
+           extract(hour FROM c.created_at AT TIME ZONE %(zone)s)::integer AS hour,
+           (c.created_at AT TIME ZONE %(zone)s)::date AS day,
+           extract(epoch FROM c.first_reply_at - c.first_inbound_at)::float8
+               AS first_reply_seconds,
+           extract(epoch FROM c.closed_at - trail.first_assigned_at)::float8 AS handle_seconds,
+           -- Decided once answered (in time or not) or once the core recorded a breach.
            CASE
-               WHEN thread.first_in IS NULL OR thread.first_out IS NULL THEN NULL
-               WHEN thread.first_out >= thread.first_in THEN thread.first_out
-               ELSE (SELECT min(later.sent_at) FROM conversations_message later
-                     WHERE later.conversation_id = c.id AND later.direction = 'out'
-                       AND later.sent_at >= thread.first_in)
-           END AS first_reply_at
-    FROM conversations_conversation c
-    JOIN conversations_project p ON p.id = c.project_id
-    LEFT JOIN thread ON thread.conversation_id = c.id
-    LEFT JOIN trail ON trail.conversation_id = c.id
-    WHERE {scope}
-),
-facts AS (
-    SELECT agent_id, messages_in, messages_out, transfers,
-           extract(hour FROM opened_here)::integer AS hour,
-           opened_here::date AS day,
-           extract(epoch FROM first_reply_at - first_in)::float8 AS first_reply_seconds,
-           extract(epoch FROM closed_at - first_assigned_at)::float8 AS handle_seconds,
-           CASE
-               WHEN sla IS NULL OR first_in IS NULL THEN NULL
-               WHEN first_reply_at IS NOT NULL
-                   THEN first_reply_at <= first_in + make_interval(secs => sla)
-               WHEN first_in + make_interval(secs => sla) < %(now)s THEN false
+               WHEN c.sla_due_at IS NULL THEN NULL
+               WHEN c.first_reply_at IS NOT NULL THEN c.first_reply_at <= c.sla_due_at
+               WHEN c.sla_breached_at IS NOT NULL THEN false
            END AS sla_met
-    FROM replied
+    FROM conversations_conversation c
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE m.direction = 'in') AS messages_in,
+               count(*) FILTER (WHERE m.direction = 'out') AS messages_out
+        FROM conversations_message m
+        WHERE m.conversation_id = c.id
+    ) AS thread
+    CROSS JOIN LATERAL (
+        SELECT min(e.created_at) FILTER (WHERE e.kind = 'assigned') AS first_assigned_at,
+               count(*) FILTER (WHERE e.kind = 'transferred') AS transfers
+        FROM conversations_conversationevent e
+        WHERE e.conversation_id = c.id
+    ) AS trail
+    WHERE {scope}
 )
 -- The medians and percentiles sort their values within each group, so they are asked
 -- only of the sets that show them; the days and the buckets are counts and shares.
@@ -161,8 +137,7 @@ FIGURES = (
 
 def summary_statement(*, project_id: int | None, agent_id: int | None) -> str:
     """``SUMMARY_SQL`` narrowed to a project and an agent when asked: a condition is
-    present or absent, never ``param IS NULL OR ...``, which no index serves. The scope is
-    written out in each part, not read from a CTE: the planner then knows its size."""
+    present or absent, never ``param IS NULL OR ...``, which no index serves."""
     scope = [
         "c.organization_id = %(organization)s",
         "c.created_at >= %(start)s",
@@ -220,7 +195,6 @@ def summary_rows(
         "project": project_id,
         "agent": agent_id,
         "zone": timezone.get_current_timezone_name(),
-        "now": timezone.now(),
         "edges": list(FIRST_REPLY_EDGES),
     }
     with transaction.atomic(), connection.cursor() as cursor:

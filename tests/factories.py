@@ -135,6 +135,8 @@ class ConversationFactory(factory.django.DjangoModelFactory):
     language = "en"
     assigned_at = factory.LazyAttribute(lambda c: timezone.now() if c.agent else None)
     last_inbound_at = factory.LazyFunction(timezone.now)
+    # Opened as if the customer had written once, just now: that message started the clock.
+    first_inbound_at = factory.SelfAttribute("last_inbound_at")
 
     @classmethod
     def _create(cls, model_class: type[Conversation], *args: Any, **kwargs: Any) -> Conversation:

@@ -75,17 +75,21 @@ def test_the_customers_first_message_starts_the_clock_and_later_ones_move_nothin
     customer_writes(channel, at=first + timedelta(seconds=20))
 
     chat = Conversation.objects.get()
+    assert chat.first_inbound_at == first
     assert chat.sla_due_at == first + timedelta(seconds=TARGET)
     assert chat.first_reply_at is None and chat.sla_breached_at is None
 
 
 @pytest.mark.django_db
-def test_a_project_without_a_target_sets_no_deadline():
+def test_a_project_without_a_target_sets_no_deadline_but_the_clock_still_starts():
     channel = ChannelFactory(project__sla_first_reply_seconds=None)
+    wrote = timezone.now() - timedelta(seconds=5)
 
-    customer_writes(channel)
+    customer_writes(channel, at=wrote)
 
-    assert Conversation.objects.get().sla_due_at is None
+    chat = Conversation.objects.get()
+    assert chat.sla_due_at is None
+    assert chat.first_inbound_at == wrote
 
 
 @pytest.mark.django_db

@@ -1,5 +1,6 @@
 """A seeded month of one organization's chats, written straight to the tables, and the
-same month kept as plain records so a test can work a figure out by hand."""
+same month kept as plain records so a test can work a figure out by hand. The
+conversations carry the first-reply facts the core would have recorded of them."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from conversations.models import (
     Project,
     Role,
 )
+from conversations.sla import sla_breaches_sweep
 from tests.api.conftest import others, ours  # noqa: F401
 from tests.factories import ChannelFactory, MembershipFactory, ProjectFactory
 from tests.live_server import (  # noqa: F401
@@ -68,6 +70,32 @@ class Month:
     with_sla: Project
     without_sla: Project
     chats: list[Chat]
+
+
+def first_reply_facts(chat: Chat) -> dict[str, datetime | None]:
+    """What the core records of ``chat``'s first reply as its messages are stored one by
+    one (``conversations.messaging``): the customer's first message starts the clock and
+    sets the deadline when the project has a target; the first outbound message stored
+    after it is the first reply, and a late one records the breach. The breaches of chats
+    never answered are the sweep's (``seed_month``)."""
+    inbound = [at for direction, at in chat.messages if direction == Direction.IN]
+    if not inbound:
+        return {}
+    started = min(inbound)
+    target = chat.project.sla_first_reply_seconds
+    due = started + timedelta(seconds=target) if target else None
+    replied = min(
+        (at for direction, at in chat.messages if direction == Direction.OUT and at > started),
+        default=None,
+    )
+    late = due is not None and replied is not None and replied > due
+    return {
+        "last_inbound_at": max(inbound),
+        "first_inbound_at": started,
+        "sla_due_at": due,
+        "first_reply_at": replied,
+        "sla_breached_at": replied if late else None,
+    }
 
 
 def seed_month(seed: int = 26, count: int = 240) -> Month:
@@ -153,6 +181,7 @@ def seed_month(seed: int = 26, count: int = 240) -> Month:
             queued_at=chat.created_at,
             assigned_at=chat.events[0][1] if chat.events else None,
             closed_at=chat.closed_at,
+            **first_reply_facts(chat),
         )
         for chat, contact in zip(chats, contacts, strict=True)
     )
@@ -179,6 +208,8 @@ def seed_month(seed: int = 26, count: int = 240) -> Month:
         for chat, row in zip(chats, rows, strict=True)
         for kind, at in chat.events
     )
+    # The breaches of the chats left unanswered past their deadline, by the core's sweep.
+    sla_breaches_sweep()
     return Month(supervisor, agents, with_sla, without_sla, chats)
 
 

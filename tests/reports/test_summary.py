@@ -4,14 +4,16 @@ from the seed's own records (plain Python, not the report's SQL)."""
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
-from conversations.models import Direction, EventKind
+from conversations import messaging
+from conversations.models import Conversation, Direction, EventKind, Role
 from reports.periods import BadParameter, Period, period_from
 from reports.summary import report_summary, summary_csv
+from tests.factories import ChannelFactory, MembershipFactory
 from tests.reports.conftest import APRIL, MARCH, SLA_SECONDS, Chat, Month
 
 pytestmark = pytest.mark.django_db
@@ -65,8 +67,16 @@ def test_one_days_sla_met_share_is_the_hand_worked_one(month):
         if chat.created_at.date() != day or chat.project != month.with_sla:
             continue
         seconds = first_reply_seconds(chat)
-        # Every seeded chat's target time passed long ago: unanswered is missed.
-        decided.append(seconds is not None and seconds <= SLA_SECONDS)
+        if seconds is not None:
+            decided.append(seconds <= SLA_SECONDS)
+            continue
+        # Every seeded chat's deadline passed long ago: unanswered is missed, unless the
+        # chat was closed before its deadline (it was never breached).
+        due = min(at for d, at in chat.messages if d == Direction.IN) + timedelta(
+            seconds=SLA_SECONDS
+        )
+        if chat.closed_at is None or chat.closed_at > due:
+            decided.append(False)
 
     [that_day] = [d for d in report(month)["by_day"] if d["date"] == day]
 
@@ -159,3 +169,44 @@ def test_a_date_is_local_midnight_and_to_is_exclusive(settings):
         timezone.deactivate()
     assert period.start == datetime(2026, 2, 28, 23, tzinfo=UTC)
     assert period.end == datetime(2026, 3, 1, 23, tzinfo=UTC)
+
+
+def test_a_chat_answered_through_the_dock_is_reported_as_the_core_recorded_it():
+    agent = MembershipFactory(max_open=5)
+    supervisor = MembershipFactory(organization=agent.organization, role=Role.SUPERVISOR)
+    channel = ChannelFactory(
+        organization=agent.organization, project__sla_first_reply_seconds=SLA_SECONDS
+    )
+    wrote = timezone.now() - timedelta(seconds=50)
+    messaging.delivery_record(
+        channel=channel,
+        messages=[
+            messaging.InboundMessage(
+                wamid="wamid.report-1",
+                wa_id="447700900555",
+                user_id=None,
+                profile_name="Maria Lopez",
+                sent_at=wrote,
+                type="text",
+                text="Hello?",
+            )
+        ],
+    )
+    chat = Conversation.objects.get()
+    messaging.message_add_note(conversation=chat, author=agent, text="Checking the policy")
+    messaging.message_send_text(conversation=chat, sender=agent, text="Hi, Ana here")
+    chat.refresh_from_db()
+
+    figures = report_summary(
+        member=supervisor,
+        period=Period(wrote - timedelta(hours=1), timezone.now() + timedelta(hours=1)),
+        project_id=None,
+        agent_id=None,
+    )
+
+    assert chat.first_inbound_at == wrote
+    seconds = (chat.first_reply_at - wrote).total_seconds()
+    assert 50 <= seconds < SLA_SECONDS
+    assert figures["first_reply_p50_seconds"] == pytest.approx(seconds, abs=0.1)
+    assert (figures["sla_met_share"], figures["sla_counted"]) == (1.0, 1)
+    assert (figures["messages_in"], figures["messages_out"]) == (1, 1)

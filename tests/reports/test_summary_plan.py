@@ -1,5 +1,6 @@
 """The plan of the summary report's one statement: the period's messages are read once
-for every figure, and a short period finds its conversations through
+for every figure, each conversation's through ``thread_order`` (its audit trail through
+``trail_order``), and a short period finds its conversations through
 ``conversation_opened`` instead of reading the organization's history."""
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from typing import Any
 
 import pytest
 from django.db import connection, transaction
-from django.utils import timezone
 
 from reports.summary import FIRST_REPLY_EDGES, summary_statement
 from tests.reports.conftest import Month
@@ -27,7 +27,6 @@ def explain(*, organization_id: int, start: datetime, end: datetime, **only: str
         "project": None,
         "agent": None,
         "zone": "UTC",
-        "now": timezone.now(),
         "edges": list(FIRST_REPLY_EDGES),
     }
     with transaction.atomic(), connection.cursor() as cursor:
@@ -76,3 +75,26 @@ def test_a_days_report_finds_its_conversations_by_the_opened_index(month: Month)
     assert all(node.get("Index Name") == "conversation_opened" for node in scans), json.dumps(
         plan, indent=1
     )
+
+
+def test_each_conversations_messages_and_trail_are_counted_through_their_indexes(month: Month):
+    with connection.cursor() as cursor:  # as autovacuum would have
+        cursor.execute("ANALYZE conversations_message, conversations_conversationevent")
+    plan = explain(
+        organization_id=month.supervisor.organization_id,
+        start=datetime(2026, 3, 1, tzinfo=UTC),
+        end=datetime(2026, 4, 1, tzinfo=UTC),
+    )
+
+    tables = ("conversations_message", "conversations_conversationevent")
+    read_whole = [
+        node
+        for node, _ in nodes(plan)
+        if node["Node Type"] == "Seq Scan" and node.get("Relation Name") in tables
+    ]
+    indexes = {node.get("Index Name") for node, _ in nodes(plan)}
+    assert not read_whole, json.dumps(plan, indent=1)
+    assert {"thread_order", "trail_order"} <= indexes, json.dumps(plan, indent=1)
+    # ``direction`` is in the index: the messages themselves are not read.
+    [messages] = [n for n, _ in nodes(plan) if n.get("Relation Name") == "conversations_message"]
+    assert messages["Node Type"] == "Index Only Scan", json.dumps(plan, indent=1)
