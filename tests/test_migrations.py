@@ -107,8 +107,8 @@ def test_a_first_reply_target_kept_in_metadata_becomes_the_projects_field():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_first_reply_clock_of_existing_chats_is_worked_out_from_their_threads():
-    before = [("conversations", "0015_notes_quick_replies_and_search")]
-    after = [("conversations", "0016_conversation_first_inbound_at")]
+    before = [("conversations", "0016_help_texts_for_the_admin")]
+    after = [("conversations", "0017_conversation_first_inbound_at")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0016_conversation_first_inbound_at'),
+        ('conversations', '0017_conversation_first_inbound_at'),
     ]
 
     operations = [

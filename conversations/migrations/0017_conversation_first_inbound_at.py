@@ -26,7 +26,7 @@ WHERE c.first_reply_at IS NULL AND c.first_inbound_at IS NOT NULL;
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0015_notes_quick_replies_and_search'),
+        ('conversations', '0016_help_texts_for_the_admin'),
     ]
 
     operations = [
