@@ -221,7 +221,7 @@ def test_the_board_shows_the_busy_reason_and_the_time_in_the_state(page, floor):
     presence_set(member=floor["ana"], status=PresenceStatus.BUSY, source="dock", reason=reason)
 
     row = page.locator(f'tr[data-agent="{floor["ana"].pk}"]')
-    expect(row).to_contain_text("busy · Training")
+    expect(row).to_contain_text("Busy · Training")
     in_state = row.locator(".in-state")
     expect(in_state).to_have_text(re.compile(r" since .+ · [0-2]s$"))
     expect(in_state).to_have_text(re.compile(r" since .+ · [3-6]s$"), timeout=6000)
