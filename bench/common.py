@@ -156,6 +156,23 @@ def setup_django(*, database_url: str, redis_url: str) -> None:
     django.setup()
 
 
+def run_alone(main: Callable[[], list[Check]]) -> None:
+    """A benchmark run by itself (``python -m bench.<name>``): on a scratch database of
+    its own on ``DATABASE_URL``'s server, migrated first and dropped after."""
+    scratch = ScratchDatabase(os.environ.get("DATABASE_URL", ""))
+    setup_django(database_url=scratch.create(), redis_url=os.environ.get("REDIS_URL", ""))
+    try:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0, interactive=False)
+        print_summary(main())
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        scratch.drop()
+
+
 def worker_consuming(consuming: bool) -> None:
     """Have the Celery worker stop taking tasks from its queue, or take them again, and
     wait for its answer. A task it has taken already runs to its end, and the beat's

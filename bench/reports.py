@@ -200,23 +200,7 @@ def main() -> list[Check]:
     return checks
 
 
-def standalone() -> None:
-    """Alone: a scratch database of its own on ``DATABASE_URL``'s server."""
-    from bench.common import ScratchDatabase, print_summary, setup_django
-
-    scratch = ScratchDatabase(os.environ.get("DATABASE_URL", ""))
-    setup_django(database_url=scratch.create(), redis_url=os.environ.get("REDIS_URL", ""))
-    try:
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0, interactive=False)
-        print_summary(main())
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        scratch.drop()
-
-
 if __name__ == "__main__":
-    standalone()
+    from bench.common import run_alone
+
+    run_alone(main)

@@ -18,7 +18,6 @@ Run by ``python -m bench decision`` (on the run's scratch database), or alone wi
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
@@ -29,7 +28,6 @@ from bench.common import (
     ms,
     percentile,
     print_section,
-    print_summary,
     ratio_check,
 )
 from bench.context import MachineCPU
@@ -225,23 +223,7 @@ def main() -> list[Check]:
     return checks
 
 
-def standalone() -> None:
-    """Alone: a scratch database of its own on ``DATABASE_URL``'s server."""
-    from bench.common import ScratchDatabase, setup_django
-
-    scratch = ScratchDatabase(os.environ.get("DATABASE_URL", ""))
-    setup_django(database_url=scratch.create(), redis_url=os.environ.get("REDIS_URL", ""))
-    try:
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0, interactive=False)
-        print_summary(main())
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        scratch.drop()
-
-
 if __name__ == "__main__":
-    standalone()
+    from bench.common import run_alone
+
+    run_alone(main)

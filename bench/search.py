@@ -48,11 +48,11 @@ WITH people AS (
 )
 INSERT INTO conversations_conversation (
     organization_id, project_id, channel_id, contact_id, status, agent_id, language,
-    required_skills, priority, created_at, queued_at, assigned_at, closed_at, outcome,
-    last_inbound_at, last_message_at, unread_count)
+    language_source, required_skills, priority, created_at, queued_at, assigned_at, closed_at,
+    outcome, last_inbound_at, last_message_at, unread_count)
 SELECT %(org)s, %(project)s, %(channel)s, p.id,
        CASE WHEN p.id %% 20 = 0 THEN 'assigned' ELSE 'closed' END,
-       (%(agents)s::bigint[])[1 + p.id %% %(agent_count)s], 'en', '[]', 0,
+       (%(agents)s::bigint[])[1 + p.id %% %(agent_count)s], 'en', 'default', '[]', 0,
        now() - (p.id %% 90) * interval '1 day', now() - (p.id %% 90) * interval '1 day',
        now() - (p.id %% 90) * interval '1 day',
        CASE WHEN p.id %% 20 = 0 THEN NULL ELSE now() - (p.id %% 90) * interval '1 day' + interval '1 hour' END,
@@ -64,12 +64,12 @@ FROM people AS p
 SEED_MESSAGES = """
 INSERT INTO conversations_message (
     conversation_id, channel_id, direction, type, text, media, status, context_wamid,
-    error, sent_at, created_at, send_attempts)
+    error, sent_at, created_at, send_attempts, reaction, file)
 SELECT c.id, %(channel)s, CASE WHEN k %% 2 = 0 THEN 'in' ELSE 'out' END, 'text',
        (SELECT string_agg((%(words)s::text[])[1 + floor(random() * %(vocabulary)s)::int], ' ')
         FROM generate_series(1, %(per_message)s) AS w WHERE w > k * 0),
        '{}', CASE WHEN k %% 2 = 0 THEN 'received' ELSE 'read' END, '', '{}',
-       c.last_message_at - (%(per)s - k) * interval '1 minute', now(), 0
+       c.last_message_at - (%(per)s - k) * interval '1 minute', now(), 0, '', ''
 FROM conversations_conversation AS c, generate_series(1, %(per)s) AS k
 WHERE c.organization_id = %(org)s
 """
@@ -230,23 +230,7 @@ def main() -> list[Check]:
     return checks
 
 
-def standalone() -> None:
-    """Alone: a scratch database of its own on ``DATABASE_URL``'s server."""
-    from bench.common import ScratchDatabase, print_summary, setup_django
-
-    scratch = ScratchDatabase(os.environ.get("DATABASE_URL", ""))
-    setup_django(database_url=scratch.create(), redis_url=os.environ.get("REDIS_URL", ""))
-    try:
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0, interactive=False)
-        print_summary(main())
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        scratch.drop()
-
-
 if __name__ == "__main__":
-    standalone()
+    from bench.common import run_alone
+
+    run_alone(main)
