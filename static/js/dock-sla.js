@@ -12,10 +12,12 @@
   function status(c, now = Date.now()) {
     if (!c || !c.sla_due_at || c.first_reply_at) return null;
     const due = Date.parse(c.sla_due_at);
-    const left = Math.round((due - now) / 1000);
+    // Whole seconds, rounded away from the deadline: "0:01" until it passes, never late early.
+    const early = due - now;
+    const left = early > 0 ? Math.ceil(early / 1000) : -Math.floor(-early / 1000);
     const target = Number(c.sla_target_seconds) || 0;
     let phase = "ok";
-    if (c.sla_breached_at || left <= 0) phase = "red";
+    if (c.sla_breached_at || early <= 0) phase = "red";
     else if (target && left < target * AMBER_SHARE) phase = "amber";
     const label = phase === "red" ? `SLA −${clock(Math.max(0, -left))}` : `SLA ${clock(left)}`;
     const spoken = phase === "red" ? `first reply overdue by ${words(Math.max(0, -left))}` : `first reply due in ${words(left)}`;
