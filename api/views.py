@@ -177,7 +177,7 @@ class TokenApi(ScopedAPIView):
         responses={201: ProjectSerializer},
     ),
     partial_update=extend_schema(
-        summary="Change a project's name or metadata",
+        summary="Change a project's name, metadata, first-reply target or offer timeout",
         request=ProjectInputSerializer(partial=True),
         responses={200: ProjectSerializer},
     ),

@@ -279,7 +279,7 @@ def conversations_detect_language(
             conversation=conversation,
             kind=EventKind.UPDATED,
             rule=Rule.LANGUAGE_DETECTED,
-            note=f"Language detected: {found.language} (confidence {found.confidence:.2f}).",
+            note=f"{found.language} (confidence {found.confidence:.2f})",
             data={
                 "language": [previous, found.language],
                 "confidence": found.confidence,
